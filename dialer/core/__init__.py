@@ -1,0 +1,54 @@
+"""The sans-IO core: events in, pacing decisions out.
+
+Owns: events, the floor state machines, daily tallies, pacers and the controller.
+Must not import anything from dialer.sim, dialer.live or dialer.plan, nor SimPy,
+HTTP frameworks, databases or plotting libraries.
+"""
+
+from dialer.core.controller import Controller, Decision
+from dialer.core.events import (
+    AgentLeaving,
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentPaused,
+    AgentReady,
+    CallAbandoned,
+    CallAnswered,
+    CallConnected,
+    CallEnded,
+    CallFailed,
+    DialPlaced,
+    Event,
+    FailReason,
+    Outcome,
+)
+from dialer.core.floor import AgentState, CallState, Floor
+from dialer.core.pacers import FixedRatio, Pacer, Plan, Power
+from dialer.core.stats import DailyStats
+
+__all__ = [
+    "Controller",
+    "Decision",
+    "Event",
+    "AgentLoggedIn",
+    "AgentReady",
+    "AgentPaused",
+    "AgentLeaving",
+    "AgentLoggedOut",
+    "DialPlaced",
+    "CallAnswered",
+    "CallFailed",
+    "CallConnected",
+    "CallAbandoned",
+    "CallEnded",
+    "FailReason",
+    "Outcome",
+    "AgentState",
+    "CallState",
+    "Floor",
+    "Pacer",
+    "Plan",
+    "Power",
+    "FixedRatio",
+    "DailyStats",
+]

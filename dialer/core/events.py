@@ -1,0 +1,219 @@
+"""Events of the call and agent life cycle: what a dialer tells the controller.
+
+Owns: the event types, each a frozen keyword-only dataclass that validates
+itself when constructed, and the small enums they carry.
+
+Rule 1: an event is a fact that happened at `time` (seconds, float, supplied
+by whoever feeds the controller). It never reads a clock.
+Rule 2: this module knows nothing of SimPy, HTTP, databases or the controller's
+state; whether an event *fits* the state is the controller's business.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+from typing import Hashable, Union
+
+from dialer.errors import ProtocolError
+
+AgentId = Hashable
+CallId = Hashable
+LeadId = Hashable
+
+
+class FailReason(enum.Enum):
+    """Why a dial ended without anyone answering."""
+
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    INVALID = "invalid"
+
+
+class Outcome(enum.Enum):
+    """The final outcome of one dial; every dial ends in exactly one of these."""
+
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    INVALID = "invalid"
+    MACHINE = "machine"
+    TRANSFERRED = "transferred"
+    ABANDONED = "abandoned"
+
+
+def _check_time(name: str, t: float) -> None:
+    if not isinstance(t, (int, float)) or isinstance(t, bool) or not math.isfinite(t):
+        raise ProtocolError(f"{name}.time must be a finite number of seconds, got {t!r}")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Event:
+    """Base of every event: something happened at `time` seconds."""
+
+    time: float
+
+    def __post_init__(self) -> None:
+        _check_time(type(self).__name__, self.time)
+
+
+# --- agents -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AgentLoggedIn(Event):
+    """The agent logged in and is ready for calls."""
+
+    agent: AgentId
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AgentReady(Event):
+    """The agent finished wrap-up (or a pause) and is idle again."""
+
+    agent: AgentId
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AgentPaused(Event):
+    """An idle agent took a pause: takes no calls until AgentReady."""
+
+    agent: AgentId
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AgentLeaving(Event):
+    """The agent will log out soon: it still takes calls but covers no dial in flight.
+
+    DESIGN.md: "an agent who may pause or log out before the answer arrives
+    covers nothing". A dialer sends this ahead of a shift's end.
+    """
+
+    agent: AgentId
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AgentLoggedOut(Event):
+    """An idle (or paused) agent logged out."""
+
+    agent: AgentId
+
+
+# --- calls ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DialPlaced(Event):
+    """A dial to `lead` started; `agent` is the agent reserved for it, or None."""
+
+    call: CallId
+    lead: LeadId
+    agent: AgentId | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CallAnswered(Event):
+    """The dial was answered, by a person (`human=True`) or by a machine."""
+
+    call: CallId
+    human: bool
+
+    def __post_init__(self) -> None:
+        Event.__post_init__(self)
+        if not isinstance(self.human, bool):
+            raise ProtocolError(f"CallAnswered.human must be true or false, got {self.human!r}")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CallFailed(Event):
+    """The dial ended unanswered: no answer before the ring timeout, busy, or invalid number."""
+
+    call: CallId
+    reason: FailReason
+
+    def __post_init__(self) -> None:
+        Event.__post_init__(self)
+        if not isinstance(self.reason, FailReason):
+            try:
+                object.__setattr__(self, "reason", FailReason(self.reason))
+            except ValueError:
+                valid = ", ".join(r.value for r in FailReason)
+                raise ProtocolError(
+                    f"CallFailed.reason must be one of {valid}, got {self.reason!r}"
+                ) from None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CallConnected(Event):
+    """A live answer was put through to `agent` (a *transferred* call, norm 4.3)."""
+
+    call: CallId
+    agent: AgentId
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CallAbandoned(Event):
+    """A live answer met no agent within the connect limit (or the person hung up first)."""
+
+    call: CallId
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CallEnded(Event):
+    """A connected conversation ended; the agent goes to wrap-up."""
+
+    call: CallId
+
+
+AnyEvent = Union[
+    AgentLoggedIn,
+    AgentReady,
+    AgentPaused,
+    AgentLeaving,
+    AgentLoggedOut,
+    DialPlaced,
+    CallAnswered,
+    CallFailed,
+    CallConnected,
+    CallAbandoned,
+    CallEnded,
+]
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.__name__: cls
+    for cls in (
+        AgentLoggedIn,
+        AgentReady,
+        AgentPaused,
+        AgentLeaving,
+        AgentLoggedOut,
+        DialPlaced,
+        CallAnswered,
+        CallFailed,
+        CallConnected,
+        CallAbandoned,
+        CallEnded,
+    )
+}
+
+__all__ = [
+    "AgentId",
+    "CallId",
+    "LeadId",
+    "FailReason",
+    "Outcome",
+    "Event",
+    "AgentLoggedIn",
+    "AgentReady",
+    "AgentPaused",
+    "AgentLeaving",
+    "AgentLoggedOut",
+    "DialPlaced",
+    "CallAnswered",
+    "CallFailed",
+    "CallConnected",
+    "CallAbandoned",
+    "CallEnded",
+    "AnyEvent",
+    "EVENT_TYPES",
+]

@@ -1,0 +1,461 @@
+"""The call floor as the controller sees it: agents, calls in flight, and their life cycles.
+
+Owns: the agent and call state machines (tables of `(state, event type) ->
+state`), the running counts pacers read (idle agents, dials in flight, ...),
+the redial-after-abandon guard's memory, and the daily tallies.
+
+Rule 1: every event is checked against the tables *before* anything changes.
+An event that does not fit raises `ProtocolError` naming the event and the
+state, and leaves the floor exactly as it was.
+Rule 2: no clock, no randomness, no I/O, no SimPy: time arrives inside events.
+
+Agent life cycle::
+
+    OUT --AgentLoggedIn--> IDLE --DialPlaced(agent)--> RESERVED
+    IDLE --CallConnected--> TALKING        RESERVED --CallConnected--> TALKING
+    RESERVED --CallFailed / machine answer / abandoned--> IDLE
+    TALKING --CallEnded--> WRAP --AgentReady--> IDLE
+    IDLE --AgentPaused--> PAUSED --AgentReady--> IDLE
+    IDLE / PAUSED --AgentLoggedOut--> OUT
+    AgentLeaving sets a flag in any logged-in state: the agent still takes
+    calls but no longer counts as *committed* to cover dials in flight.
+
+Call life cycle::
+
+    DialPlaced --> RINGING --CallAnswered(human)--> LIVE --CallConnected--> TALKING --CallEnded--> done
+    RINGING --CallFailed / CallAnswered(machine)--> done       LIVE --CallAbandoned--> done
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Callable, Hashable, Iterator
+
+from dialer.core.events import (
+    AgentLeaving,
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentPaused,
+    AgentReady,
+    CallAbandoned,
+    CallAnswered,
+    CallConnected,
+    CallEnded,
+    CallFailed,
+    DialPlaced,
+    Event,
+    FailReason,
+    Outcome,
+)
+from dialer.core.stats import DailyStats
+from dialer.errors import ProtocolError
+
+
+class AgentState(enum.Enum):
+    OUT = "out"
+    IDLE = "idle"
+    RESERVED = "reserved"
+    TALKING = "talking"
+    WRAP = "wrap"
+    PAUSED = "paused"
+
+
+class CallState(enum.Enum):
+    NEW = "new"
+    RINGING = "ringing"
+    LIVE = "live"  # a person answered, no agent yet
+    TALKING = "talking"
+
+
+A = AgentState
+C = CallState
+
+#: (agent state, event type) -> next agent state, for events that name or imply the agent.
+AGENT_TRANSITIONS: dict[tuple[AgentState, type[Event]], AgentState] = {
+    (A.OUT, AgentLoggedIn): A.IDLE,
+    (A.IDLE, AgentPaused): A.PAUSED,
+    (A.PAUSED, AgentReady): A.IDLE,
+    (A.WRAP, AgentReady): A.IDLE,
+    (A.IDLE, AgentLoggedOut): A.OUT,
+    (A.PAUSED, AgentLoggedOut): A.OUT,
+    (A.IDLE, DialPlaced): A.RESERVED,
+    (A.RESERVED, CallFailed): A.IDLE,
+    (A.RESERVED, CallAnswered): A.IDLE,  # machine answer releases the agent
+    (A.RESERVED, CallAbandoned): A.IDLE,
+    (A.IDLE, CallConnected): A.TALKING,
+    (A.RESERVED, CallConnected): A.TALKING,
+    (A.TALKING, CallEnded): A.WRAP,
+}
+
+#: (call state, event type) -> next call state; None means the call is over.
+CALL_TRANSITIONS: dict[tuple[CallState, type[Event]], CallState | None] = {
+    (C.NEW, DialPlaced): C.RINGING,
+    (C.RINGING, CallFailed): None,
+    (C.RINGING, CallAnswered): C.LIVE,  # machine answers end the call: see _answered
+    (C.LIVE, CallConnected): C.TALKING,
+    (C.LIVE, CallAbandoned): None,
+    (C.TALKING, CallEnded): None,
+}
+
+_FAIL_OUTCOME = {
+    FailReason.NO_ANSWER: Outcome.NO_ANSWER,
+    FailReason.BUSY: Outcome.BUSY,
+    FailReason.INVALID: Outcome.INVALID,
+}
+
+
+def _day_of(t: float) -> int:
+    return int(t // 86400.0)
+
+
+@dataclass(slots=True)
+class _Agent:
+    id: Hashable
+    state: AgentState
+    since: float  # time the current state began
+    day: int  # day the agent's session is accounted to
+    leaving: bool = False
+    call: Hashable | None = None  # reserved-for or talking-on
+    idle_since: float | None = None  # start of the current ready period
+
+
+@dataclass(slots=True)
+class _Call:
+    id: Hashable
+    lead: Hashable
+    state: CallState
+    day: int
+    agent: Hashable | None  # reserved agent, then the connected agent
+    reserved: bool
+    answered_at: float = 0.0
+    connected_at: float = 0.0
+
+
+class Floor:
+    """Agents and calls of one campaign, kept consistent by the transition tables.
+
+    Pacers read the counts below; only `apply` changes them.
+    """
+
+    def __init__(self, *, day_of: Callable[[float], Hashable] = _day_of) -> None:
+        self.day_of = day_of
+        self._agents: dict[Hashable, _Agent] = {}
+        self._calls: dict[Hashable, _Call] = {}
+        # idle agents in the order they became idle (dict as an ordered set)
+        self._idle: dict[Hashable, None] = {}
+        self._idle_leaving = 0
+        self.logged_in = 0
+        self.reserved_agents = 0
+        self.talking = 0
+        self.wrapping = 0
+        self.paused = 0
+        self.ringing_unreserved = 0
+        self.ringing_reserved = 0
+        self.live_waiting = 0  # live answers waiting for an agent (unreserved)
+        self.calls_active = 0  # every call holding a line: ringing, live, talking
+        self.now = float("-inf")  # time of the last event applied
+        # leads whose last call was abandoned: any later dial must be reserved (norm 4.6.3)
+        self.must_reserve: set[Hashable] = set()
+        self._leads_in_flight: set[Hashable] = set()
+        self.days: dict[Hashable, DailyStats] = {}
+
+    # --- counts pacers read --------------------------------------------------
+
+    @property
+    def idle(self) -> int:
+        """Idle agents not reserved for any dial."""
+        return len(self._idle)
+
+    @property
+    def idle_committed(self) -> int:
+        """Idle agents who will stay to take a call that is answered soon."""
+        return len(self._idle) - self._idle_leaving
+
+    @property
+    def busy(self) -> int:
+        """Agents on a call or in wrap-up."""
+        return self.talking + self.wrapping
+
+    @property
+    def in_flight(self) -> int:
+        """Dials placed and not yet answered or failed, reserved or not."""
+        return self.ringing_unreserved + self.ringing_reserved
+
+    def idle_agents(self) -> Iterator[Hashable]:
+        """Idle, unreserved agents, longest idle first."""
+        return iter(self._idle)
+
+    def agent_state(self, agent: Hashable) -> AgentState:
+        a = self._agents.get(agent)
+        return a.state if a is not None else AgentState.OUT
+
+    def call_state(self, call: Hashable) -> CallState:
+        c = self._calls.get(call)
+        return c.state if c is not None else CallState.NEW
+
+    def lead_in_flight(self, lead: Hashable) -> bool:
+        return lead in self._leads_in_flight
+
+    def stats(self, day: Hashable) -> DailyStats:
+        s = self.days.get(day)
+        if s is None:
+            s = self.days[day] = DailyStats()
+        return s
+
+    # --- applying events -----------------------------------------------------
+
+    def apply(self, ev: Event) -> Outcome | None:
+        """Apply one event; returns the outcome of a call that ended with it, else None."""
+        handler = _HANDLERS.get(type(ev))
+        if handler is None:
+            raise ProtocolError(f"unknown event type {type(ev).__name__!r}")
+        if ev.time < self.now:
+            raise ProtocolError(
+                f"{type(ev).__name__} at time {ev.time!r} is earlier than the last event ({self.now!r})"
+            )
+        out = handler(self, ev)
+        self.now = ev.time
+        return out
+
+    def _agent(self, ev: Event, agent: Hashable) -> _Agent:
+        a = self._agents.get(agent)
+        if a is None or a.state is A.OUT:
+            raise ProtocolError(f"{type(ev).__name__}: agent {agent!r} is not logged in")
+        return a
+
+    def _call(self, ev: Event, call: Hashable) -> _Call:
+        c = self._calls.get(call)
+        if c is None:
+            raise ProtocolError(f"{type(ev).__name__}: unknown call {call!r} (never placed, or already over)")
+        return c
+
+    @staticmethod
+    def _agent_next(ev: Event, a: _Agent) -> AgentState:
+        nxt = AGENT_TRANSITIONS.get((a.state, type(ev)))
+        if nxt is None:
+            raise ProtocolError(
+                f"{type(ev).__name__} does not fit agent {a.id!r} in state {a.state.value!r}"
+            )
+        return nxt
+
+    @staticmethod
+    def _call_next(ev: Event, c: _Call) -> CallState | None:
+        key = (c.state, type(ev))
+        if key not in CALL_TRANSITIONS:
+            raise ProtocolError(
+                f"{type(ev).__name__} does not fit call {c.id!r} in state {c.state.value!r}"
+            )
+        return CALL_TRANSITIONS[key]
+
+    def _set_agent(self, a: _Agent, new: AgentState, t: float) -> None:
+        """Move an agent to `new`, keeping every count and the time sums right."""
+        old = a.state
+        if old is new:
+            return
+        s = self.stats(a.day)
+        elapsed = t - a.since
+        if old is A.TALKING:
+            s.talk_time += elapsed
+            self.talking -= 1
+        elif old is A.WRAP:
+            s.wrap_time += elapsed
+            self.wrapping -= 1
+        elif old is A.IDLE:
+            del self._idle[a.id]
+            if a.leaving:
+                self._idle_leaving -= 1
+        elif old is A.RESERVED:
+            self.reserved_agents -= 1
+        elif old is A.PAUSED:
+            self.paused -= 1
+        if old is not A.OUT:
+            s.logged_in_time += elapsed
+        # ready periods: IDLE and RESERVED are waiting for a call
+        if new is A.IDLE or new is A.RESERVED:
+            if a.idle_since is None:
+                a.idle_since = t
+        elif new is A.TALKING:
+            if a.idle_since is not None:
+                s.idle_time_before_connect += t - a.idle_since
+                s.idle_periods += 1
+            a.idle_since = None
+        else:
+            a.idle_since = None
+        if new is A.IDLE:
+            self._idle[a.id] = None
+            if a.leaving:
+                self._idle_leaving += 1
+        elif new is A.RESERVED:
+            self.reserved_agents += 1
+        elif new is A.TALKING:
+            self.talking += 1
+        elif new is A.WRAP:
+            self.wrapping += 1
+        elif new is A.PAUSED:
+            self.paused += 1
+        if new is A.OUT:
+            self.logged_in -= 1
+            a.leaving = False
+        a.state = new
+        a.since = t
+
+    # -- agent events
+
+    def _logged_in(self, ev: AgentLoggedIn) -> None:
+        a = self._agents.get(ev.agent)
+        if a is not None and a.state is not A.OUT:
+            raise ProtocolError(
+                f"AgentLoggedIn does not fit agent {ev.agent!r} in state {a.state.value!r}"
+            )
+        if a is None:
+            a = self._agents[ev.agent] = _Agent(ev.agent, A.OUT, ev.time, self.day_of(ev.time))
+        a.day = self.day_of(ev.time)
+        a.since = ev.time
+        self.logged_in += 1
+        self._set_agent(a, A.IDLE, ev.time)
+
+    def _agent_simple(self, ev: AgentReady | AgentPaused | AgentLoggedOut) -> None:
+        a = self._agent(ev, ev.agent)
+        self._set_agent(a, self._agent_next(ev, a), ev.time)
+
+    def _leaving(self, ev: AgentLeaving) -> None:
+        a = self._agent(ev, ev.agent)
+        if a.leaving:
+            raise ProtocolError(f"AgentLeaving: agent {ev.agent!r} is already leaving")
+        a.leaving = True
+        if a.state is A.IDLE:
+            self._idle_leaving += 1
+
+    # -- call events
+
+    def _placed(self, ev: DialPlaced) -> None:
+        if ev.call in self._calls:
+            raise ProtocolError(f"DialPlaced: call {ev.call!r} is already in progress")
+        if ev.lead in self._leads_in_flight:
+            raise ProtocolError(f"DialPlaced: lead {ev.lead!r} is already being dialled")
+        reserved = ev.agent is not None
+        if reserved:
+            a = self._agent(ev, ev.agent)
+            nxt = self._agent_next(ev, a)
+        elif ev.lead in self.must_reserve:
+            raise ProtocolError(
+                f"DialPlaced: lead {ev.lead!r} was abandoned before and may only be dialled "
+                "with an agent reserved (norm 4.6.3)"
+            )
+        day = self.day_of(ev.time)
+        c = _Call(ev.call, ev.lead, C.RINGING, day, ev.agent, reserved)
+        self._calls[ev.call] = c
+        self._leads_in_flight.add(ev.lead)
+        s = self.stats(day)
+        s.attempted += 1
+        self.calls_active += 1
+        if reserved:
+            s.reserved_dials += 1
+            self.ringing_reserved += 1
+            a.call = ev.call
+            self._set_agent(a, nxt, ev.time)
+        else:
+            self.ringing_unreserved += 1
+
+    def _end_ringing(self, c: _Call) -> None:
+        if c.reserved:
+            self.ringing_reserved -= 1
+        else:
+            self.ringing_unreserved -= 1
+
+    def _finish(self, c: _Call, outcome: Outcome) -> Outcome:
+        del self._calls[c.id]
+        self._leads_in_flight.discard(c.lead)
+        self.calls_active -= 1
+        self.stats(c.day).count_outcome(outcome)
+        if outcome is Outcome.ABANDONED:
+            self.must_reserve.add(c.lead)
+        elif outcome is Outcome.TRANSFERRED:
+            self.must_reserve.discard(c.lead)
+        return outcome
+
+    def _release_reserved(self, ev: Event, c: _Call) -> None:
+        if c.reserved and c.agent is not None:
+            a = self._agents[c.agent]
+            if a.call == c.id and a.state is A.RESERVED:
+                a.call = None
+                self._set_agent(a, A.IDLE, ev.time)
+
+    def _failed(self, ev: CallFailed) -> Outcome:
+        c = self._call(ev, ev.call)
+        self._call_next(ev, c)
+        self._end_ringing(c)
+        self._release_reserved(ev, c)
+        return self._finish(c, _FAIL_OUTCOME[ev.reason])
+
+    def _answered(self, ev: CallAnswered) -> Outcome | None:
+        c = self._call(ev, ev.call)
+        nxt = self._call_next(ev, c)
+        self._end_ringing(c)
+        s = self.stats(c.day)
+        s.answered += 1
+        if not ev.human:
+            self._release_reserved(ev, c)
+            return self._finish(c, Outcome.MACHINE)
+        s.connected += 1
+        c.state = nxt
+        c.answered_at = ev.time
+        if not c.reserved:
+            self.live_waiting += 1
+        return None
+
+    def _connected(self, ev: CallConnected) -> None:
+        c = self._call(ev, ev.call)
+        nxt = self._call_next(ev, c)
+        a = self._agent(ev, ev.agent)
+        if a.state is A.RESERVED and a.call != c.id:
+            raise ProtocolError(
+                f"CallConnected: agent {ev.agent!r} is reserved for call {a.call!r}, not {ev.call!r}"
+            )
+        if c.reserved and c.agent != ev.agent:
+            raise ProtocolError(
+                f"CallConnected: call {ev.call!r} is reserved for agent {c.agent!r}, not {ev.agent!r}"
+            )
+        a_next = self._agent_next(ev, a)
+        if not c.reserved:
+            self.live_waiting -= 1
+        c.state = nxt
+        c.agent = ev.agent
+        c.connected_at = ev.time
+        a.call = c.id
+        self.stats(c.day).connect_wait += ev.time - c.answered_at
+        self._set_agent(a, a_next, ev.time)
+
+    def _abandoned(self, ev: CallAbandoned) -> Outcome:
+        c = self._call(ev, ev.call)
+        self._call_next(ev, c)
+        if c.reserved:
+            self._release_reserved(ev, c)
+        else:
+            self.live_waiting -= 1
+        self.stats(c.day).abandon_silence += ev.time - c.answered_at
+        return self._finish(c, Outcome.ABANDONED)
+
+    def _ended(self, ev: CallEnded) -> Outcome:
+        c = self._call(ev, ev.call)
+        self._call_next(ev, c)
+        a = self._agents[c.agent]
+        a.call = None
+        self._set_agent(a, A.WRAP, ev.time)
+        return self._finish(c, Outcome.TRANSFERRED)
+
+
+_HANDLERS: dict[type[Event], Callable[[Floor, Event], Outcome | None]] = {
+    AgentLoggedIn: Floor._logged_in,
+    AgentReady: Floor._agent_simple,
+    AgentPaused: Floor._agent_simple,
+    AgentLoggedOut: Floor._agent_simple,
+    AgentLeaving: Floor._leaving,
+    DialPlaced: Floor._placed,
+    CallFailed: Floor._failed,
+    CallAnswered: Floor._answered,
+    CallConnected: Floor._connected,
+    CallAbandoned: Floor._abandoned,
+    CallEnded: Floor._ended,
+}

@@ -1,0 +1,115 @@
+"""The pacer interface every dialing mode implements, and the two simplest modes.
+
+Owns: `Pacer` (the one small interface: `observe` events, `plan` dials),
+`Plan` (what a pacer asks for), and the `Power` and `FixedRatio` pacers.
+
+A pacer only says *how many* dials it wants now, reserved and unreserved.
+The controller picks the agents to reserve, caps the plan by free lines and
+by the abandon envelope, and returns the decision. A pacer must not know about
+SimPy, HTTP, clocks or storage; `now` is always an argument.
+
+Like scikit-learn estimators: keyword-only constructors that store their
+arguments verbatim, and one table of parameter constraints (`_constraints`)
+checked in one place (`check_params`), so a changed attribute is checked again.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
+
+from dialer.errors import bad
+
+if TYPE_CHECKING:
+    from dialer.core.events import Event
+    from dialer.core.floor import Floor
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a pacer wants now: dials with an agent reserved, dials without, and when to ask again."""
+
+    reserved: int = 0
+    unreserved: int = 0
+    wake_at: float | None = None
+
+
+NOTHING = Plan()
+
+
+def round_half_up(x: float) -> int:
+    """Round to the nearest integer, halves up (2.5 -> 3), as dial levels are usually rounded."""
+    return int(math.floor(x + 0.5))
+
+
+def _positive(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
+
+
+class Pacer:
+    """Base class of every pacer: one small interface shared by all dialing modes.
+
+    Subclasses set `mode` (the name used in scenario files), list their
+    parameter constraints in `_constraints` as {name: (predicate, requirement)},
+    and implement `plan`. `observe` is a hook for pacers that learn.
+    """
+
+    mode: ClassVar[str] = ""
+    #: True if every dial this pacer plans has an agent reserved (it can never abandon).
+    reserves_agents: ClassVar[bool] = False
+    #: True if the controller must keep this pacer inside the abandon envelope.
+    uses_envelope: ClassVar[bool] = False
+    _constraints: ClassVar[dict[str, tuple[Callable[[Any], bool], str]]] = {}
+
+    def check_params(self) -> None:
+        """Raise ConfigError naming the first parameter that breaks its constraint."""
+        for name, (ok, requirement) in self._constraints.items():
+            value = getattr(self, name)
+            if not ok(value):
+                raise bad(f"{self.mode}.{name}", value, requirement)
+
+    def get_params(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self._constraints}
+
+    def observe(self, event: "Event", floor: "Floor") -> None:
+        """Learn from an event the floor has just applied (default: nothing to learn)."""
+
+    def plan(self, floor: "Floor", now: float) -> Plan:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+
+class Power(Pacer):
+    """Power (progressive) dialing, norm 4.5: one dial per idle agent, that agent reserved.
+
+    A reserved agent waits for its own call, so no live answer can meet silence.
+    """
+
+    mode = "power"
+    reserves_agents = True
+
+    def plan(self, floor: "Floor", now: float) -> Plan:
+        return Plan(reserved=floor.idle) if floor.idle else NOTHING
+
+
+class FixedRatio(Pacer):
+    """The naive predictive dialer: keep `ratio` x idle agents dials in flight, none reserved.
+
+    After every event the unreserved dials in flight are topped up to
+    round-half-up(ratio x idle agents); dials are never cancelled. Kept as a
+    baseline: it knows nothing of the abandon limit.
+    """
+
+    mode = "fixed-ratio"
+    _constraints = {"ratio": (_positive, "a positive number")}
+
+    def __init__(self, *, ratio: float = 1.5) -> None:
+        self.ratio = ratio
+
+    def plan(self, floor: "Floor", now: float) -> Plan:
+        want = round_half_up(self.ratio * floor.idle) - floor.ringing_unreserved
+        return Plan(unreserved=want) if want > 0 else NOTHING

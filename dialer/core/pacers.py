@@ -67,7 +67,7 @@ class Pacer:
         for name, (ok, requirement) in self._constraints.items():
             value = getattr(self, name)
             if not ok(value):
-                raise bad(f"{self.mode}.{name}", value, requirement)
+                raise bad(f"pacer.{name}", value, f"{requirement} (mode {self.mode!r})")
 
     def get_params(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self._constraints}

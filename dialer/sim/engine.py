@@ -1,0 +1,368 @@
+"""The SimPy engine: a simulated call floor that drives the real controller.
+
+Owns: simulated time, agents' shifts, trunk lines, the lead list with its
+attempt history and retry rules, and the random life of every call (outcome,
+ring time, patience, talk and wrap-up). It plays the part of a dialer exactly
+as a live one would: it reports every event to the campaign's `Controller`
+and places the dials the controller decides, nothing more.
+
+Must not know about: how a pacer decides (it only reads `Decision`s), plotting,
+the CLI. Picture it as a call-centre floor seen from the switch: calls ring
+out, some people answer, the switch puts them through to an idle agent or,
+when none is free within the connect limit, the person hears silence and the
+call counts as abandoned.
+
+Times are seconds since local midnight of the study's first day; day `d`
+runs from `d * 86400`. Each call is a chain of SimPy timeouts with callbacks
+(no process per call), which keeps the engine fast; ties are broken by
+SimPy's (time, priority, counter) queue, so a scenario and a seed reproduce
+a run bit for bit.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+from typing import Callable, Hashable
+
+import numpy as np
+import simpy
+
+from dialer.core.controller import Controller
+from dialer.core.events import (
+    AgentLeaving,
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentReady,
+    CallAbandoned,
+    CallAnswered,
+    CallConnected,
+    CallEnded,
+    CallFailed,
+    DialPlaced,
+    Event,
+    FailReason,
+    Outcome,
+)
+from dialer.core.floor import AgentState
+from dialer.core.modes import make_pacer
+from dialer.sim.distributions import Sampler
+from dialer.sim.scenario import Campaign, Scenario
+
+DAY = 86400.0
+
+# what the simulated world decided a dial will do (drawn when it is placed)
+_LIVE, _MACHINE, _BUSY, _INVALID, _NO_ANSWER = range(5)
+_FAILS = {_BUSY: FailReason.BUSY, _INVALID: FailReason.INVALID, _NO_ANSWER: FailReason.NO_ANSWER}
+_RETRY_FIELD = {
+    Outcome.NO_ANSWER: "no_answer",
+    Outcome.BUSY: "busy",
+    Outcome.MACHINE: "machine",
+    Outcome.ABANDONED: "abandoned",
+}
+
+
+class _Unit:
+    """Uniform [0, 1) draws in batches, for choosing outcomes."""
+
+    def draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.random(size)
+
+
+@dataclass
+class _Agent:
+    id: str
+    shift: tuple[float, float]
+    leave_notice: float
+    off_shift: bool = True  # outside the shift: log out as soon as idle
+
+
+@dataclass
+class LeadSummary:
+    """What became of the list: leads finished, still to call, never called."""
+
+    total: int
+    dialled: int = 0
+    transferred: int = 0
+    exhausted: int = 0  # out of attempts, or an invalid number
+    pending_retry: int = 0
+    never_dialled: int = 0
+
+
+class CampaignRun:
+    """One campaign on the simulated floor: its controller, agents, leads and calls."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        scenario: Scenario,
+        campaign: Campaign,
+        seed_seq: np.random.SeedSequence,
+        observer: Callable[[str, Event], None] | None = None,
+    ) -> None:
+        self.env = env
+        self.scenario = scenario
+        self.campaign = campaign
+        self.observer = observer
+        self.controller = Controller(make_pacer(campaign.mode, campaign.pacer), lines=campaign.lines)
+        self.floor = self.controller.floor
+        streams = [np.random.default_rng(s) for s in seed_seq.spawn(8)]
+        d = campaign.durations
+        self._u = Sampler(_Unit(), streams[0])  # type: ignore[arg-type]
+        self._ring = d.ring.sampler(streams[1])
+        self._no_answer = d.no_answer.sampler(streams[2])
+        self._busy = d.busy.sampler(streams[3])
+        self._invalid = d.invalid.sampler(streams[4])
+        self._talk = d.talk.sampler(streams[5])
+        self._wrap = d.wrap.sampler(streams[6])
+        self._patience = d.patience.sampler(streams[7])
+        self._connect_limit = float(campaign.connect_limit)
+        # cumulative outcome probabilities per hour of day: live, +machine, +busy, +invalid
+        self._cum = []
+        for h in range(24):
+            live, machine, busy, invalid = campaign.outcomes.for_hour(h)
+            self._cum.append((live, live + machine, live + machine + busy, live + machine + busy + invalid))
+        # leads
+        n = campaign.leads
+        self._attempts = [0] * n
+        self._next_fresh = 0
+        self._retry: list[tuple[float, int, int]] = []  # (due, seq, lead)
+        self._redial_reserved: list[tuple[float, int, int]] = []  # abandoned before: reserved only
+        self._seq = 0
+        self._done = [False] * n
+        self.leads = LeadSummary(total=n)
+        # calls
+        self._next_call = 0
+        self._waiting: dict[int, int] = {}  # live calls with no agent yet: call -> lead (oldest first)
+        self._window_open = False
+        self._pending_wake: float | None = None
+        # agents
+        self.agents: dict[str, _Agent] = {}
+        for g in scenario.agents_of(campaign.name):
+            shift = scenario.shift_of(g)
+            for i in range(g.count):
+                aid = f"{campaign.name}/{g.name}-{i + 1}"
+                self.agents[aid] = _Agent(aid, shift, float(g.leave_notice))
+
+    # --- feeding the controller -----------------------------------------------
+
+    def _emit(self, ev: Event) -> Outcome | None:
+        out = self.controller.handle(ev)
+        if self.observer is not None:
+            self.observer(self.campaign.name, ev)
+        return out
+
+    def _at(self, delay: float, callback: Callable[[simpy.Event], None], value: object) -> None:
+        t = self.env.timeout(delay, value)
+        t.callbacks.append(callback)
+
+    # --- the calendar ---------------------------------------------------------------
+
+    def schedule_days(self, days: int) -> None:
+        open_s, close_s = self.scenario.study.hours
+        for d in range(days):
+            base = d * DAY
+            self._at(base + open_s, self._open, None)
+            self._at(base + close_s, self._close, None)
+            for agent in self.agents.values():
+                start, end = agent.shift
+                self._at(base + start, self._login, agent)
+                self._at(max(base + start, base + end - agent.leave_notice), self._leave, agent)
+                self._at(base + end, self._shift_end, agent)
+
+    def _open(self, _ev: simpy.Event) -> None:
+        self._window_open = True
+        self._pump()
+
+    def _close(self, _ev: simpy.Event) -> None:
+        self._window_open = False
+
+    # --- agents ----------------------------------------------------------------------
+
+    def _login(self, ev: simpy.Event) -> None:
+        agent: _Agent = ev.value
+        agent.off_shift = False
+        if self.floor.agent_state(agent.id) is AgentState.OUT:
+            self._emit(AgentLoggedIn(time=self.env.now, agent=agent.id))
+            self._agent_free(agent.id)
+        self._pump()
+
+    def _leave(self, ev: simpy.Event) -> None:
+        agent: _Agent = ev.value
+        if self.floor.agent_state(agent.id) is not AgentState.OUT and not agent.off_shift:
+            self._emit(AgentLeaving(time=self.env.now, agent=agent.id))
+
+    def _shift_end(self, ev: simpy.Event) -> None:
+        agent: _Agent = ev.value
+        agent.off_shift = True
+        if self.floor.agent_state(agent.id) is AgentState.IDLE:
+            self._emit(AgentLoggedOut(time=self.env.now, agent=agent.id))
+
+    def _agent_free(self, agent_id: str) -> None:
+        """An agent has just become idle: log out if off shift, else take the oldest waiting call."""
+        if self.agents[agent_id].off_shift:
+            self._emit(AgentLoggedOut(time=self.env.now, agent=agent_id))
+        elif self._waiting:
+            call = next(iter(self._waiting))
+            lead = self._waiting.pop(call)
+            self._connect(call, agent_id, lead)
+
+    # --- leads -------------------------------------------------------------------------
+
+    def _take_lead(self, reserved: bool) -> int | None:
+        now = self.env.now
+        if reserved and self._redial_reserved and self._redial_reserved[0][0] <= now:
+            return heapq.heappop(self._redial_reserved)[2]
+        if self._retry and self._retry[0][0] <= now:
+            return heapq.heappop(self._retry)[2]
+        if self._next_fresh < len(self._attempts):
+            lead = self._next_fresh
+            self._next_fresh += 1
+            return lead
+        return None
+
+    def _after(self, lead: int, outcome: Outcome) -> None:
+        """Retry rules: schedule the lead again, or mark it finished."""
+        if outcome is Outcome.TRANSFERRED:
+            self._done[lead] = True
+            self.leads.transferred += 1
+            return
+        delay = getattr(self.campaign.retry, _RETRY_FIELD[outcome], False) if outcome in _RETRY_FIELD else False
+        if delay is False or self._attempts[lead] >= self.campaign.retry.max_attempts:
+            self._done[lead] = True
+            self.leads.exhausted += 1
+            return
+        self._seq += 1
+        item = (self.env.now + float(delay), self._seq, lead)
+        if self.floor.must_reserve_lead(lead, self.env.now):
+            heapq.heappush(self._redial_reserved, item)
+        else:
+            heapq.heappush(self._retry, item)
+
+    # --- deciding and dialling ------------------------------------------------------
+
+    def _pump(self) -> None:
+        """Ask the controller what to dial now, and dial it."""
+        if not self._window_open:
+            return
+        now = self.env.now
+        decision = self.controller.decide(now)
+        for agent in decision.reserve:
+            lead = self._take_lead(True)
+            if lead is None:
+                break
+            self._dial(lead, agent)
+        for _ in range(decision.unreserved):
+            lead = self._take_lead(False)
+            if lead is None:
+                break
+            self._dial(lead, None)
+        wake = decision.wake_at
+        if wake is not None and wake > now and (self._pending_wake is None or wake < self._pending_wake):
+            self._pending_wake = wake
+            self._at(wake - now, self._wake, wake)
+
+    def _wake(self, ev: simpy.Event) -> None:
+        if ev.value == self._pending_wake:
+            self._pending_wake = None
+            self._pump()
+
+    def _dial(self, lead: int, agent: Hashable | None) -> None:
+        now = self.env.now
+        call = self._next_call
+        self._next_call += 1
+        if self._attempts[lead] == 0:
+            self.leads.dialled += 1
+        self._attempts[lead] += 1
+        self._emit(DialPlaced(time=now, call=call, lead=lead, agent=agent))
+        live, machine, busy, invalid = self._cum[int(now % DAY // 3600.0)]
+        u = self._u()
+        if u < live:
+            what, delay = _LIVE, self._ring()
+        elif u < machine:
+            what, delay = _MACHINE, self._ring()
+        elif u < busy:
+            what, delay = _BUSY, self._busy()
+        elif u < invalid:
+            what, delay = _INVALID, self._invalid()
+        else:
+            what, delay = _NO_ANSWER, self._no_answer()
+        self._at(delay, self._ring_end, (call, lead, agent, what))
+
+    def _ring_end(self, ev: simpy.Event) -> None:
+        call, lead, agent, what = ev.value
+        now = self.env.now
+        if what == _LIVE:
+            self._emit(CallAnswered(time=now, call=call, human=True))
+            if agent is not None:
+                self._connect(call, agent, lead)
+            else:
+                idle = next(self.floor.idle_agents(), None)
+                if idle is not None:
+                    self._connect(call, idle, lead)
+                elif self._connect_limit <= 0.0:
+                    self._abandon(call, lead)
+                else:
+                    self._waiting[call] = lead
+                    wait = min(self._patience(), self._connect_limit)
+                    self._at(wait, self._give_up, (call, lead))
+        else:
+            if what == _MACHINE:
+                outcome = self._emit(CallAnswered(time=now, call=call, human=False))
+            else:
+                outcome = self._emit(CallFailed(time=now, call=call, reason=_FAILS[what]))
+            self._after(lead, outcome)  # type: ignore[arg-type]
+            if agent is not None:
+                self._agent_free(agent)
+        self._pump()
+
+    def _connect(self, call: int, agent: Hashable, lead: int) -> None:
+        self._emit(CallConnected(time=self.env.now, call=call, agent=agent))
+        self._at(self._talk(), self._talk_end, (call, agent, lead))
+
+    def _abandon(self, call: int, lead: int) -> None:
+        outcome = self._emit(CallAbandoned(time=self.env.now, call=call))
+        self._after(lead, outcome)  # type: ignore[arg-type]
+
+    def _give_up(self, ev: simpy.Event) -> None:
+        call, lead = ev.value
+        if call in self._waiting:
+            del self._waiting[call]
+            self._abandon(call, lead)
+            self._pump()
+
+    def _talk_end(self, ev: simpy.Event) -> None:
+        call, agent, lead = ev.value
+        outcome = self._emit(CallEnded(time=self.env.now, call=call))
+        self._after(lead, outcome)  # type: ignore[arg-type]
+        self._at(self._wrap(), self._wrap_end, agent)
+        self._pump()
+
+    def _wrap_end(self, ev: simpy.Event) -> None:
+        agent = ev.value
+        self._emit(AgentReady(time=self.env.now, agent=agent))
+        self._agent_free(agent)
+        self._pump()
+
+    def finish(self) -> None:
+        """Count what is left of the list once the study is over."""
+        s = self.leads
+        s.pending_retry = len(self._retry) + len(self._redial_reserved)
+        s.never_dialled = s.total - s.dialled
+
+
+def run_campaigns(
+    scenario: Scenario,
+    seed: int = 0,
+    observer: Callable[[str, Event], None] | None = None,
+) -> list[CampaignRun]:
+    """Simulate the whole study; every campaign gets its own random streams from `seed`."""
+    env = simpy.Environment()
+    seqs = np.random.SeedSequence(seed).spawn(len(scenario.campaigns))
+    runs = [CampaignRun(env, scenario, c, s, observer) for c, s in zip(scenario.campaigns, seqs)]
+    for r in runs:
+        r.schedule_days(scenario.study.days)
+    env.run()
+    for r in runs:
+        r.finish()
+    return runs

@@ -10,11 +10,11 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from dialer.core.pacers import FixedRatio, Pacer, Power
+from dialer.core.pacers import FixedRatio, Pacer, PoissonDialing, Power
 from dialer.errors import ConfigError
 
 #: mode name -> pacer class
-PACERS: dict[str, type[Pacer]] = {cls.mode: cls for cls in (Power, FixedRatio)}
+PACERS: dict[str, type[Pacer]] = {cls.mode: cls for cls in (Power, FixedRatio, PoissonDialing)}
 
 
 def register(cls: type[Pacer]) -> type[Pacer]:

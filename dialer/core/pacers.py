@@ -113,3 +113,38 @@ class FixedRatio(Pacer):
     def plan(self, floor: "Floor", now: float) -> Plan:
         want = round_half_up(self.ratio * floor.idle) - floor.ringing_unreserved
         return Plan(unreserved=want) if want > 0 else NOTHING
+
+
+class PoissonDialing(Pacer):
+    """Open-loop dialing: dials leave as a Poisson stream of `rate` per second, none reserved.
+
+    It looks at nothing on the floor: the textbook open-loop dialer that
+    `dialer.theory.poisson_dialing` describes exactly, kept to referee the
+    simulator and for teaching. Its arrival times come from its own
+    `numpy.random.Generator` seeded with `seed`, so a run is reproducible.
+    """
+
+    mode = "poisson"
+    _constraints = {
+        "rate": (_positive, "a positive number of dials per second"),
+        "seed": (lambda s: isinstance(s, int) and not isinstance(s, bool) and s >= 0, "a whole number >= 0"),
+    }
+
+    def __init__(self, *, rate: float = 0.1, seed: int = 0) -> None:
+        self.rate = rate
+        self.seed = seed
+        self._rng = None
+        self._next: float | None = None
+
+    def plan(self, floor: "Floor", now: float) -> Plan:
+        import numpy as np
+
+        if self._rng is None:
+            self._rng = np.random.default_rng(self.seed)
+        if self._next is None:
+            self._next = now + float(self._rng.exponential(1.0 / self.rate))
+        due = 0
+        while self._next <= now:
+            due += 1
+            self._next += float(self._rng.exponential(1.0 / self.rate))
+        return Plan(unreserved=due, wake_at=self._next)

@@ -141,10 +141,12 @@ class PoissonDialing(Pacer):
 
         if self._rng is None:
             self._rng = np.random.default_rng(self.seed)
-        if self._next is None:
+        if self._next is None or self._next < now - 1e-6:
+            # first call, or not asked at the last arrival (the calling window was closed):
+            # by memorylessness, start the stream afresh from now
             self._next = now + float(self._rng.exponential(1.0 / self.rate))
         due = 0
-        while self._next <= now:
+        while self._next <= now + 1e-9:
             due += 1
             self._next += float(self._rng.exponential(1.0 / self.rate))
         return Plan(unreserved=due, wake_at=self._next)

@@ -1,6 +1,7 @@
 """The sans-IO core: events in, pacing decisions out.
 
-Owns: events, the floor state machines, daily tallies, pacers and the controller.
+Owns: events, the floor state machines, daily tallies, the abandon ledger, the
+redial guard, pacers and the controller.
 Must not import anything from dialer.sim, dialer.live or dialer.plan, nor SimPy,
 HTTP frameworks, databases or plotting libraries.
 """
@@ -22,7 +23,9 @@ from dialer.core.events import (
     FailReason,
     Outcome,
 )
-from dialer.core.floor import AgentState, CallState, Floor
+from dialer.core.floor import AgentState, CallInfo, CallState, Floor
+from dialer.core.guards import RedialGuard
+from dialer.core.ledger import Interval, IntervalState, Ledger, Tally, month_key
 from dialer.core.pacers import FixedRatio, Pacer, Plan, Power
 from dialer.core.stats import DailyStats
 
@@ -46,6 +49,13 @@ __all__ = [
     "AgentState",
     "CallState",
     "Floor",
+    "CallInfo",
+    "RedialGuard",
+    "Interval",
+    "IntervalState",
+    "Ledger",
+    "Tally",
+    "month_key",
     "Pacer",
     "Plan",
     "Power",

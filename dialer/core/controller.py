@@ -1,7 +1,8 @@
 """The sans-IO pacing controller of one campaign: feed it events, ask it for decisions.
 
-Owns: the `Controller` (a floor, a pacer, the line cap) and the `Decision` it
-returns. The simulator, the live service and the tests all drive this one class.
+Owns: the `Controller` (a floor, a pacer, the line cap, the abandon ledger)
+and the `Decision` it returns. The simulator, the live service and the tests
+all drive this one class.
 
 Rule 1: the controller never reads a clock, sleeps, draws a random number or
 does I/O; `now` and every event's time are arguments.
@@ -13,18 +14,60 @@ Rule 2: it must not import SimPy, HTTP frameworks, databases or plotting.
     c.handle(DialPlaced(time=0.0, call=1, lead="+4790000001", agent="ann"))
 
 A rejected event raises `ProtocolError` and changes nothing.
+
+The abandon envelope (DESIGN.md, "The abandon-rate guarantee"). The
+controller feeds the campaign's `Ledger` from the events it handles, and for a
+pacer with ``uses_envelope = True`` it caps every decision so that the
+exposure
+
+    k = max(0, ringing unreserved + live waiting + new unreserved
+               - (idle committed agents - committed agents reserved now))
+
+stays within `Ledger.headroom(now, horizon)`. Reserved dials never spend
+budget themselves, but the agent they take covers nothing any more, so a
+reserved dial of a committed agent costs one unit of slack too (an idle agent
+who announced leaving is free to reserve). The guarantee holds if the dialer
+plays its part, as the simulator does:
+
+- it places at most the dials decided (fewer is always safe);
+- it puts a live answer through whenever any agent is idle, abandoning only
+  when none is (a reserved call always goes to its agent);
+- it resolves every dial within `horizon` seconds (ring timeout + connect
+  limit);
+- a committed idle agent stops covering (pauses, logs out, announces leaving,
+  or gets a reserved dial outside `decide`) only when `releasable(now)` > 0;
+  otherwise the dialer holds the pause until it is.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from fractions import Fraction
 from itertools import islice
-from typing import Callable, Hashable, Iterable
+from numbers import Real
+from typing import Any, Callable, Hashable, Iterable
 
-from dialer.core.events import Event, Outcome
-from dialer.core.floor import Floor
+from dialer.core.events import (
+    CallAbandoned,
+    CallAnswered,
+    CallConnected,
+    CallFailed,
+    DialPlaced,
+    Event,
+    Outcome,
+)
+from dialer.core.floor import CallInfo, Floor
+from dialer.core.guards import RedialGuard
+from dialer.core.ledger import Headroom, Interval, Ledger, as_rate
 from dialer.core.pacers import Pacer
 from dialer.errors import bad
+
+#: Norm 4.6.2: 5 % per campaign; the interval defaults to the day (norm 4.3 counts per day).
+DEFAULT_ABANDON_LIMIT = Fraction(1, 20)
+
+# events after which a call may no longer be abandoned, or is counted as established
+_RESOLVING = (CallFailed, CallAnswered, CallConnected, CallAbandoned)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +93,15 @@ class Controller:
     `lines`: trunk lines available to the campaign (every ringing, waiting or
     talking call holds one); None for no cap. `day_of`: maps a time in seconds
     to the key of its accounting day (default: whole 86,400 s days from 0).
+
+    `abandon_limit`: what the ledger enforces. A rate (0.05, "0.05",
+    Fraction(1, 20): that limit per day, the default), an `Interval`, a list
+    of them (every one enforced, the strictest wins), a ready `Ledger`, or
+    None for no ledger at all (then no envelope pacer may be used).
+    `horizon`: the longest a dial may take to be resolved, in seconds (ring
+    timeout + connect limit); rolling windows look that far ahead.
+    `redial_lockout`: seconds after an abandon during which a lead may only be
+    dialled reserved (None: forever, norm 4.6.3; UK: 259200.0).
     """
 
     def __init__(
@@ -58,11 +110,24 @@ class Controller:
         *,
         lines: int | None = None,
         day_of: Callable[[float], Hashable] | None = None,
+        abandon_limit: Any = DEFAULT_ABANDON_LIMIT,
+        horizon: float = 60.0,
+        redial_lockout: float | None = None,
     ) -> None:
         if lines is not None and (not isinstance(lines, int) or isinstance(lines, bool) or lines < 1):
             raise bad("lines", lines, "a whole number of at least 1 (or None for no cap)")
+        if not _positive_seconds(horizon):
+            raise bad("horizon", horizon, "a positive number of seconds (ring timeout + connect limit)")
         self.lines = lines
-        self.floor = Floor(day_of=day_of) if day_of is not None else Floor()
+        self.horizon = float(horizon)
+        guard = RedialGuard(lockout=redial_lockout)
+        self.floor = Floor(day_of=day_of, guard=guard) if day_of is not None else Floor(guard=guard)
+        self.ledger: Ledger | None = _make_ledger(abandon_limit, self.floor.day_of)
+        if self.ledger is not None:
+            w = self.ledger.shortest_window
+            if w is not None and not w > 2 * self.horizon:
+                raise bad("horizon", horizon, f"less than half the shortest rolling window ({w:g} s)")
+        _check_envelope(pacer, self.ledger)
         self.pacer = pacer
         pacer.check_params()
 
@@ -70,7 +135,13 @@ class Controller:
 
     def handle(self, event: Event) -> Outcome | None:
         """Apply one event; returns the outcome if a call ended with it."""
-        out = self.floor.apply(event)
+        ledger = self.ledger
+        info = None
+        if ledger is not None and isinstance(event, _RESOLVING):
+            info = self.floor.call_info(event.call)  # before: a call that ends is gone after
+        out = self.floor.apply(event)  # raises, changing nothing, if the event does not fit
+        if ledger is not None:
+            _account(ledger, event, info)
         self.pacer.observe(event, self.floor)
         return out
 
@@ -79,8 +150,9 @@ class Controller:
             self.handle(ev)
 
     def set_pacer(self, pacer: Pacer) -> None:
-        """Switch dialing mode; the floor, its tallies and its memory of abandoned leads stay."""
+        """Switch dialing mode; the floor, its tallies, the ledger and the memory of abandoned leads stay."""
         pacer.check_params()
+        _check_envelope(pacer, self.ledger)
         self.pacer = pacer
 
     # --- asking for decisions ----------------------------------------------
@@ -100,10 +172,59 @@ class Controller:
         if free is not None:
             reserved = min(reserved, free)
             unreserved = min(unreserved, free - reserved)
-        if reserved == 0 and unreserved == 0 and plan.wake_at is None:
+        if self.pacer.uses_envelope and (reserved or unreserved):
+            agents, unreserved = self._within_envelope(now, reserved, unreserved)
+        else:
+            agents = tuple(islice(floor.idle_agents(), reserved)) if reserved else ()
+        if not agents and unreserved == 0 and plan.wake_at is None:
             return _NO_DIALS
-        agents = tuple(islice(floor.idle_agents(), reserved)) if reserved else ()
         return Decision(reserve=agents, unreserved=unreserved, wake_at=plan.wake_at)
+
+    def _within_envelope(self, now: float, reserved: int, unreserved: int) -> tuple[tuple[Hashable, ...], int]:
+        """Cap a plan so that the exposure stays within the headroom (see the module docstring)."""
+        floor = self.floor
+        slack = self._slack(now)
+        agents: list[Hashable] = []
+        if reserved:
+            for a in floor.idle_agents():  # longest idle first; committed agents only while slack lasts
+                if floor.agent_leaving(a):
+                    agents.append(a)
+                elif slack > 0:
+                    agents.append(a)
+                    slack -= 1
+                else:
+                    continue
+                if len(agents) == reserved:
+                    break
+        return tuple(agents), int(min(unreserved, slack))
+
+    # --- the abandon envelope ------------------------------------------------
+
+    def exposure(self) -> int:
+        """Unreserved calls in flight that would meet no committed idle agent if all were answered now."""
+        f = self.floor
+        return max(0, f.ringing_unreserved + f.live_waiting - f.idle_committed)
+
+    def headroom(self, now: float) -> Headroom:
+        """The largest exposure the ledger allows now (math.inf without a ledger; negative: already over)."""
+        if self.ledger is None:
+            return math.inf
+        return self.ledger.headroom(now, self.horizon)
+
+    def _slack(self, now: float) -> Headroom:
+        """How far the exposure may still grow now (0 if it is already at or over the headroom)."""
+        f = self.floor
+        raw = f.ringing_unreserved + f.live_waiting - f.idle_committed  # may be negative: spare agents
+        return max(0, max(self.headroom(now), 0) - raw)
+
+    def releasable(self, now: float) -> int:
+        """How many committed idle agents may stop covering now (pause, log out, announce leaving,
+        or take a reserved dial outside `decide`) without the exposure leaving the headroom.
+
+        A dialer holds an agent's pause until this is positive; an agent who
+        announced leaving (AgentLeaving) may always go.
+        """
+        return int(min(self.floor.idle_committed, self._slack(now)))
 
     @property
     def stats(self):
@@ -112,3 +233,44 @@ class Controller:
 
 
 _NO_DIALS = Decision()
+
+
+def _positive_seconds(x: Any) -> bool:
+    return isinstance(x, Real) and not isinstance(x, bool) and math.isfinite(x) and x > 0
+
+
+def _make_ledger(limit: Any, day_of: Callable[[float], Hashable]) -> Ledger | None:
+    if limit is None or isinstance(limit, Ledger):
+        return limit
+    if isinstance(limit, Interval):
+        return Ledger([limit], day_of=day_of)
+    if isinstance(limit, (list, tuple)):
+        return Ledger(limit, day_of=day_of)
+    return Ledger([Interval.day(as_rate(limit, "abandon_limit"))], day_of=day_of)
+
+
+def _check_envelope(pacer: Pacer, ledger: Ledger | None) -> None:
+    if pacer.uses_envelope and ledger is None:
+        raise bad(
+            "abandon_limit",
+            None,
+            f"a limit (a rate, Interval(s) or a Ledger): pacer mode {pacer.mode!r} paces inside the abandon envelope",
+        )
+
+
+def _account(ledger: Ledger, ev: Event, info: CallInfo | None) -> None:
+    """Tell the ledger what an applied event means for the abandon budget."""
+    if type(ev) is DialPlaced:
+        if ev.agent is None:
+            ledger.open_call(ev.time)
+        return
+    if info is None:  # not a call event
+        return
+    if type(ev) is CallConnected:
+        ledger.count(info.placed_at, abandoned=False, at=ev.time)
+    elif type(ev) is CallAbandoned:
+        ledger.count(info.placed_at, abandoned=True, at=ev.time)
+    elif type(ev) is CallAnswered and ev.human:
+        return  # a live answer waiting for an agent: still exposed
+    if not info.reserved:
+        ledger.close_call(info.placed_at)

@@ -1,8 +1,10 @@
 """The call floor as the controller sees it: agents, calls in flight, and their life cycles.
 
 Owns: the agent and call state machines (tables of `(state, event type) ->
-state`), the running counts pacers read (idle agents, dials in flight, ...),
-the redial-after-abandon guard's memory, and the daily tallies.
+state`), the running counts pacers read (idle agents, dials in flight, ...), and the
+daily tallies. The redial-after-abandon memory lives in a `RedialGuard`
+(dialer.core.guards) that the floor consults before a dial and tells when a
+call ends.
 
 Rule 1: every event is checked against the tables *before* anything changes.
 An event that does not fit raises `ProtocolError` naming the event and the
@@ -48,6 +50,7 @@ from dialer.core.events import (
     FailReason,
     Outcome,
 )
+from dialer.core.guards import RedialGuard
 from dialer.core.stats import DailyStats
 from dialer.errors import ProtocolError
 
@@ -109,6 +112,18 @@ def _day_of(t: float) -> int:
     return int(t // 86400.0)
 
 
+@dataclass(frozen=True, slots=True)
+class CallInfo:
+    """A read-only view of one call in progress (for the controller and for reports)."""
+
+    call: Hashable
+    lead: Hashable
+    state: CallState
+    reserved: bool
+    placed_at: float
+    agent: Hashable | None
+
+
 @dataclass(slots=True)
 class _Agent:
     id: Hashable
@@ -128,6 +143,7 @@ class _Call:
     day: int
     agent: Hashable | None  # reserved agent, then the connected agent
     reserved: bool
+    placed_at: float = 0.0
     answered_at: float = 0.0
     connected_at: float = 0.0
 
@@ -138,7 +154,12 @@ class Floor:
     Pacers read the counts below; only `apply` changes them.
     """
 
-    def __init__(self, *, day_of: Callable[[float], Hashable] = _day_of) -> None:
+    def __init__(
+        self,
+        *,
+        day_of: Callable[[float], Hashable] = _day_of,
+        guard: RedialGuard | None = None,
+    ) -> None:
         self.day_of = day_of
         self._agents: dict[Hashable, _Agent] = {}
         self._calls: dict[Hashable, _Call] = {}
@@ -155,9 +176,8 @@ class Floor:
         self.live_waiting = 0  # live answers waiting for an agent (unreserved)
         self.calls_active = 0  # every call holding a line: ringing, live, talking
         self.now = float("-inf")  # time of the last event applied
-        # leads whose last call was abandoned: any later dial must be reserved (norm 4.6.3)
-        self.must_reserve: set[Hashable] = set()
-        self._leads_in_flight: set[Hashable] = set()
+        # leads being dialled, and leads whose last call was abandoned (norm 4.6.3)
+        self.guard = guard if guard is not None else RedialGuard()
         self.days: dict[Hashable, DailyStats] = {}
 
     # --- counts pacers read --------------------------------------------------
@@ -195,7 +215,28 @@ class Floor:
         return c.state if c is not None else CallState.NEW
 
     def lead_in_flight(self, lead: Hashable) -> bool:
-        return lead in self._leads_in_flight
+        return self.guard.in_flight(lead)
+
+    def must_reserve_lead(self, lead: Hashable, now: float) -> bool:
+        """True if a dial of `lead` at `now` must have an agent reserved (norm 4.6.3)."""
+        return self.guard.must_reserve(lead, now)
+
+    @property
+    def must_reserve(self) -> frozenset[Hashable]:
+        """Leads that must be dialled with an agent reserved, as of the last event's time."""
+        return self.guard.flagged(self.now)
+
+    def agent_leaving(self, agent: Hashable) -> bool:
+        """True if the agent announced leaving: it takes calls but covers no dial in flight."""
+        a = self._agents.get(agent)
+        return a is not None and a.leaving
+
+    def call_info(self, call: Hashable) -> CallInfo | None:
+        """The call in progress with this id, or None (never placed, or already over)."""
+        c = self._calls.get(call)
+        if c is None:
+            return None
+        return CallInfo(c.id, c.lead, c.state, c.reserved, c.placed_at, c.agent)
 
     def stats(self, day: Hashable) -> DailyStats:
         s = self.days.get(day)
@@ -332,21 +373,15 @@ class Floor:
     def _placed(self, ev: DialPlaced) -> None:
         if ev.call in self._calls:
             raise ProtocolError(f"DialPlaced: call {ev.call!r} is already in progress")
-        if ev.lead in self._leads_in_flight:
-            raise ProtocolError(f"DialPlaced: lead {ev.lead!r} is already being dialled")
         reserved = ev.agent is not None
+        self.guard.check_dial(ev.lead, reserved=reserved, now=ev.time)
         if reserved:
             a = self._agent(ev, ev.agent)
             nxt = self._agent_next(ev, a)
-        elif ev.lead in self.must_reserve:
-            raise ProtocolError(
-                f"DialPlaced: lead {ev.lead!r} was abandoned before and may only be dialled "
-                "with an agent reserved (norm 4.6.3)"
-            )
         day = self.day_of(ev.time)
-        c = _Call(ev.call, ev.lead, C.RINGING, day, ev.agent, reserved)
+        c = _Call(ev.call, ev.lead, C.RINGING, day, ev.agent, reserved, placed_at=ev.time)
         self._calls[ev.call] = c
-        self._leads_in_flight.add(ev.lead)
+        self.guard.dialled(ev.lead)
         s = self.stats(day)
         s.attempted += 1
         self.calls_active += 1
@@ -364,15 +399,11 @@ class Floor:
         else:
             self.ringing_unreserved -= 1
 
-    def _finish(self, c: _Call, outcome: Outcome) -> Outcome:
+    def _finish(self, c: _Call, outcome: Outcome, t: float) -> Outcome:
         del self._calls[c.id]
-        self._leads_in_flight.discard(c.lead)
         self.calls_active -= 1
         self.stats(c.day).count_outcome(outcome)
-        if outcome is Outcome.ABANDONED:
-            self.must_reserve.add(c.lead)
-        elif outcome is Outcome.TRANSFERRED:
-            self.must_reserve.discard(c.lead)
+        self.guard.ended(c.lead, outcome, t)
         return outcome
 
     def _release_reserved(self, ev: Event, c: _Call) -> None:
@@ -387,7 +418,7 @@ class Floor:
         self._call_next(ev, c)
         self._end_ringing(c)
         self._release_reserved(ev, c)
-        return self._finish(c, _FAIL_OUTCOME[ev.reason])
+        return self._finish(c, _FAIL_OUTCOME[ev.reason], ev.time)
 
     def _answered(self, ev: CallAnswered) -> Outcome | None:
         c = self._call(ev, ev.call)
@@ -397,7 +428,7 @@ class Floor:
         s.answered += 1
         if not ev.human:
             self._release_reserved(ev, c)
-            return self._finish(c, Outcome.MACHINE)
+            return self._finish(c, Outcome.MACHINE, ev.time)
         s.connected += 1
         c.state = nxt
         c.answered_at = ev.time
@@ -435,7 +466,7 @@ class Floor:
         else:
             self.live_waiting -= 1
         self.stats(c.day).abandon_silence += ev.time - c.answered_at
-        return self._finish(c, Outcome.ABANDONED)
+        return self._finish(c, Outcome.ABANDONED, ev.time)
 
     def _ended(self, ev: CallEnded) -> Outcome:
         c = self._call(ev, ev.call)
@@ -443,7 +474,7 @@ class Floor:
         a = self._agents[c.agent]
         a.call = None
         self._set_agent(a, A.WRAP, ev.time)
-        return self._finish(c, Outcome.TRANSFERRED)
+        return self._finish(c, Outcome.TRANSFERRED, ev.time)
 
 
 _HANDLERS: dict[type[Event], Callable[[Floor, Event], Outcome | None]] = {

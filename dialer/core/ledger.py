@@ -1,0 +1,473 @@
+"""The abandon ledger of one campaign: abandoned and established calls per accounting interval.
+
+Owns: `Interval` (an accounting interval and its limit: calendar day, any
+calendar key such as the month, campaign-to-date, rolling window of W
+seconds), `Ledger` (the counts of every configured interval, and the
+*headroom*: how many unreserved calls may be exposed now), and the snapshot
+reports and the service read (`IntervalState`).
+
+Rule 1: rates are compared exactly. A limit is held as a `Fraction` built
+from its decimal text (``Fraction(str(0.05)) == 1/20``); counts are integers;
+no float ever decides whether a call may be placed.
+Rule 2: no clock, no SimPy, no I/O. Times are arguments; the ledger is told
+what happened by the controller and knows nothing of agents, pacers or leads.
+
+The worst-case invariant (DESIGN.md, "The abandon-rate guarantee"). With A
+abandoned and C established calls in an interval, limit r = p/q, and k
+unreserved calls exposed (if all were answered by a person at once, k would
+find no committed idle agent), every interval must satisfy
+
+    A + k <= r (C + k)   <=>   k <= floor((p C - q A) / (q - p)) = headroom.
+
+r = 1 gives an unbounded headroom (`math.inf`); r = 0 gives -A (no exposure
+ever, once A = 0). A negative headroom means the interval is already over its
+limit (say a naive pacer ran before); no exposure is allowed then.
+
+What is counted, and where:
+
+- A call is *established* when it is resolved: put through to an agent
+  (`count(..., abandoned=False)`) or abandoned (`abandoned=True`, which
+  counts in both A and C). A live answer still waiting for an agent is not
+  yet counted: it is part of the exposure, which keeps the worst case clean.
+- A call belongs to the interval in which it was *placed* (its `placed_at`),
+  as the daily statistics (`DailyStats`, norm 4.3) count it. So the ledger's
+  day agrees with the published day: its C never exceeds the day's
+  `connected`, its A equals the day's `abandoned`. A dial placed at 23:59:50
+  spends yesterday's budget, never today's, which is why the calendar
+  intervals need no look-ahead at the day boundary. What they do need: the
+  exposure still open in an interval that has ended. The ledger is told of
+  every unreserved call placed (`open_call`) and when it can no longer be
+  abandoned (`close_call`), and the headroom is the minimum over the current
+  key *and* every key with unreserved calls still open. Just after midnight
+  the new day's headroom is 0 (it starts empty), and yesterday's open calls
+  are still held to yesterday's headroom.
+- A rolling window of W seconds at time T holds the calls placed in
+  (T - W, T]. `headroom(now, horizon)` (horizon: the longest a dial placed
+  now may take to be resolved, ring timeout + connect limit) counts only the
+  established calls that will still be in the window at now + horizon, and
+  every abandon that is in it now. This makes every abandon land inside the
+  limit *at the moment it happens*, provided the dialer resolves every call
+  within the horizon and W > 2 x horizon (the controller checks the latter).
+
+What a rolling window does that the ledger cannot prevent: its rate can rise
+*passively*, with no call at all, as old established calls leave the window
+while later abandons stay in it (100 connects in the morning, 5 abandons in
+the afternoon: W later the morning has left and the rate reads 5/5).
+No dial decision now can undo an abandon already in the window; only future
+connects dilute it, and the ledger cannot promise those. What it does: the
+headroom above (no abandon is ever *placed* over the limit), and
+`peak_if_idle` in the snapshot, the highest rate the window would reach if no
+further call were resolved, so a report or an operator can see the risk.
+Configure a calendar or campaign interval beside a rolling one when "never"
+must hold at every instant.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right, insort
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from fractions import Fraction
+from numbers import Rational
+from typing import Any, Callable, Hashable, Iterable
+
+from dialer.errors import bad
+
+#: The kinds of interval; "day" is a calendar interval keyed by the ledger's `day_of`.
+KINDS = ("day", "calendar", "campaign", "rolling")
+
+Headroom = int | float  # an int, or math.inf when the limit is 1
+
+
+def _day_of(t: float) -> int:
+    return int(t // 86400.0)
+
+
+def as_rate(value: Any, field_name: str = "limit") -> Fraction:
+    """An exact rate in [0, 1] from a number, a Fraction or a decimal string ("0.05", "1/20")."""
+    if isinstance(value, bool):
+        raise bad(field_name, value, "a rate between 0 and 1, such as 0.05")
+    if isinstance(value, Rational):
+        r = Fraction(value)
+    elif isinstance(value, (int, float, str)) or hasattr(value, "as_integer_ratio"):
+        try:
+            r = Fraction(str(value).strip())
+        except (ValueError, ZeroDivisionError):
+            raise bad(field_name, value, "a rate between 0 and 1, such as 0.05") from None
+    else:
+        raise bad(field_name, value, "a rate between 0 and 1, such as 0.05")
+    if not 0 <= r <= 1:
+        raise bad(field_name, value, "a rate between 0 and 1, such as 0.05")
+    return r
+
+
+def room(limit: Fraction, abandoned: int, established: int) -> Headroom:
+    """Largest k with abandoned + k <= limit * (established + k), exactly (may be negative)."""
+    p, q = limit.numerator, limit.denominator
+    if p == q:
+        return math.inf
+    return (p * established - q * abandoned) // (q - p)
+
+
+def month_key(origin: datetime) -> Callable[[float], tuple[int, int]]:
+    """Key function for calendar months: t seconds after the time-zone-aware `origin` -> (year, month).
+
+    The month is read in `origin`'s time zone (give it a `zoneinfo.ZoneInfo`).
+    """
+    if not isinstance(origin, datetime) or origin.tzinfo is None:
+        raise bad("origin", origin, "a datetime with a time zone (zoneinfo.ZoneInfo)")
+    tz = origin.tzinfo
+    start = origin.astimezone(timezone.utc)  # add seconds in UTC: daylight saving shifts stay right
+
+    def key(t: float) -> tuple[int, int]:
+        d = (start + timedelta(seconds=t)).astimezone(tz)
+        return (d.year, d.month)
+
+    return key
+
+
+# --- interval specs ---------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Interval:
+    """One accounting interval and its limit (norm 4.6.2: per campaign and time interval).
+
+    Build with `Interval.day`, `Interval.campaign`, `Interval.rolling` or
+    `Interval.calendar`; a preset is a list of these (the strictest wins).
+    """
+
+    kind: str
+    limit: Fraction
+    name: str = ""
+    window: float | None = None  # rolling: seconds
+    key: Callable[[float], Hashable] | None = None  # calendar: time -> key
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise bad("interval.kind", self.kind, f"one of {', '.join(KINDS)}")
+        object.__setattr__(self, "limit", as_rate(self.limit, f"{self.name or self.kind}.limit"))
+        if self.kind == "rolling":
+            w = self.window
+            if not (isinstance(w, (int, float)) and not isinstance(w, bool) and math.isfinite(w) and w > 0):
+                raise bad(f"{self.name or 'rolling'}.window", w, "a positive number of seconds")
+            object.__setattr__(self, "window", float(w))
+        elif self.window is not None:
+            raise bad(f"{self.name or self.kind}.window", self.window, "None (only rolling intervals have one)")
+        if self.kind == "calendar" and not callable(self.key):
+            raise bad(f"{self.name or 'calendar'}.key", self.key, "a function from seconds to a key")
+        if self.kind != "calendar" and self.key is not None:
+            raise bad(f"{self.name or self.kind}.key", self.key, "None (only calendar intervals have one)")
+        if not self.name:
+            name = f"rolling {self.window:g}s" if self.kind == "rolling" else self.kind
+            object.__setattr__(self, "name", name)
+
+    @classmethod
+    def day(cls, limit: Any = Fraction(1, 20)) -> "Interval":
+        """Calendar day, keyed by the ledger's `day_of` (the default interval, Norway)."""
+        return cls(kind="day", limit=limit)
+
+    @classmethod
+    def campaign(cls, limit: Any) -> "Interval":
+        """Campaign-to-date: every call of the campaign."""
+        return cls(kind="campaign", limit=limit)
+
+    @classmethod
+    def rolling(cls, limit: Any, *, window: float, name: str = "") -> "Interval":
+        """Rolling window of `window` seconds (24 h: 86400.0; 30 days: 2592000.0)."""
+        return cls(kind="rolling", limit=limit, window=window, name=name)
+
+    @classmethod
+    def calendar(cls, name: str, limit: Any, *, key: Callable[[float], Hashable]) -> "Interval":
+        """Any calendar interval given by a key function, e.g. ``calendar("month", 0.05, key=month_key(origin))``."""
+        return cls(kind="calendar", limit=limit, key=key, name=name)
+
+
+# --- per-interval state -------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Tally:
+    """Abandoned and established calls of one interval key."""
+
+    abandoned: int = 0
+    established: int = 0
+
+
+@dataclass(slots=True)
+class _Times:
+    """Sorted placement times, with a moving start (expired entries are skipped, then dropped)."""
+
+    times: list[float] = field(default_factory=list)
+    start: int = 0
+
+    def add(self, t: float) -> None:
+        insort(self.times, t, lo=self.start)
+
+    def count_after(self, t: float) -> int:
+        """How many entries are > t."""
+        return len(self.times) - bisect_right(self.times, t, lo=self.start)
+
+    def expire(self, t: float) -> None:
+        """Forget entries <= t."""
+        self.start = bisect_right(self.times, t, lo=self.start)
+        if self.start > 1024 and self.start * 2 > len(self.times):
+            del self.times[: self.start]
+            self.start = 0
+
+    def live(self) -> list[float]:
+        return self.times[self.start :]
+
+
+@dataclass(slots=True)
+class _Keyed:
+    """A calendar-like interval (day, calendar key, campaign): a tally per key, open calls per key."""
+
+    key: Callable[[float], Hashable]
+    tallies: dict[Hashable, Tally] = field(default_factory=dict)
+    open: dict[Hashable, int] = field(default_factory=dict)
+
+    def tally(self, key: Hashable) -> Tally:
+        t = self.tallies.get(key)
+        if t is None:
+            t = self.tallies[key] = Tally()
+        return t
+
+
+@dataclass(slots=True)
+class _Rolling:
+    window: float
+    established: _Times = field(default_factory=_Times)  # abandoned calls included
+    abandoned: _Times = field(default_factory=_Times)
+
+
+def _campaign_key(t: float) -> str:
+    return "campaign"
+
+
+# --- snapshot -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalState:
+    """One interval as of `now`: its counts, exact rate and limit, and the headroom it alone allows."""
+
+    name: str
+    kind: str
+    key: Hashable  # calendar key, "campaign", or (now - window, now] for rolling
+    abandoned: int
+    established: int
+    limit: Fraction
+    headroom: Headroom
+    peak_if_idle: Fraction | None = None  # rolling only: highest rate if no further call resolves
+
+    @property
+    def rate(self) -> Fraction:
+        return Fraction(self.abandoned, self.established) if self.established else Fraction(0)
+
+    @property
+    def over(self) -> bool:
+        """True if the interval is above its limit (exactly compared)."""
+        return self.abandoned > self.limit * self.established
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain numbers for reports and JSON (rates as floats, headroom None when unbounded)."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "key": self.key,
+            "abandoned": self.abandoned,
+            "established": self.established,
+            "rate": float(self.rate),
+            "limit": float(self.limit),
+            "headroom": None if self.headroom == math.inf else self.headroom,
+            "over": self.over,
+            "peak_if_idle": None if self.peak_if_idle is None else float(self.peak_if_idle),
+        }
+
+
+# --- the ledger -----------------------------------------------------------------
+
+
+class Ledger:
+    """Abandon accounting of one campaign over several intervals at once; the strictest wins.
+
+    Fed by the controller: `open_call` when an unreserved dial is placed,
+    `close_call` when it can no longer be abandoned (failed, machine,
+    connected or abandoned), `count` when a live answer is resolved (reserved
+    or not). Asked: `headroom(now, horizon)`, `snapshot(now, horizon)`.
+    """
+
+    def __init__(
+        self,
+        intervals: Iterable[Interval] = (Interval.day(),),
+        *,
+        day_of: Callable[[float], Hashable] = _day_of,
+    ) -> None:
+        self.intervals: tuple[Interval, ...] = tuple(intervals)
+        if not self.intervals:
+            raise bad("abandon_limit", list(self.intervals), "at least one interval (or None for no ledger)")
+        for iv in self.intervals:
+            if not isinstance(iv, Interval):
+                raise bad("abandon_limit", iv, "Interval objects (Interval.day, .campaign, .rolling, .calendar)")
+        names = [iv.name for iv in self.intervals]
+        for name in names:
+            if names.count(name) > 1:
+                raise bad("interval.name", name, "unique within a ledger")
+        self.day_of = day_of
+        self._keyed: list[tuple[Interval, _Keyed]] = []
+        self._rolling: list[tuple[Interval, _Rolling]] = []
+        for iv in self.intervals:
+            if iv.kind == "rolling":
+                self._rolling.append((iv, _Rolling(iv.window)))  # type: ignore[arg-type]
+            else:
+                key = {"day": day_of, "campaign": _campaign_key}.get(iv.kind, iv.key)
+                self._keyed.append((iv, _Keyed(key)))  # type: ignore[arg-type]
+
+    @property
+    def shortest_window(self) -> float | None:
+        """The shortest rolling window in seconds (None if there is none)."""
+        return min((r.window for _, r in self._rolling), default=None)
+
+    # --- being told --------------------------------------------------------------
+
+    def open_call(self, placed_at: float) -> None:
+        """An unreserved dial was placed at `placed_at`: it may yet be abandoned."""
+        for _, s in self._keyed:
+            k = s.key(placed_at)
+            s.open[k] = s.open.get(k, 0) + 1
+
+    def close_call(self, placed_at: float) -> None:
+        """The unreserved call placed at `placed_at` can no longer be abandoned (it ended or connected)."""
+        for _, s in self._keyed:
+            k = s.key(placed_at)
+            n = s.open.get(k, 0) - 1
+            if n > 0:
+                s.open[k] = n
+            else:
+                s.open.pop(k, None)
+
+    def count(self, placed_at: float, *, abandoned: bool, at: float) -> None:
+        """A live answer to the call placed at `placed_at` was resolved at `at`: put through, or abandoned."""
+        for _, s in self._keyed:
+            t = s.tally(s.key(placed_at))
+            t.established += 1
+            if abandoned:
+                t.abandoned += 1
+        for _, r in self._rolling:
+            r.established.add(placed_at)
+            if abandoned:
+                r.abandoned.add(placed_at)
+            # keep a full extra window so that questions about any now >= at - window stay exact
+            r.established.expire(at - 2 * r.window)
+            r.abandoned.expire(at - 2 * r.window)
+
+    # --- being asked -------------------------------------------------------------
+
+    def headroom(self, now: float, horizon: float = 0.0) -> Headroom:
+        """The largest unreserved exposure allowed now, over every interval (negative: already over).
+
+        `horizon`: the longest a dial placed now may take to be resolved.
+        """
+        best: Headroom = math.inf
+        for iv, s in self._keyed:
+            h = self._keyed_room(iv, s, s.key(now))
+            if h < best:
+                best = h
+            for k in s.open:
+                h = self._keyed_room(iv, s, k)
+                if h < best:
+                    best = h
+        for iv, r in self._rolling:
+            h = self._rolling_room(iv, r, now, horizon)
+            if h < best:
+                best = h
+        return best
+
+    @staticmethod
+    def _keyed_room(iv: Interval, s: _Keyed, key: Hashable) -> Headroom:
+        t = s.tallies.get(key)
+        if t is None:
+            return room(iv.limit, 0, 0)
+        return room(iv.limit, t.abandoned, t.established)
+
+    @staticmethod
+    def _rolling_room(iv: Interval, r: _Rolling, now: float, horizon: float) -> Headroom:
+        a = r.abandoned.count_after(now - r.window)  # every abandon that may still be in the window
+        c = r.established.count_after(now + horizon - r.window)  # only those still in it at now + horizon
+        return room(iv.limit, a, c)
+
+    def tally(self, name: str, key: Hashable) -> Tally:
+        """A copy of the counts of a calendar-like interval at `key` (e.g. a past day)."""
+        for iv, s in self._keyed:
+            if iv.name == name:
+                t = s.tallies.get(key, Tally())
+                return Tally(t.abandoned, t.established)
+        raise bad("interval", name, f"one of {', '.join(iv.name for iv, _ in self._keyed)}")
+
+    def history(self, name: str) -> dict[Hashable, Tally]:
+        """Every key of a calendar-like interval with its counts (a day report, a month report)."""
+        for iv, s in self._keyed:
+            if iv.name == name:
+                return {k: Tally(t.abandoned, t.established) for k, t in s.tallies.items()}
+        raise bad("interval", name, f"one of {', '.join(iv.name for iv, _ in self._keyed)}")
+
+    def snapshot(self, now: float, horizon: float = 0.0) -> tuple[IntervalState, ...]:
+        """Every interval as of `now`, in configuration order (O(calls in a rolling window): for reports)."""
+        out: list[IntervalState] = []
+        for iv in self.intervals:
+            out.append(self._state(iv, now, horizon))
+        return tuple(out)
+
+    def _state(self, iv: Interval, now: float, horizon: float) -> IntervalState:
+        for jv, s in self._keyed:
+            if jv is iv:
+                key = s.key(now)
+                t = s.tallies.get(key, Tally())
+                h = self._keyed_room(iv, s, key)
+                for k in s.open:
+                    h = min(h, self._keyed_room(iv, s, k))
+                return IntervalState(iv.name, iv.kind, key, t.abandoned, t.established, iv.limit, h)
+        for jv, r in self._rolling:
+            if jv is iv:
+                lo = now - r.window
+                a = r.abandoned.count_after(lo)
+                c = r.established.count_after(lo)
+                h = self._rolling_room(iv, r, now, horizon)
+                return IntervalState(
+                    iv.name, iv.kind, (lo, now), a, c, iv.limit, h, peak_if_idle=self.peak_if_idle(iv.name, now)
+                )
+        raise AssertionError(f"interval {iv.name!r} has no state")  # pragma: no cover
+
+    def peak_if_idle(self, name: str, now: float) -> Fraction:
+        """Rolling window `name`: the highest rate it reaches from `now` on if no further call resolves.
+
+        Entries leave the window in order of placement; the rate is read after
+        each departure. O(calls in the window): for reports, not for pacing.
+        """
+        for iv, r in self._rolling:
+            if iv.name == name:
+                break
+        else:
+            raise bad("interval", name, f"one of {', '.join(iv.name for iv, _ in self._rolling)}")
+        lo = now - r.window
+        est = [t for t in r.established.live() if t > lo]
+        abd = [t for t in r.abandoned.live() if t > lo]
+        c, a = len(est), len(abd)
+        peak = Fraction(a, c) if c else Fraction(0)
+        i = j = 0
+        while i < len(est):
+            t = est[i]
+            while i < len(est) and est[i] == t:
+                i += 1
+                c -= 1
+            while j < len(abd) and abd[j] <= t:
+                j += 1
+                a -= 1
+            if c and Fraction(a, c) > peak:
+                peak = Fraction(a, c)
+        return peak
+
+    def __repr__(self) -> str:
+        return f"Ledger({', '.join(f'{iv.name} {iv.limit}' for iv in self.intervals)})"

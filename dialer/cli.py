@@ -42,17 +42,15 @@ def _console() -> Console:
     return Console(highlight=False, soft_wrap=False, width=max(width, 120))
 
 
-def _nonneg_int(name: str) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}") from None
-        if v < 0:
-            raise argparse.ArgumentTypeError(f"{name} must be zero or more, got {text!r}")
-        return v
-
-    return parse
+def nonneg_int(text: str) -> int:
+    """argparse type: a whole number >= 0 (argparse names the flag in front of the message)."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be zero or more, got {text!r}")
+    return v
 
 
 def load_scenario(path: str | None):
@@ -73,7 +71,7 @@ def write_text(path: str, text: str) -> None:
 
 def _simulate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded default scenario)")
-    p.add_argument("--seed", type=_nonneg_int("--seed"), default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=nonneg_int, default=0, help="random seed (default 0)")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
 
 
@@ -145,7 +143,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports a bad flag in one line, like every other error of the command."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"dialer: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

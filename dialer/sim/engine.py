@@ -75,6 +75,7 @@ class _Agent:
     shift: tuple[float, float]
     leave_notice: float
     off_shift: bool = True  # outside the shift: log out as soon as idle
+    wants_leave: bool = False  # within leave_notice of the shift's end
 
 
 @dataclass
@@ -104,10 +105,18 @@ class CampaignRun:
         self.scenario = scenario
         self.campaign = campaign
         self.observer = observer
-        self.controller = Controller(make_pacer(campaign.mode, campaign.pacer), lines=campaign.lines)
+        d = campaign.durations
+        # longest a dial plausibly takes to be resolved: only rolling windows look this far ahead
+        ring_means = (d.ring.mean, d.no_answer.mean, d.busy.mean, d.invalid.mean)
+        horizon = float(campaign.connect_limit) + max(60.0, 4.0 * max(ring_means))
+        self.controller = Controller(
+            make_pacer(campaign.mode, campaign.pacer),
+            lines=campaign.lines,
+            abandon_limit=campaign.abandon_limit,
+            horizon=horizon,
+        )
         self.floor = self.controller.floor
         streams = [np.random.default_rng(s) for s in seed_seq.spawn(8)]
-        d = campaign.durations
         self._u = Sampler(_Unit(), streams[0])  # type: ignore[arg-type]
         self._ring = d.ring.sampler(streams[1])
         self._no_answer = d.no_answer.sampler(streams[2])
@@ -136,6 +145,8 @@ class CampaignRun:
         self._waiting: dict[int, int] = {}  # live calls with no agent yet: call -> lead (oldest first)
         self._window_open = False
         self._pending_wake: float | None = None
+        self._envelope = self.controller.pacer.uses_envelope
+        self._held: dict[str, _Agent] = {}  # idle agents waiting for the envelope to let them go
         # agents
         self.agents: dict[str, _Agent] = {}
         for g in scenario.agents_of(campaign.name):
@@ -182,6 +193,7 @@ class CampaignRun:
     def _login(self, ev: simpy.Event) -> None:
         agent: _Agent = ev.value
         agent.off_shift = False
+        agent.wants_leave = False
         if self.floor.agent_state(agent.id) is AgentState.OUT:
             self._emit(AgentLoggedIn(time=self.env.now, agent=agent.id))
             self._agent_free(agent.id)
@@ -189,20 +201,64 @@ class CampaignRun:
 
     def _leave(self, ev: simpy.Event) -> None:
         agent: _Agent = ev.value
-        if self.floor.agent_state(agent.id) is not AgentState.OUT and not agent.off_shift:
-            self._emit(AgentLeaving(time=self.env.now, agent=agent.id))
+        if not agent.off_shift:
+            agent.wants_leave = True
+            self._try_leave(agent)
 
     def _shift_end(self, ev: simpy.Event) -> None:
         agent: _Agent = ev.value
         agent.off_shift = True
-        if self.floor.agent_state(agent.id) is AgentState.IDLE:
+        agent.wants_leave = True
+        self._try_logout(agent)
+
+    def _may_stop_covering(self, agent: _Agent) -> bool:
+        """A committed idle agent may stop covering calls in flight only when the controller
+        says the envelope can spare them (`releasable`); a real dialer holds the pause too."""
+        if not self._envelope or self.floor.agent_state(agent.id) is not AgentState.IDLE:
+            return True
+        if self.floor.agent_leaving(agent.id):
+            return True
+        return self.controller.releasable(self.env.now) > 0
+
+    def _try_leave(self, agent: _Agent) -> bool:
+        """Announce that the agent is leaving; False if held back for now."""
+        state = self.floor.agent_state(agent.id)
+        if state is AgentState.OUT or self.floor.agent_leaving(agent.id):
+            self._held.pop(agent.id, None)
+            return True
+        if not self._may_stop_covering(agent):
+            self._held[agent.id] = agent
+            return False
+        self._held.pop(agent.id, None)
+        self._emit(AgentLeaving(time=self.env.now, agent=agent.id))
+        return True
+
+    def _try_logout(self, agent: _Agent) -> None:
+        """Log an off-shift agent out once idle and no longer needed to cover calls in flight."""
+        if self.floor.agent_state(agent.id) is not AgentState.IDLE:
+            return  # logs out when the call and wrap-up are over (see _agent_free)
+        if self._try_leave(agent):
             self._emit(AgentLoggedOut(time=self.env.now, agent=agent.id))
+
+    def _release_held(self) -> None:
+        for agent in list(self._held.values()):
+            if self.floor.agent_state(agent.id) is not AgentState.IDLE:
+                del self._held[agent.id]  # took a call: retried when free again
+            elif agent.off_shift:
+                self._try_logout(agent)
+            else:
+                self._try_leave(agent)
 
     def _agent_free(self, agent_id: str) -> None:
         """An agent has just become idle: log out if off shift, else take the oldest waiting call."""
-        if self.agents[agent_id].off_shift:
-            self._emit(AgentLoggedOut(time=self.env.now, agent=agent_id))
-        elif self._waiting:
+        agent = self.agents[agent_id]
+        if agent.off_shift:
+            self._try_logout(agent)
+        elif agent.wants_leave:
+            self._try_leave(agent)
+        if self.floor.agent_state(agent_id) is not AgentState.IDLE:
+            return
+        if self._waiting:
             call = next(iter(self._waiting))
             lead = self._waiting.pop(call)
             self._connect(call, agent_id, lead)
@@ -243,6 +299,8 @@ class CampaignRun:
 
     def _pump(self) -> None:
         """Ask the controller what to dial now, and dial it."""
+        if self._held:
+            self._release_held()
         if not self._window_open:
             return
         now = self.env.now

@@ -10,11 +10,15 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from dialer.core.adaptive import Adaptive
 from dialer.core.pacers import FixedRatio, Pacer, PoissonDialing, Power
+from dialer.core.predictive import Predictive
 from dialer.errors import ConfigError
 
 #: mode name -> pacer class
-PACERS: dict[str, type[Pacer]] = {cls.mode: cls for cls in (Power, FixedRatio, PoissonDialing)}
+PACERS: dict[str, type[Pacer]] = {
+    cls.mode: cls for cls in (Power, FixedRatio, PoissonDialing, Adaptive, Predictive)
+}
 
 
 def register(cls: type[Pacer]) -> type[Pacer]:

@@ -1,0 +1,224 @@
+"""The Predictive pacer, fed by hand (the plan and the decision after each step), and on the simulator.
+
+A stand-in solver keeps the unit tests fast and their expectations exact:
+`policy[b] = 2 * (agents - b) + 1` dials in flight per number of busy agents.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dialer.core import Controller
+from dialer.core import predictive as pred
+from dialer.core.events import (
+    AgentLeaving,
+    AgentLoggedIn,
+    AgentReady,
+    CallAnswered,
+    CallConnected,
+    CallEnded,
+    CallFailed,
+    DialPlaced,
+    FailReason,
+)
+from dialer.core.modes import make_pacer
+from dialer.core.pacers import NOTHING, Plan
+from dialer.core.predictive import Predictive
+from dialer.errors import ConfigError
+
+
+@pytest.fixture
+def solver(monkeypatch):
+    calls = []
+
+    def fake(agents, handle, ring, live, target):
+        calls.append((agents, handle, ring, live, target))
+        return [2 * (agents - b) + 1 for b in range(agents + 1)]
+
+    monkeypatch.setattr(pred, "SOLVER", fake)
+    pred.clear_policy_cache()
+    yield calls
+    pred.clear_policy_cache()
+
+
+def history(c: Controller, connects: int, agent="a0", t0: float = 0.0) -> float:
+    """`connects` calls put through to `agent` one after another (budget for the envelope)."""
+    t = t0
+    for i in range(connects):
+        call = f"h{i}"
+        c.handle(DialPlaced(time=t, call=call, lead=call))
+        c.handle(CallAnswered(time=t + 10.0, call=call, human=True))
+        c.handle(CallConnected(time=t + 10.0, call=call, agent=agent))
+        c.handle(CallEnded(time=t + 100.0, call=call))
+        c.handle(AgentReady(time=t + 120.0, agent=agent))
+        t += 121.0
+    return t
+
+
+def test_empty_floor_plans_nothing(solver):
+    c = Controller(Predictive(settle=0.0))
+    assert c.pacer.plan(c.floor, 0.0) is NOTHING
+    assert c.decide(0.0).dials == 0
+    assert solver == []
+
+
+def test_start_of_day_is_power_with_the_agents_pooled(solver):
+    """No connect yet, no headroom: each dial must be covered by an idle agent."""
+    c = Controller(Predictive(settle=0.0))
+    for a in range(3):
+        c.handle(AgentLoggedIn(time=0.0, agent=a))
+    plan = c.pacer.plan(c.floor, 0.0)
+    assert plan == Plan(unreserved=7)  # policy[0] = 2 * 3 + 1, nothing in flight
+    d = c.decide(0.0)
+    assert (d.reserve, d.unreserved) == ((), 3)  # the envelope leaves exactly the cover of 3 idle agents
+    for i in range(3):
+        c.handle(DialPlaced(time=0.0, call=i, lead=i))
+    assert c.pacer.plan(c.floor, 1.0) == Plan(unreserved=4)
+    assert c.decide(1.0).dials == 0
+    c.handle(CallFailed(time=5.0, call=0, reason=FailReason.BUSY))
+    assert c.decide(5.0).unreserved == 1  # one cover freed, one dial
+    c.handle(DialPlaced(time=5.0, call=3, lead=3))
+    c.handle(CallAnswered(time=9.0, call=1, human=True))
+    c.handle(CallConnected(time=9.0, call=1, agent=0))
+    # busy 1: policy[1] = 5, 2 in flight; 2 ringing covered by 2 idle agents, and C = 1 gives no headroom
+    assert c.pacer.plan(c.floor, 9.0) == Plan(unreserved=3)
+    assert (c.exposure(), c.headroom(9.0)) == (0, 0)
+    assert c.decide(9.0).dials == 0
+
+
+def test_with_budget_the_policy_is_followed_and_capped_by_the_envelope(solver):
+    c = Controller(Predictive(settle=0.0))
+    c.handle(AgentLoggedIn(time=0.0, agent="a0"))
+    t = history(c, 200)  # C = 200, A = 0: headroom floor(200 / 19) = 10
+    for a in range(1, 4):
+        c.handle(AgentLoggedIn(time=t, agent=f"a{a}"))
+    assert c.headroom(t) == 10
+    plan = c.pacer.plan(c.floor, t)
+    assert plan == Plan(unreserved=9)  # 4 agents idle: policy[0] = 9
+    last = c.pacer.last
+    assert (last["agents"], last["busy"], last["in_flight"], last["policy"]) == (4, 0, 0, 9)
+    d = c.decide(t)
+    assert d.unreserved == 9  # within 4 idle + 10 headroom
+    for i in range(9):
+        c.handle(DialPlaced(time=t, call=i, lead=i))
+    assert c.exposure() == 5
+    assert c.decide(t).dials == 0
+
+
+def test_policy_is_solved_once_per_quantised_input(solver):
+    c = Controller(Predictive(settle=0.0))
+    for a in range(2):
+        c.handle(AgentLoggedIn(time=0.0, agent=a))
+    for k in range(10):
+        c.decide(0.1 * k)
+    assert len(solver) == 1
+    agents, handle, ring, live, target = solver[0]
+    assert agents == 2 and handle == 100.0
+    assert live == pytest.approx(0.25, rel=0.03) and ring / handle == pytest.approx(22.0 / 200.0, rel=0.03)
+    assert target == pytest.approx(0.04)
+
+
+def test_a_new_agent_count_waits_for_the_count_to_settle(solver):
+    """At a shift start agents log in one by one at the same time: no solve for every count."""
+    c = Controller(Predictive(settle=60.0))
+    for a in range(5):
+        c.handle(AgentLoggedIn(time=0.0, agent=a))
+        c.decide(0.0)
+    assert solver == []  # nothing known yet: Power for the idle
+    assert c.decide(0.0).unreserved == 5
+    c.decide(6.0)
+    assert [s[0] for s in solver] == [5]
+
+
+def test_solver_failure_is_power_not_an_exception(monkeypatch):
+    def broken(*args):
+        raise RuntimeError("no convergence")
+
+    monkeypatch.setattr(pred, "SOLVER", broken)
+    pred.clear_policy_cache()
+    p = Predictive(settle=0.0)
+    assert p.policy(3, 200.0, 20.0, 0.25, 0.04) == (3, 2, 1, 0)
+    pred.clear_policy_cache()
+
+
+def test_effective_target_spreads_the_days_budget(solver):
+    c = Controller(Predictive(settle=0.0, target=0.04, horizon=3600.0))
+    c.handle(AgentLoggedIn(time=0.0, agent="a0"))
+    t = history(c, 100)
+    p = c.pacer
+    # C = 100, A = 0: 4 abandons unspent over 1 agent x 3600 / 200 = 18 expected connects: capped at the limit
+    assert p.effective_target(c.floor, t, 1, 200.0) == pytest.approx(0.05)
+    # 40 agents: 720 expected connects
+    assert p.effective_target(c.floor, t, 40, 200.0) == pytest.approx(0.04 + 4 / 720)
+    s = c.floor.days[0]
+    s.abandoned = 10  # overspent by 6
+    assert p.effective_target(c.floor, t, 20, 200.0) == pytest.approx(0.04 - 6 / 360)
+    s.abandoned = 100
+    assert p.effective_target(c.floor, t, 20, 200.0) == pytest.approx(0.01)  # floor: target / 4
+
+
+def test_leaving_agents_are_not_counted(solver):
+    c = Controller(Predictive(settle=0.0))
+    for a in range(3):
+        c.handle(AgentLoggedIn(time=0.0, agent=a))
+    c.handle(AgentLeaving(time=0.0, agent=2))
+    assert c.pacer.plan(c.floor, 0.0) == Plan(unreserved=5)  # 2 agents: policy[0] = 5
+    assert c.pacer.last["agents"] == 2
+
+
+@pytest.mark.parametrize(
+    "params, field",
+    [({"target": 0.06, "limit": 0.05}, "pacer.target"), ({"target": 0}, "pacer.target"), ({"half_life": -5}, "pacer.half_life"),
+     ({"live_prob": 1.5}, "pacer.live_prob"), ({"max_target": 2}, "pacer.max_target")],
+)
+def test_bad_parameters_are_named(params, field):
+    with pytest.raises(ConfigError, match=rf"^{field} must be"):
+        make_pacer("predictive", params)
+
+
+def test_decisions_do_not_depend_on_the_shared_cache(solver):
+    """A pacer that finds every policy already cached decides exactly as the one that solved them."""
+
+    def script(pacer: Predictive) -> list:
+        c = Controller(pacer)
+        c.handle(AgentLoggedIn(time=0.0, agent="a0"))
+        t = history(c, 60)
+        log = []
+        for a in range(1, 6):
+            c.handle(AgentLoggedIn(time=t + a, agent=f"a{a}"))
+            d = c.decide(t + a)
+            log.append((d.unreserved, pacer.last.get("policy")))
+        for k in range(5):
+            c.handle(DialPlaced(time=t + 10 + k, call=f"x{k}", lead=f"x{k}"))
+            d = c.decide(t + 200 + 30 * k)
+            log.append((d.unreserved, pacer.last.get("policy")))
+        return log
+
+    first = script(Predictive(settle=20.0))
+    solved = len(solver)
+    again = script(Predictive(settle=20.0))
+    assert first == again
+    assert len(solver) == solved  # the second found everything cached
+
+
+@pytest.mark.slow
+def test_simulated_days_never_go_over_the_limit_and_beat_power():
+    from dialer.sim import scenario, simulate
+
+    def run(mode: str, seed: int):
+        d = scenario.default().model_dump()
+        d["study"]["hours"] = ["09:00", "13:00"]
+        d["agents"] = [{"name": "day", "count": 10, "shift": ["09:00", "13:00"]}]
+        c = d["campaigns"][0]
+        c["mode"] = mode
+        c["leads"] = 5000
+        c["lines"] = 30
+        return simulate(scenario.from_dict(d), seed).campaigns[0]
+
+    for seed in (1, 2, 3):
+        p = run("predictive", seed)
+        w = run("power", seed)
+        assert p.violation_days == 0
+        for day in p.days:
+            assert day.stats.abandoned <= 0.05 * day.stats.connected
+        assert p.totals.agent_utilization > w.totals.agent_utilization + 0.08

@@ -60,7 +60,7 @@ from dialer.core.events import (
 from dialer.core.floor import CallInfo, Floor
 from dialer.core.guards import RedialGuard
 from dialer.core.ledger import Headroom, Interval, Ledger, as_rate
-from dialer.core.pacers import Pacer
+from dialer.core.pacers import NOTHING, Pacer
 from dialer.errors import bad
 
 #: Norm 4.6.2: 5 % per campaign; the interval defaults to the day (norm 4.3 counts per day).
@@ -166,6 +166,8 @@ class Controller:
         """How many dials to place now, and which idle agents to reserve for them."""
         floor = self.floor
         plan = self.pacer.plan(floor, now)
+        if plan is NOTHING:
+            return _NO_DIALS
         reserved = min(max(plan.reserved, 0), floor.idle)
         unreserved = max(plan.unreserved, 0)
         free = self.free_lines()

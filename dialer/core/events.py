@@ -24,6 +24,8 @@ LeadId = Hashable
 
 
 class FailReason(enum.Enum):
+    __hash__ = object.__hash__  # singletons: identity hashing is exact and cheap
+
     """Why a dial ended without anyone answering."""
 
     NO_ANSWER = "no_answer"
@@ -32,6 +34,8 @@ class FailReason(enum.Enum):
 
 
 class Outcome(enum.Enum):
+    __hash__ = object.__hash__  # singletons: identity hashing is exact and cheap
+
     """The final outcome of one dial; every dial ends in exactly one of these."""
 
     NO_ANSWER = "no_answer"

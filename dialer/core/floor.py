@@ -56,6 +56,9 @@ from dialer.errors import ProtocolError
 
 
 class AgentState(enum.Enum):
+    # members are singletons: identity hashing is exact, and far cheaper than Enum's name hash
+    __hash__ = object.__hash__
+
     OUT = "out"
     IDLE = "idle"
     RESERVED = "reserved"
@@ -65,6 +68,8 @@ class AgentState(enum.Enum):
 
 
 class CallState(enum.Enum):
+    __hash__ = object.__hash__
+
     NEW = "new"
     RINGING = "ringing"
     LIVE = "live"  # a person answered, no agent yet
@@ -74,31 +79,43 @@ class CallState(enum.Enum):
 A = AgentState
 C = CallState
 
+# members as module constants: the hot paths below avoid Enum attribute look-ups
+_A_OUT = AgentState.OUT
+_A_IDLE = AgentState.IDLE
+_A_RESERVED = AgentState.RESERVED
+_A_TALKING = AgentState.TALKING
+_A_WRAP = AgentState.WRAP
+_A_PAUSED = AgentState.PAUSED
+_C_NEW = CallState.NEW
+_C_RINGING = CallState.RINGING
+_C_LIVE = CallState.LIVE
+_C_TALKING = CallState.TALKING
+
 #: (agent state, event type) -> next agent state, for events that name or imply the agent.
 AGENT_TRANSITIONS: dict[tuple[AgentState, type[Event]], AgentState] = {
-    (A.OUT, AgentLoggedIn): A.IDLE,
-    (A.IDLE, AgentPaused): A.PAUSED,
-    (A.PAUSED, AgentReady): A.IDLE,
-    (A.WRAP, AgentReady): A.IDLE,
-    (A.IDLE, AgentLoggedOut): A.OUT,
-    (A.PAUSED, AgentLoggedOut): A.OUT,
-    (A.IDLE, DialPlaced): A.RESERVED,
-    (A.RESERVED, CallFailed): A.IDLE,
-    (A.RESERVED, CallAnswered): A.IDLE,  # machine answer releases the agent
-    (A.RESERVED, CallAbandoned): A.IDLE,
-    (A.IDLE, CallConnected): A.TALKING,
-    (A.RESERVED, CallConnected): A.TALKING,
-    (A.TALKING, CallEnded): A.WRAP,
+    (_A_OUT, AgentLoggedIn): _A_IDLE,
+    (_A_IDLE, AgentPaused): _A_PAUSED,
+    (_A_PAUSED, AgentReady): _A_IDLE,
+    (_A_WRAP, AgentReady): _A_IDLE,
+    (_A_IDLE, AgentLoggedOut): _A_OUT,
+    (_A_PAUSED, AgentLoggedOut): _A_OUT,
+    (_A_IDLE, DialPlaced): _A_RESERVED,
+    (_A_RESERVED, CallFailed): _A_IDLE,
+    (_A_RESERVED, CallAnswered): _A_IDLE,  # machine answer releases the agent
+    (_A_RESERVED, CallAbandoned): _A_IDLE,
+    (_A_IDLE, CallConnected): _A_TALKING,
+    (_A_RESERVED, CallConnected): _A_TALKING,
+    (_A_TALKING, CallEnded): _A_WRAP,
 }
 
 #: (call state, event type) -> next call state; None means the call is over.
 CALL_TRANSITIONS: dict[tuple[CallState, type[Event]], CallState | None] = {
-    (C.NEW, DialPlaced): C.RINGING,
-    (C.RINGING, CallFailed): None,
-    (C.RINGING, CallAnswered): C.LIVE,  # machine answers end the call: see _answered
-    (C.LIVE, CallConnected): C.TALKING,
-    (C.LIVE, CallAbandoned): None,
-    (C.TALKING, CallEnded): None,
+    (_C_NEW, DialPlaced): _C_RINGING,
+    (_C_RINGING, CallFailed): None,
+    (_C_RINGING, CallAnswered): _C_LIVE,  # machine answers end the call: see _answered
+    (_C_LIVE, CallConnected): _C_TALKING,
+    (_C_LIVE, CallAbandoned): None,
+    (_C_TALKING, CallEnded): None,
 }
 
 _FAIL_OUTCOME = {
@@ -261,7 +278,7 @@ class Floor:
 
     def _agent(self, ev: Event, agent: Hashable) -> _Agent:
         a = self._agents.get(agent)
-        if a is None or a.state is A.OUT:
+        if a is None or a.state is _A_OUT:
             raise ProtocolError(f"{type(ev).__name__}: agent {agent!r} is not logged in")
         return a
 
@@ -296,46 +313,46 @@ class Floor:
             return
         s = self.stats(a.day)
         elapsed = t - a.since
-        if old is A.TALKING:
+        if old is _A_TALKING:
             s.talk_time += elapsed
             self.talking -= 1
-        elif old is A.WRAP:
+        elif old is _A_WRAP:
             s.wrap_time += elapsed
             self.wrapping -= 1
-        elif old is A.IDLE:
+        elif old is _A_IDLE:
             del self._idle[a.id]
             if a.leaving:
                 self._idle_leaving -= 1
-        elif old is A.RESERVED:
+        elif old is _A_RESERVED:
             self.reserved_agents -= 1
-        elif old is A.PAUSED:
+        elif old is _A_PAUSED:
             self.paused -= 1
-        if old is not A.OUT:
+        if old is not _A_OUT:
             s.logged_in_time += elapsed
         # ready periods: IDLE and RESERVED are waiting for a call
-        if new is A.IDLE or new is A.RESERVED:
+        if new is _A_IDLE or new is _A_RESERVED:
             if a.idle_since is None:
                 a.idle_since = t
-        elif new is A.TALKING:
+        elif new is _A_TALKING:
             if a.idle_since is not None:
                 s.idle_time_before_connect += t - a.idle_since
                 s.idle_periods += 1
             a.idle_since = None
         else:
             a.idle_since = None
-        if new is A.IDLE:
+        if new is _A_IDLE:
             self._idle[a.id] = None
             if a.leaving:
                 self._idle_leaving += 1
-        elif new is A.RESERVED:
+        elif new is _A_RESERVED:
             self.reserved_agents += 1
-        elif new is A.TALKING:
+        elif new is _A_TALKING:
             self.talking += 1
-        elif new is A.WRAP:
+        elif new is _A_WRAP:
             self.wrapping += 1
-        elif new is A.PAUSED:
+        elif new is _A_PAUSED:
             self.paused += 1
-        if new is A.OUT:
+        if new is _A_OUT:
             self.logged_in -= 1
             a.leaving = False
         a.state = new
@@ -345,16 +362,16 @@ class Floor:
 
     def _logged_in(self, ev: AgentLoggedIn) -> None:
         a = self._agents.get(ev.agent)
-        if a is not None and a.state is not A.OUT:
+        if a is not None and a.state is not _A_OUT:
             raise ProtocolError(
                 f"AgentLoggedIn does not fit agent {ev.agent!r} in state {a.state.value!r}"
             )
         if a is None:
-            a = self._agents[ev.agent] = _Agent(ev.agent, A.OUT, ev.time, self.day_of(ev.time))
+            a = self._agents[ev.agent] = _Agent(ev.agent, _A_OUT, ev.time, self.day_of(ev.time))
         a.day = self.day_of(ev.time)
         a.since = ev.time
         self.logged_in += 1
-        self._set_agent(a, A.IDLE, ev.time)
+        self._set_agent(a, _A_IDLE, ev.time)
 
     def _agent_simple(self, ev: AgentReady | AgentPaused | AgentLoggedOut) -> None:
         a = self._agent(ev, ev.agent)
@@ -365,7 +382,7 @@ class Floor:
         if a.leaving:
             raise ProtocolError(f"AgentLeaving: agent {ev.agent!r} is already leaving")
         a.leaving = True
-        if a.state is A.IDLE:
+        if a.state is _A_IDLE:
             self._idle_leaving += 1
 
     # -- call events
@@ -379,7 +396,7 @@ class Floor:
             a = self._agent(ev, ev.agent)
             nxt = self._agent_next(ev, a)
         day = self.day_of(ev.time)
-        c = _Call(ev.call, ev.lead, C.RINGING, day, ev.agent, reserved, placed_at=ev.time)
+        c = _Call(ev.call, ev.lead, _C_RINGING, day, ev.agent, reserved, placed_at=ev.time)
         self._calls[ev.call] = c
         self.guard.dialled(ev.lead)
         s = self.stats(day)
@@ -409,9 +426,9 @@ class Floor:
     def _release_reserved(self, ev: Event, c: _Call) -> None:
         if c.reserved and c.agent is not None:
             a = self._agents[c.agent]
-            if a.call == c.id and a.state is A.RESERVED:
+            if a.call == c.id and a.state is _A_RESERVED:
                 a.call = None
-                self._set_agent(a, A.IDLE, ev.time)
+                self._set_agent(a, _A_IDLE, ev.time)
 
     def _failed(self, ev: CallFailed) -> Outcome:
         c = self._call(ev, ev.call)
@@ -440,7 +457,7 @@ class Floor:
         c = self._call(ev, ev.call)
         nxt = self._call_next(ev, c)
         a = self._agent(ev, ev.agent)
-        if a.state is A.RESERVED and a.call != c.id:
+        if a.state is _A_RESERVED and a.call != c.id:
             raise ProtocolError(
                 f"CallConnected: agent {ev.agent!r} is reserved for call {a.call!r}, not {ev.call!r}"
             )
@@ -473,7 +490,7 @@ class Floor:
         self._call_next(ev, c)
         a = self._agents[c.agent]
         a.call = None
-        self._set_agent(a, A.WRAP, ev.time)
+        self._set_agent(a, _A_WRAP, ev.time)
         return self._finish(c, Outcome.TRANSFERRED, ev.time)
 
 

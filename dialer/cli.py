@@ -5,6 +5,8 @@ Owns: argument parsing, printing tables, writing files, and turning every
 Must not know about: how anything is computed; it calls the library.
 
     dialer simulate [SCENARIO] [--seed N] [--json PATH]
+    dialer theory [SCENARIO] [--json PATH]          (registered by dialer.theory_cli)
+    dialer erlang b|c|a ...                          (registered by dialer.theory_cli)
 """
 
 from __future__ import annotations
@@ -134,6 +136,9 @@ def run_simulate(args: argparse.Namespace) -> int:
     if args.json:
         write_text(args.json, result.to_json())
     return 0
+
+
+import dialer.theory_cli  # noqa: E402,F401  registers 'theory' and 'erlang'
 
 
 # --- entry point ---------------------------------------------------------------------------

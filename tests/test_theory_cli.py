@@ -1,0 +1,337 @@
+"""`dialer theory` and `dialer erlang`: the figures are the library's, the JSON has its shape, errors are one line.
+
+The numbers are checked against `dialer.theory` called directly, with the
+campaign means worked out here from the scenario by hand; the command must
+add nothing of its own to the theory.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dialer import cli
+from dialer.theory import (
+    erlang_a,
+    erlang_b,
+    erlang_table,
+    largest_safe_ratio,
+    optimal_pacing,
+    poisson_dialing,
+    progressive,
+    ratio_dialing,
+    required_agents,
+    service_level_c,
+)
+
+
+def run(argv: list[str]) -> int:
+    try:
+        return cli.main(argv)
+    except SystemExit as exc:  # argparse reports bad flags by exiting
+        return int(exc.code) if exc.code is not None else 0
+
+
+def run_json(tmp_path: Path, argv: list[str], capsys) -> tuple[dict, str]:
+    out = tmp_path / "out.json"
+    assert run([*argv, "--json", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    return json.loads(out.read_text(encoding="utf-8")), captured.out
+
+
+# --- dialer theory: the default scenario -----------------------------------------------------------
+
+# The default scenario's hourly live-answer probabilities over 09:00-21:00 (dialer/data/default.toml).
+DEFAULT_LIVE = {9: 0.21, 10: 0.22, 11: 0.23, 17: 0.28, 18: 0.29, 19: 0.28, 20: 0.27}
+ROW_KEYS = {
+    "model",
+    "setting",
+    "abandon_rate",
+    "occupancy",
+    "connects_per_agent_hour",
+    "dials_per_agent_hour",
+    "gain_over_power",
+    "lines_in_use",
+}
+
+
+def default_means() -> dict:
+    live = sum(DEFAULT_LIVE.get(h, 0.25) for h in range(9, 21)) / 12
+    machine, busy, invalid = 0.10, 0.05, 0.03
+    no_answer = 1 - live - machine - busy - invalid
+    failed_total = machine * 17.0 + busy * 5.5 + invalid * 2.5 + no_answer * 30.0  # uniform(3, 8), uniform(1, 4)
+    return {
+        "agents": 20,
+        "live_prob": live,
+        "handle_time": 200.0,
+        "ring_time": 17.0,
+        "failed_ring_time": failed_total / (1 - live),
+        "dial_time": live * 17.0 + failed_total,
+        "abandon_limit": 0.05,
+    }
+
+
+def test_theory_on_the_default_scenario_gives_the_library_figures(tmp_path, capsys):
+    data, out = run_json(tmp_path, ["theory"], capsys)
+    assert set(data) == {"scenario", "approximation", "campaigns"}
+    assert "Markovian approximation" in data["approximation"]
+    (c,) = data["campaigns"]
+    assert set(c) == {"name", "mode", "inputs", "rows", "optimal_policy"}
+    assert (c["name"], c["mode"]) == ("sales", "power")
+    want = default_means()
+    m = c["inputs"]
+    for key, value in want.items():
+        assert m[key] == pytest.approx(value, rel=1e-12), key
+    assert m["agents_mean"] == pytest.approx(20.0)  # 20 by day, 20 in the evening
+    assert m["window"] == ["09:00", "21:00"]
+
+    rows = {r["model"]: r for r in c["rows"]}
+    assert [r["model"] for r in c["rows"]] == ["power", "fixed-ratio", "optimal"]
+    for r in c["rows"]:
+        assert set(r) >= ROW_KEYS, ROW_KEYS - set(r)
+    n, h, p, ring, limit = 20, 200.0, want["live_prob"], want["dial_time"], 0.05
+
+    pw = progressive(h, 17.0, p, want["failed_ring_time"])
+    assert rows["power"]["occupancy"] == pytest.approx(pw.occupancy, rel=1e-12)
+    assert rows["power"]["connects_per_agent_hour"] == pytest.approx(pw.connects_per_agent_hour, rel=1e-12)
+    assert rows["power"]["abandon_rate"] == 0.0
+
+    ratio = largest_safe_ratio(n, h, ring, p, limit)
+    fixed = ratio_dialing(n, h, ring, p, ratio)
+    assert rows["fixed-ratio"]["ratio"] == ratio
+    assert rows["fixed-ratio"]["abandon_rate"] == pytest.approx(fixed.abandon_rate, rel=1e-9)
+    assert rows["fixed-ratio"]["abandon_rate"] <= limit
+    assert ratio_dialing(n, h, ring, p, ratio + 0.05).abandon_rate > limit  # the largest safe one
+    assert rows["fixed-ratio"]["occupancy"] == pytest.approx(fixed.occupancy, rel=1e-9)
+
+    best = optimal_pacing(n, h, ring, p, limit)
+    assert rows["optimal"]["connects_per_agent_hour"] == pytest.approx(best.connects_per_agent_hour, rel=1e-9)
+    assert rows["optimal"]["occupancy"] == pytest.approx(best.occupancy, rel=1e-9)
+    assert rows["optimal"]["abandon_rate"] == pytest.approx(limit, abs=1e-9)
+    # Power on the real floor has the same cycle as on the one-ring-time floor of the bound,
+    # so the gain is measured against the same Power
+    assert best.power_connects_per_agent_hour == pytest.approx(pw.connects_per_agent_hour, rel=1e-12)
+    assert rows["optimal"]["gain_over_power"] == pytest.approx(best.gain_over_power, rel=1e-9)
+    assert rows["optimal"]["connects_per_agent_hour"] >= rows["fixed-ratio"]["connects_per_agent_hour"]
+    pol = c["optimal_policy"]
+    assert pol["dials_in_flight_by_busy_agents"] == list(best.policy)
+    assert pol["randomised_state"] == (list(best.randomised_state) if best.randomised_state else None)
+
+    # the table
+    assert "sales" in out and "optimal" in out and "fixed-ratio" in out
+    assert f"{rows['optimal']['connects_per_agent_hour']:.2f}" in out
+    assert " ".join(str(k) for k in best.policy) in out.replace("\n", " ")
+
+
+def test_theory_json_is_byte_identical(tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    assert run(["theory", "--json", str(a)]) == 0
+    assert run(["theory", "--json", str(b)]) == 0
+    assert a.read_bytes() == b.read_bytes()
+
+
+# --- dialer theory: several campaigns, shifts, modes ----------------------------------------------------
+
+MIXED = """\
+[study]
+name = "mixed"
+hours = ["09:00", "13:00"]
+
+[[agents]]
+name = "early"
+count = 6
+campaign = "ratio"
+shift = ["08:00", "11:00"]
+
+[[agents]]
+name = "late"
+count = 4
+campaign = "ratio"
+shift = ["11:00", "13:00"]
+
+[[agents]]
+count = 5
+campaign = "open"
+
+[[agents]]
+count = 3
+campaign = "nobody"
+shift = ["14:00", "16:00"]
+
+[[campaigns]]
+name = "ratio"
+mode = "fixed-ratio"
+pacer = { ratio = 2.0 }
+abandon_limit = 0.03
+outcomes = { live = 0.3, machine = 0.0, busy = 0.0, invalid = 0.0, hours = { "9" = { live = 0.2 } } }
+durations = { ring = 10, no_answer = 30, talk = 100, wrap = 20 }
+
+[[campaigns]]
+name = "open"
+mode = "poisson"
+pacer = { rate = 0.05 }
+connect_limit = 2.0
+outcomes = { live = 0.4 }
+durations = { talk = 60, wrap = 0 }
+
+[[campaigns]]
+name = "nobody"
+"""
+
+
+def test_theory_weights_shifts_and_hours_and_shows_each_campaigns_own_mode(tmp_path, capsys):
+    path = tmp_path / "mixed.toml"
+    path.write_text(MIXED, encoding="utf-8")
+    data, out = run_json(tmp_path, ["theory", str(path)], capsys)
+    camps = {c["name"]: c for c in data["campaigns"]}
+
+    # 6 agents for 2 of the 4 hours (08:00 is outside the window), 4 agents for the last 2
+    r = camps["ratio"]
+    m = r["inputs"]
+    assert m["agents_mean"] == pytest.approx(5.0)
+    assert m["agents"] == 5
+    assert m["live_prob"] == pytest.approx((0.2 + 0.3 * 3) / 4)
+    p = m["live_prob"]
+    assert m["failed_ring_time"] == pytest.approx(30.0)  # every failed dial rings out
+    assert m["dial_time"] == pytest.approx(p * 10 + (1 - p) * 30)
+    own = [row for row in r["rows"] if row["model"] == "fixed-ratio" and row["ratio"] == 2.0]
+    assert len(own) == 1
+    want = ratio_dialing(5, 120.0, m["dial_time"], p, 2.0)
+    assert own[0]["abandon_rate"] == pytest.approx(want.abandon_rate, rel=1e-12)
+    assert own[0]["occupancy"] == pytest.approx(want.occupancy, rel=1e-12)
+    assert [row["model"] for row in r["rows"]][-1] == "optimal"
+    opt = optimal_pacing(5, 120.0, m["dial_time"], p, 0.03)
+    assert r["rows"][-1]["connects_per_agent_hour"] == pytest.approx(opt.connects_per_agent_hour, rel=1e-9)
+
+    o = camps["open"]
+    (row,) = [row for row in o["rows"] if row["model"] == "poisson"]
+    want = poisson_dialing(5, 0.05, 0.4, 60.0, grace=2.0)
+    assert row["abandon_rate"] == pytest.approx(want.abandon_rate, rel=1e-12)
+    assert row["occupancy"] == pytest.approx(want.occupancy, rel=1e-12)
+
+    assert camps["nobody"]["inputs"]["agents"] == 0
+    assert "rows" not in camps["nobody"] and "no agent" in camps["nobody"]["note"]
+    assert "no agent works on this campaign" in out
+
+
+# --- dialer erlang ---------------------------------------------------------------------------------------
+
+
+def test_erlang_b_blocking_and_servers_for_a_target(tmp_path, capsys):
+    data, out = run_json(tmp_path, ["erlang", "b", "--servers", "10", "--load", "5", "--target", "1%"], capsys)
+    assert data["model"] == "erlang-b"
+    rows = {r["servers"]: r for r in data["rows"]}
+    assert rows[10]["blocking"] == erlang_b(10, 5.0)
+    assert round(rows[10]["blocking"], 5) == 0.01838  # the textbook table value
+    n = data["required_servers"]
+    assert erlang_b(n, 5.0) <= 0.01 < erlang_b(n - 1, 5.0)
+    assert n == 11
+    assert set(rows) == {9, 10, 11, 12, 13}
+    assert "1.838 %" in out and "required" in out
+
+
+@pytest.mark.parametrize("rate", ["100", "100/h", "1.6666666666666667/min", "0.027777777777777776/s"])
+def test_erlang_c_matches_the_library_whatever_the_rate_unit(tmp_path, capsys, rate):
+    data, _ = run_json(
+        tmp_path, ["erlang", "c", "--rate", rate, "--handle", "180", "--servers", "7", "--target", "80%"], capsys
+    )
+    lam = 100 / 3600
+    assert data["inputs"]["arrival_rate"] == pytest.approx(lam, rel=1e-12)
+    assert data["required_agents"] == required_agents(lam, 180.0, 0.8, 20.0) == 8
+    want = {r["agents"]: r for r in erlang_table(lam, 180.0, 20.0, range(6, 11))}
+    got = {r["agents"]: r for r in data["rows"]}
+    assert set(got) == {6, 7, 8, 9, 10}
+    for n, row in got.items():
+        for key in ("p_wait", "mean_wait", "service_level", "occupancy"):
+            assert row[key] == pytest.approx(want[n][key], rel=1e-9), (n, key)
+        assert row["service_level"] == pytest.approx(service_level_c(n, lam, 1 / 180, 20.0), rel=1e-9)
+    assert got[7]["service_level"] < 0.8 <= got[8]["service_level"]
+
+
+def test_erlang_c_per_minute_equals_per_hour(tmp_path, capsys):
+    a, _ = run_json(tmp_path, ["erlang", "c", "--rate", "3/min", "--handle", "120", "--servers", "8"], capsys)
+    b, _ = run_json(tmp_path, ["erlang", "c", "--rate", "180", "--handle", "120", "--servers", "8"], capsys)
+    assert a["rows"] == b["rows"]
+    assert a["required_agents"] is None
+
+
+def test_erlang_a_adds_abandonment_and_staffs_with_answered_within(tmp_path, capsys):
+    argv = ["erlang", "a", "--rate", "100", "--handle", "180", "--patience", "60", "--servers", "5", "--target", "0.8"]
+    data, out = run_json(tmp_path, argv, capsys)
+    lam, mu, theta = 100 / 3600, 1 / 180, 1 / 60
+    assert data["model"] == "erlang-a"
+    assert data["inputs"]["patience"] == 60.0
+    assert data["required_agents"] == required_agents(lam, 180.0, 0.8, 20.0, patience_rate=theta)
+    for row in data["rows"]:
+        r = erlang_a(lam, mu, row["agents"], theta)
+        assert row["p_abandon"] == pytest.approx(r.p_abandon, rel=1e-9)
+        assert row["p_wait"] == pytest.approx(r.p_wait, rel=1e-9)
+        assert row["service_level"] == pytest.approx(r.answered_within(20.0), rel=1e-9)
+        assert row["waited_within"] == pytest.approx(r.service_level(20.0), rel=1e-9)
+    # 5 agents with 5 Erlangs: unstable for Erlang C, fine with impatient callers
+    assert any(row["agents"] == 5 for row in data["rows"])
+    assert "P(abandon)" in out
+
+
+# --- errors: one line, exit 2, the flag and the value named ----------------------------------------------
+
+ERRORS = [
+    (["erlang"], ["required"]),
+    (["erlang", "d"], ["'d'", "b", "c", "a"]),
+    (["erlang", "b", "--load", "5"], ["--servers", "--target"]),
+    (["erlang", "b", "--servers", "3", "--load", "-1"], ["--load", "'-1'"]),
+    (["erlang", "b", "--servers", "x", "--load", "1"], ["--servers", "'x'"]),
+    (["erlang", "c", "--rate", "100", "--handle", "180", "--servers", "5"], ["--servers", "5", "Erlang"]),
+    (["erlang", "c", "--rate", "x", "--handle", "180", "--servers", "5"], ["--rate", "'x'"]),
+    (["erlang", "c", "--rate", "10/day", "--handle", "180", "--servers", "5"], ["--rate", "'10/day'"]),
+    (["erlang", "c", "--rate", "0", "--handle", "180", "--servers", "5"], ["--rate", "'0'"]),
+    (["erlang", "c", "--rate", "100", "--handle", "-3", "--servers", "5"], ["--handle", "'-3'"]),
+    (["erlang", "c", "--rate", "100", "--handle", "180", "--target", "80"], ["--target", "'80'", "80%"]),
+    (["erlang", "c", "--rate", "100", "--handle", "180", "--servers", "9", "--within", "-1"], ["--within", "'-1'"]),
+    (["erlang", "a", "--rate", "100", "--handle", "30", "--servers", "5"], ["--patience"]),
+    (["erlang", "a", "--rate", "100", "--handle", "30", "--servers", "0", "--patience", "5"], ["--servers", "'0'"]),
+    (["erlang", "a", "--rate", "100", "--handle", "30", "--servers", "2", "--patience", "0"], ["--patience", "'0'"]),
+    (["theory", "missing.toml"], ["does not exist", "missing.toml"]),
+]
+
+
+@pytest.mark.parametrize(("argv", "needles"), ERRORS, ids=[" ".join(a) for a, _ in ERRORS])
+def test_a_bad_argument_is_one_error_line(tmp_path, monkeypatch, capsys, argv, needles):
+    monkeypatch.chdir(tmp_path)
+    code = run(argv)
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "Traceback" not in captured.err
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("dialer: error: "), lines[0]
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+    assert captured.out == ""
+
+
+def test_a_bad_scenario_is_one_error_line(tmp_path, capsys):
+    path = tmp_path / "bad.toml"
+    path.write_text(MIXED.replace("abandon_limit = 0.03", "abandon_limit = 3"), encoding="utf-8")
+    assert run(["theory", str(path)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dialer: error: ")
+    assert "abandon_limit" in lines[0] and "3" in lines[0]
+
+
+@pytest.mark.parametrize(
+    "argv", [["theory"], ["erlang", "b", "--servers", "10", "--load", "5"]], ids=["theory", "erlang-b"]
+)
+def test_the_real_command_has_both_sub_commands(argv):
+    """`python -m dialer.cli` runs cli.py as __main__: the commands must be registered there too."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "dialer.cli", *argv], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert "Erlang B" in proc.stdout or "optimal" in proc.stdout

@@ -45,7 +45,7 @@ from dialer.core.events import (
     Outcome,
 )
 from dialer.core.floor import AgentState
-from dialer.core.modes import make_pacer
+from dialer.core.modes import PACERS, make_pacer
 from dialer.sim.distributions import Sampler
 from dialer.sim.scenario import Campaign, Scenario
 
@@ -109,8 +109,12 @@ class CampaignRun:
         # longest a dial plausibly takes to be resolved: only rolling windows look this far ahead
         ring_means = (d.ring.mean, d.no_answer.mean, d.busy.mean, d.invalid.mean)
         horizon = float(campaign.connect_limit) + max(60.0, 4.0 * max(ring_means))
+        params = dict(campaign.pacer)
+        if "seed" in PACERS[campaign.mode]().get_params() and "seed" not in params:
+            # a pacer that draws random numbers gets its seed from the run's, unless the scenario pins it
+            params["seed"] = int(seed_seq.spawn(1)[0].generate_state(1)[0])
         self.controller = Controller(
-            make_pacer(campaign.mode, campaign.pacer),
+            make_pacer(campaign.mode, params),
             lines=campaign.lines,
             abandon_limit=campaign.abandon_limit,
             horizon=horizon,

@@ -122,12 +122,11 @@ class Exponential(Distribution):
 
 
 @dataclass(frozen=True)
-class LogNormal(Distribution):
-    """Log-normal given its own mean and standard deviation (not those of the log)."""
+class _MeanSd(Distribution):
+    """A distribution given by its own mean and standard deviation, both positive."""
 
     mean: float
     sd: float
-    name = "lognormal"
 
     def __post_init__(self) -> None:
         _check_pos("mean", self.mean)
@@ -136,6 +135,13 @@ class LogNormal(Distribution):
     @property
     def variance(self) -> float:
         return float(self.sd) ** 2
+
+
+@dataclass(frozen=True)
+class LogNormal(_MeanSd):
+    """Log-normal given its own mean and standard deviation (not those of the log)."""
+
+    name = "lognormal"
 
     def _params(self) -> tuple[float, float]:
         s2 = math.log1p((self.sd / self.mean) ** 2)
@@ -147,20 +153,10 @@ class LogNormal(Distribution):
 
 
 @dataclass(frozen=True)
-class Gamma(Distribution):
+class Gamma(_MeanSd):
     """Gamma given its mean and standard deviation (shape = (mean/sd)^2)."""
 
-    mean: float
-    sd: float
     name = "gamma"
-
-    def __post_init__(self) -> None:
-        _check_pos("mean", self.mean)
-        _check_pos("sd", self.sd)
-
-    @property
-    def variance(self) -> float:
-        return float(self.sd) ** 2
 
     def draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
         shape = (self.mean / self.sd) ** 2

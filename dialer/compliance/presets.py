@@ -1,0 +1,49 @@
+"""Reading jurisdiction presets: the packaged `data/presets.toml`, or a user's own file.
+
+Owns: finding and parsing preset files (`load_presets`, `get_preset`).
+Must not know about: what the rules mean (that is `dialer.core.rules`), the CLI.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+from dialer.core.rules import Preset, presets_from_dict
+from dialer.errors import ConfigError
+
+DEFAULT_PRESET = "NO"
+
+
+def packaged_text() -> str:
+    """The presets shipped with the package (NO, UK, US, CA), as TOML: copy it to write your own."""
+    return resources.files("dialer").joinpath("data/presets.toml").read_text(encoding="utf-8")
+
+
+def load_presets(path: str | Path | None = None) -> dict[str, Preset]:
+    """Every preset of a file (default: the packaged one); each problem is one ConfigError line."""
+    if path is None:
+        text, source = packaged_text(), "presets.toml"
+    else:
+        p = Path(path)
+        source = str(p)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"presets file {source!r} does not exist") from None
+        except (OSError, UnicodeDecodeError) as err:
+            raise ConfigError(f"presets file {source!r} cannot be read: {err}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{source}: malformed TOML: {err}") from None
+    return presets_from_dict(data, source=source)
+
+
+def get_preset(name: str, path: str | Path | None = None) -> Preset:
+    """One preset by name; an unknown name lists the ones there are."""
+    presets = load_presets(path)
+    if name not in presets:
+        raise ConfigError(f"preset must be one of {', '.join(presets)}, got {name!r}")
+    return presets[name]

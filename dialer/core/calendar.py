@@ -1,0 +1,201 @@
+"""The calling window: may a campaign under a preset dial at this instant, and when may it next?
+
+Owns: `CallingCalendar` (a `Preset`'s hours, time zone and public holidays
+turned into answers), `Window` (the open hours of one date, as aware
+datetimes) and `Closed` (a date with no calling, and why: the weekend, a
+public holiday by name, or a preset that closes that weekday).
+
+Rule 1: pure. Every question takes the date or the aware instant it is about;
+nothing here reads a clock. The public holidays come from the `holidays`
+package, which computes them (Easter-based days included) without I/O.
+Rule 2: knows nothing of campaigns, calls, pacers or the simulator. The
+simulator and a live dialer both ask it.
+
+    cal = CallingCalendar(preset_NO)
+    cal.day(date(2026, 5, 14))     # Closed(date, reasons=("holiday: Ascension Day (Kristi himmelfartsdag)",))
+    cal.allowed(datetime(2026, 5, 15, 20, 59, tzinfo=ZoneInfo("Europe/Oslo")))   # True
+    cal.next_opening(datetime(2026, 5, 15, 21, 0, tzinfo=...))   # Monday 18 May 09:00
+
+A window closes at its end: an instant equal to the closing time is outside
+(no dial starts at 21:00:00). Windows are read in the preset's time zone on
+the wall clock, so a daylight-saving day keeps 09:00-21:00 local.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from dialer.core.rules import WEEKDAYS, Preset
+from dialer.errors import bad
+
+#: how far `next_opening` looks ahead before it says "never"
+SEARCH_DAYS = 800
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The calling window of one date: dialling is allowed in [opens, closes)."""
+
+    date: dt.date
+    opens: dt.datetime
+    closes: dt.datetime
+
+    @property
+    def open(self) -> bool:
+        return True
+
+    def __str__(self) -> str:
+        end = "24:00" if self.closes.date() > self.date else self.closes.strftime("%H:%M")
+        return f"{self.opens:%H:%M}-{end} {self.opens.tzinfo}"
+
+
+@dataclass(frozen=True, slots=True)
+class Closed:
+    """A date with no calling; `reasons` says why, in words (e.g. "weekend (Saturday)")."""
+
+    date: dt.date
+    reasons: tuple[str, ...]
+    holiday: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return False
+
+    def __str__(self) -> str:
+        return "closed: " + "; ".join(self.reasons)
+
+
+class CallingCalendar:
+    """A preset's calling hours and public holidays, answered for any date or aware instant."""
+
+    def __init__(self, preset: Preset) -> None:
+        if not isinstance(preset, Preset):
+            raise bad("preset", preset, "a Preset (dialer.core.rules.preset_from_dict)")
+        self.preset = preset
+        self.tz = preset.tz
+        self._holidays = _holiday_names(preset.holidays, preset.holiday_subdiv) if preset.closed_on_holidays else None
+
+    # --- dates -----------------------------------------------------------------------
+
+    def holiday(self, date: dt.date) -> str | None:
+        """The public holiday on `date` ("Constitution Day (Grunnlovsdag)"), or None."""
+        _check_date(date)
+        if self._holidays is None:
+            return None
+        return self._holidays(date)
+
+    def day(self, date: dt.date) -> Window | Closed:
+        """The calling window of `date` (local to the preset), or why it is closed."""
+        _check_date(date)
+        reasons = []
+        holiday = self.holiday(date)
+        if holiday is not None:
+            reasons.append(f"holiday: {holiday}")
+        hours = self.preset.hours_on(date.weekday())
+        if hours is None:
+            name = WEEKDAYS[date.weekday()].capitalize()
+            reasons.append(f"weekend ({name})" if date.weekday() >= 5 else f"no calling on {name}s")
+        if reasons:
+            return Closed(date, tuple(reasons), holiday)
+        assert hours is not None
+        return Window(date, self._at(date, hours[0]), self._at(date, hours[1]))
+
+    def hours_seconds(self, date: dt.date) -> tuple[float, float] | None:
+        """The window of `date` in wall-clock seconds after local midnight; None when closed."""
+        if isinstance(self.day(date), Closed):
+            return None
+        return self.preset.hours_on(date.weekday())
+
+    # --- instants --------------------------------------------------------------------
+
+    def allowed(self, instant: dt.datetime) -> bool:
+        """May a dial start at `instant` (an aware datetime)?"""
+        return self.window_at(instant) is not None
+
+    def window_at(self, instant: dt.datetime) -> Window | None:
+        """The window `instant` falls in, or None if dialling is not allowed then."""
+        local = self._local(instant)
+        w = self.day(local.date())
+        if isinstance(w, Window) and w.opens <= local < w.closes:
+            return w
+        return None
+
+    def next_opening(self, instant: dt.datetime) -> dt.datetime | None:
+        """The earliest moment at or after `instant` at which dialling is allowed (None: never, as far as
+        `SEARCH_DAYS` days ahead)."""
+        local = self._local(instant)
+        date = local.date()
+        for _ in range(SEARCH_DAYS):
+            w = self.day(date)
+            if isinstance(w, Window) and local < w.closes:
+                return max(w.opens, local)
+            date += dt.timedelta(days=1)
+        return None
+
+    def reason_closed(self, instant: dt.datetime) -> str | None:
+        """None if dialling is allowed at `instant`, else why not (for audit reports)."""
+        local = self._local(instant)
+        w = self.day(local.date())
+        if isinstance(w, Closed):
+            return "; ".join(w.reasons)
+        if local < w.opens:
+            return f"before {w.opens:%H:%M}"
+        if local >= w.closes:
+            return f"after {w.closes:%H:%M}" if w.closes.date() == w.date else "after the close"
+        return None
+
+    # --- helpers -----------------------------------------------------------------------
+
+    def _at(self, date: dt.date, secs: float) -> dt.datetime:
+        base = dt.datetime.combine(date, dt.time(0), tzinfo=self.tz)
+        if secs >= 86400.0:
+            return dt.datetime.combine(date + dt.timedelta(days=1), dt.time(0), tzinfo=self.tz)
+        h, rest = divmod(int(secs), 3600)
+        return base.replace(hour=h, minute=rest // 60, second=rest % 60)
+
+    def _local(self, instant: Any) -> dt.datetime:
+        if not isinstance(instant, dt.datetime) or instant.tzinfo is None or instant.utcoffset() is None:
+            raise bad("instant", instant, "a datetime with a time zone")
+        return instant.astimezone(self.tz)
+
+    def __repr__(self) -> str:
+        return f"CallingCalendar({self.preset.name!r}, {self.preset.timezone})"
+
+
+def _check_date(date: Any) -> None:
+    if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
+        raise bad("date", date, "a calendar date (datetime.date)")
+
+
+@lru_cache(maxsize=32)
+def _holiday_names(country: str, subdiv: str | None):
+    """date -> "English name (local name)" or None, for one country's public holidays."""
+    import holidays
+
+    def table(language: str | None) -> Any:
+        kwargs: dict[str, Any] = {"subdiv": subdiv}
+        if language is not None:
+            kwargs["language"] = language
+        try:
+            return holidays.country_holidays(country, **kwargs)
+        except NotImplementedError:  # the language is not offered: the country's own names
+            kwargs.pop("language", None)
+            return holidays.country_holidays(country, **kwargs)
+
+    english = table("en_US")
+    cls = type(english)
+    native_lang = getattr(cls, "default_language", None)
+    native = table(native_lang) if native_lang and native_lang != "en_US" else None
+
+    def name(date: dt.date) -> str | None:
+        en = english.get_list(date)
+        if not en:
+            return None
+        local = native.get_list(date) if native is not None else []
+        text = " + ".join(en)
+        return text if not local or local == en else f"{text} ({' + '.join(local)})"
+
+    return name

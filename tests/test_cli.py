@@ -268,7 +268,8 @@ def test_the_default_scenario_says_what_its_comments_say():
     assert sc.study.hours == (9 * 3600.0, 21 * 3600.0)
     assert sum(g.count for g in sc.agents) == 40
     (camp,) = sc.campaigns
-    assert camp.mode == "power" and camp.abandon_limit == 0.05
+    assert camp.mode == "predictive" and camp.abandon_limit == 0.05
+    assert camp.pacer["target"] == 0.04 and camp.pacer["live_prob"] == 0.25
     assert camp.outcomes.for_hour(12) == (0.25, 0.10, 0.05, 0.03)
     assert camp.outcomes.for_hour(18)[0] == 0.29
     assert camp.durations.talk.mean == 170 and camp.durations.ring.mean == 17

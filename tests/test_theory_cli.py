@@ -82,7 +82,7 @@ def test_theory_on_the_default_scenario_gives_the_library_figures(tmp_path, caps
     assert "Markovian approximation" in data["approximation"]
     (c,) = data["campaigns"]
     assert set(c) == {"name", "mode", "inputs", "rows", "optimal_policy"}
-    assert (c["name"], c["mode"]) == ("sales", "power")
+    assert (c["name"], c["mode"]) == ("sales", "predictive")
     want = default_means()
     m = c["inputs"]
     for key, value in want.items():

@@ -27,10 +27,13 @@ How a decision is made (the picture: the Markovian dialing floor of
    connects, one abandon moves it a lot; later the day's rate is held at
    `target`, so the budget is spread over the day instead of burnt in the
    morning, and a model that is systematically cautious (or bold) is corrected.
-3. The policy (dials in flight to keep, per number of busy agents 0..N) of
-   the bound solved for (N, R/H, p, effective target), all quantised, from a
-   cache (a solve happens only when the quantised inputs change to a value
-   never seen; time scales out, so the key holds R/H, not R and H).
+3. The policy (dials in flight to keep, per number of busy agents 0..N):
+   the bound's optimal policy for (N, p, R/H, effective target). Policies are
+   solved on a lattice (p and R/H in relative steps of `resolution`, the
+   target in steps of 0.01; time scales out, so R/H is enough) and
+   interpolated trilinearly between the 8 corners around the inputs, so the
+   dials in flight move smoothly with the estimates and a day needs a few
+   dozen solves, each done once per process (a shared cache).
 4. Dials wanted now: policy[b] minus the dials in flight (ringing, reserved
    or not, and live answers waiting for an agent). All planned unreserved:
    the controller caps them by the envelope's slack. When the envelope is
@@ -79,42 +82,36 @@ def _solve_with_theory(agents: int, handle_time: float, ring_time: float, live_p
 #: Module-level so a benchmark or a test can swap it; shared by every Predictive pacer.
 SOLVER: Callable[[int, float, float, float, float], Sequence[int]] = _solve_with_theory
 
-# the policy cache, shared by every Predictive pacer in the process: the policy is a pure
-# function of its quantised key, so sharing it changes no decision, only the time taken
-_POLICIES: dict[tuple[int, int, int, int], tuple[int, ...]] = {}
+# the policy cache, shared by every Predictive pacer in the process: a policy is a pure
+# function of its lattice point, so sharing it changes no decision, only the time taken
+_POLICIES: dict[tuple, tuple[int, ...]] = {}
 _HANDLE_UNIT = 100.0  # the handle time the solver is called with (time scales out)
-_TARGET_STEP = 0.0025  # quantisation of the effective target
-_AGENTS_SETTLE = 5.0  # seconds an agent count must hold before a policy is solved for it
+_TARGET_STEP = 0.01  # lattice step of the effective target
 
 
-def _shifted(pol: tuple[int, ...], agents: int) -> tuple[int, ...]:
-    """A policy for `len(pol) - 1` agents carried over to `agents`, row by number of idle agents."""
-    n = len(pol) - 1
-    if n == agents:
-        return pol
-    slope = pol[0] - pol[1] if n >= 1 else 1
-    out = []
-    for b in range(agents + 1):
-        idle = agents - b
-        if idle <= n:
-            out.append(pol[n - idle])
-        else:
-            out.append(pol[0] + (idle - n) * max(slope, 1))
-    return tuple(out)
+def _power(agents: int) -> tuple[int, ...]:
+    return tuple(agents - b for b in range(agents + 1))
 
 
-def _nearest(key: tuple[int, int, int, int], known: dict) -> tuple[int, ...]:
-    """The known policy nearest to `key` (agents count most), shifted to `key`'s agents; else Power."""
-    agents = key[0]
-    best = None
-    best_d = math.inf
-    for k in known:
-        d = 4 * abs(k[0] - agents) + abs(k[1] - key[1]) + abs(k[2] - key[2]) + abs(k[3] - key[3])
-        if d < best_d:
-            best, best_d = k, d
-    if best is None:
-        return tuple(max(0, agents - b) for b in range(agents + 1))
-    return _shifted(known[best], agents)
+def _solve(key: tuple[int, int, int, int], step: float) -> tuple[int, ...]:
+    """The policy at one lattice point (agents, i, j, k): live exp(i step), ring/handle exp(j step), target k x 0.01."""
+    agents, i, j, k = key
+    live = min(math.exp(i * step), 0.999)
+    ring = math.exp(j * step) * _HANDLE_UNIT
+    try:
+        pol = tuple(int(x) for x in SOLVER(agents, _HANDLE_UNIT, ring, live, k * _TARGET_STEP))
+    except Exception:  # a solver failure must never become a failed decision: cover the idle (Power)
+        return _power(agents)
+    return pol if len(pol) == agents + 1 else _power(agents)
+
+
+def lattice_policy(key: tuple[int, int, int, int], step: float) -> tuple[int, ...]:
+    """The (cached) policy at a lattice point; see `Predictive.resolution`."""
+    full = (*key, step)
+    pol = _POLICIES.get(full)
+    if pol is None:
+        pol = _POLICIES[full] = _solve(key, step)
+    return pol
 
 
 def clear_policy_cache() -> None:
@@ -136,10 +133,12 @@ class Predictive(Pacer):
     - half_life: seconds of forgetting of every estimate (drift tracking).
     - horizon: seconds of expected connects over which the day's unspent or
       overspent budget is spread.
-    - resolution: relative step of the quantisation of p and R/H in the policy
-      cache (0.04: inputs 4 % apart share a policy).
-    - settle: seconds the inputs must have differed from those of the policy in
-      use before a new policy is solved (the nearest known one is used meanwhile).
+    - resolution: relative step of the policy lattice in p and in R/H (0.15:
+      policies are solved at live probabilities 15 % apart and interpolated
+      between; the target's lattice step is 0.01).
+    - settle: seconds a number of agents this pacer has not used before must
+      hold before policies are solved for it (Power meanwhile), so that the
+      one-by-one logins of a shift start do not cost a solve per count.
     - age_aware: count each ringing dial by its chance of still reaching a person
       given its age (from the learnt ring-time histograms) instead of as 1.
       Measured on the default scenario: no gain, so off by default.
@@ -163,7 +162,7 @@ class Predictive(Pacer):
         "prior_weight": (_positive, "a positive number of observations"),
         "half_life": (_positive, "a positive number of seconds"),
         "horizon": (_positive, "a positive number of seconds"),
-        "resolution": (lambda x: _number(x) and 0.0 < x <= 0.5, "a relative step in (0, 0.5]"),
+        "resolution": (lambda x: _number(x) and 0.01 <= x <= 0.5, "a relative step in [0.01, 0.5]"),
         "settle": (lambda x: _number(x) and x >= 0, "a non-negative number of seconds"),
         "age_aware": (lambda x: isinstance(x, bool), "true or false"),
         "ramp": (lambda x: _number(x) and x >= 0, "a non-negative number of connects"),
@@ -182,8 +181,8 @@ class Predictive(Pacer):
         prior_weight: float = 30.0,
         half_life: float = 1500.0,
         horizon: float = 3600.0,
-        resolution: float = 0.04,
-        settle: float = 120.0,
+        resolution: float = 0.15,
+        settle: float = 5.0,
         age_aware: bool = False,
         ramp: float = 0.0,
         lookahead: float = 0.0,
@@ -202,13 +201,11 @@ class Predictive(Pacer):
         self.age_aware = age_aware
         self.ramp = ramp
         self.lookahead = lookahead
-        self._key_now: tuple[int, int, int, int] | None = None
-        self._pol_now: tuple[int, ...] = ()
-        self._since: float | None = None  # since when the inputs differ from the policy's in use
+        self._cell: tuple | None = None  # the lattice cell in use and its corner policies
+        self._corners: tuple[tuple[int, ...], ...] = ()
         self._agents = -1
         self._agents_since = -math.inf
         self._known_agents: set[int] = set()
-        self._known: dict[tuple[int, int, int, int], tuple[int, ...]] = {}
         self._est: FloorEstimates | None = None
         self._est_params: tuple | None = None
         self.last: dict[str, float] = {}  # what the last plan was based on (for logs and tests)
@@ -264,67 +261,59 @@ class Predictive(Pacer):
             eff = min(eff, target * max(0.25, s.connected / self.ramp))
         return min(max(eff, target / 4.0), hi)
 
-    def _key(self, agents: int, handle: float, ring: float, live: float, target: float) -> tuple[int, int, int, int]:
+    def _coordinates(self, handle: float, ring: float, live: float, target: float) -> tuple[float, float, float]:
+        """Where (live, ring / handle, target) lies on the lattice, in lattice steps."""
         step = math.log1p(self.resolution)
-        kp = int(round(math.log(live) / step))
-        kr = int(round(math.log(ring / handle) / step))
-        kt = max(1, int(round(target / _TARGET_STEP)))
-        return (agents, kp, kr, kt)
+        w = max(target / _TARGET_STEP, 1.0)
+        return math.log(live) / step, math.log(ring / handle) / step, w
 
-    def _solve(self, key: tuple[int, int, int, int]) -> tuple[int, ...]:
-        agents, kp, kr, kt = key
-        step = math.log1p(self.resolution)
-        q_live = min(math.exp(kp * step), 0.999)
-        q_ring = math.exp(kr * step) * _HANDLE_UNIT
-        power = tuple(max(0, agents - b) for b in range(agents + 1))
-        try:
-            pol = tuple(int(x) for x in SOLVER(agents, _HANDLE_UNIT, q_ring, q_live, kt * _TARGET_STEP))
-        except Exception:  # a solver failure must never become a failed decision: cover the idle (Power)
-            return power
-        return pol if len(pol) == agents + 1 else power
+    def _interpolate(self, agents: int, u: float, v: float, w: float) -> tuple[tuple[float, ...], tuple[tuple[int, ...], ...]]:
+        """Weights and policies of the 8 lattice corners around (u, v, w) (trilinear interpolation)."""
+        i, j, k = math.floor(u), math.floor(v), math.floor(w)
+        fu, fv, fw = u - i, v - j, w - k
+        weights = tuple(
+            (fu if di else 1.0 - fu) * (fv if dj else 1.0 - fv) * (fw if dk else 1.0 - fw)
+            for di in (0, 1)
+            for dj in (0, 1)
+            for dk in (0, 1)
+        )
+        cell = (agents, i, j, k)
+        if cell != self._cell:
+            self._cell, self._corners = cell, (None,) * 8  # type: ignore[assignment]
+        corners = self._corners
+        if any(c is None and wt > 0.0 for c, wt in zip(corners, weights)):
+            # solve (or fetch) only the corners that carry weight: at the lattice's edge
+            # (the target at its cap, say) the far corners are never needed
+            step = math.log1p(self.resolution)
+            corners = tuple(
+                c if c is not None or wt == 0.0 else lattice_policy((agents, i + n // 4, j + n // 2 % 2, k + n % 2), step)
+                for n, (c, wt) in enumerate(zip(corners, weights))
+            )
+            self._corners = corners
+        return weights, corners
 
-    def policy(self, agents: int, handle: float, ring: float, live: float, target: float) -> tuple[int, ...]:
-        """The exact (solved, cached) policy for these inputs, quantised: dials in flight per busy 0..agents."""
-        key = self._key(agents, handle, ring, live, target)
-        pol = _POLICIES.get(key)
-        if pol is None:
-            pol = _POLICIES[key] = self._solve(key)
-        return pol
+    def policy(self, agents: int, handle: float, ring: float, live: float, target: float) -> tuple[float, ...]:
+        """Dials in flight to keep per busy agents 0..agents: the lattice policies interpolated at these inputs."""
+        weights, corners = self._interpolate(agents, *self._coordinates(handle, ring, live, target))
+        return tuple(sum(wt * pol[b] for wt, pol in zip(weights, corners) if wt) for b in range(agents + 1))
 
-    def _policy_at(self, key: tuple[int, int, int, int], now: float) -> tuple[int, ...]:
-        """The policy for `key`, solving only when it is worth it; else the nearest known one.
+    def _settled(self, agents: int, now: float) -> bool:
+        """Whether policies may be solved for this many agents.
 
-        A policy is solved when none is known for this many agents and the
-        count has held for `_AGENTS_SETTLE` seconds (not at every login of a
-        shift start), or when the inputs have differed from those of the
-        policy in use for `settle` seconds. Only the policies this pacer has
-        itself settled on count as known, so its decisions depend on its
-        events alone, never on what other pacers in the process have solved
-        (the shared cache only saves time).
+        At a shift start agents log in one by one; a count this pacer has
+        never used must hold `settle` seconds before its policies are
+        solved (Power meanwhile), so that a login burst does not cost a solve
+        per count. This depends on the pacer's own events only, so its
+        decisions never depend on what the shared cache happens to hold.
         """
-        if key == self._key_now:
-            return self._pol_now
-        agents = key[0]
         if agents != self._agents:
             self._agents, self._agents_since = agents, now
-        known = self._known
-        pol = known.get(key)
-        if pol is None:
-            if self._since is None:
-                self._since = now
-            fresh = agents not in self._known_agents and now - self._agents_since >= _AGENTS_SETTLE
-            if fresh or now - self._since >= self.settle:
-                pol = _POLICIES.get(key)
-                if pol is None:
-                    pol = _POLICIES[key] = self._solve(key)
-                known[key] = pol
-                self._known_agents.add(agents)
-        if pol is None:
-            # not worth a solve yet: the nearest known policy carried over to this many agents
-            return _nearest(key, known)
-        self._key_now, self._pol_now = key, pol
-        self._since = None
-        return pol
+        if agents in self._known_agents:
+            return True
+        if now - self._agents_since >= self.settle:
+            self._known_agents.add(agents)
+            return True
+        return False
 
     def plan(self, floor: "Floor", now: float) -> Plan:
         est = self.estimates
@@ -352,15 +341,25 @@ class Predictive(Pacer):
         ring = est.ring_time(now)
         handle = est.handle_time(now)
         target = self.effective_target(floor, now, agents, handle)
-        pol = self._policy_at(self._key(agents, handle, ring, live, target), now)
-        target_in_flight = float(pol[busy])
+        if self._settled(agents, now):
+            weights, corners = self._interpolate(agents, *self._coordinates(handle, ring, live, target))
+
+            def at(b: int) -> float:
+                return sum(wt * pol[b] for wt, pol in zip(weights, corners) if wt)
+
+        else:
+
+            def at(b: int) -> float:
+                return float(agents - b)
+
+        target_in_flight = at(busy)
         if self.lookahead > 0 and busy > 0:
             # agents likely to be free when a dial placed now is answered count as idle
             free = est.expected_free_within(now, self.lookahead * est.ring_live(now))
             b_eff = max(busy - free, 0.0)
             lo = int(b_eff)
             frac = b_eff - lo
-            target_in_flight = pol[lo] * (1.0 - frac) + pol[min(lo + 1, agents)] * frac
+            target_in_flight = at(lo) * (1.0 - frac) + at(min(lo + 1, agents)) * frac
         want = int(math.floor(target_in_flight - in_flight + 0.5))
         self.last = {
             "agents": agents,
@@ -370,6 +369,6 @@ class Predictive(Pacer):
             "ring_time": ring,
             "handle_time": handle,
             "target": target,
-            "policy": pol[busy],
+            "policy": target_in_flight,
         }
         return Plan(unreserved=want) if want > 0 else NOTHING

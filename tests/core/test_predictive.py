@@ -6,6 +6,8 @@ A stand-in solver keeps the unit tests fast and their expectations exact:
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from dialer.core import Controller
@@ -105,29 +107,38 @@ def test_with_budget_the_policy_is_followed_and_capped_by_the_envelope(solver):
     assert c.decide(t).dials == 0
 
 
-def test_policy_is_solved_once_per_quantised_input(solver):
-    c = Controller(Predictive(settle=0.0))
+def test_policies_are_solved_at_the_lattice_corners_around_the_inputs_once(solver):
+    c = Controller(Predictive(settle=0.0, resolution=0.15))
     for a in range(2):
         c.handle(AgentLoggedIn(time=0.0, agent=a))
     for k in range(10):
         c.decide(0.1 * k)
-    assert len(solver) == 1
-    agents, handle, ring, live, target = solver[0]
-    assert agents == 2 and handle == 100.0
-    assert live == pytest.approx(0.25, rel=0.03) and ring / handle == pytest.approx(22.0 / 200.0, rel=0.03)
-    assert target == pytest.approx(0.04)
+    # the target 0.04 is a lattice value: 2 live corners x 2 ring corners, each solved once
+    assert len(solver) == 4
+    lives = sorted({s[3] for s in solver})
+    ratios = sorted({s[2] / s[1] for s in solver})
+    assert {s[0] for s in solver} == {2} and {s[1] for s in solver} == {100.0}
+    assert [s[4] for s in solver] == pytest.approx([0.04] * 4)
+    assert lives[0] <= 0.25 <= lives[1] and lives[1] / lives[0] == pytest.approx(1.15)
+    assert ratios[0] <= 22.0 / 200.0 <= ratios[1] and ratios[1] / ratios[0] == pytest.approx(1.15)
 
 
-def test_a_new_agent_count_waits_for_the_count_to_settle(solver):
-    """At a shift start agents log in one by one at the same time: no solve for every count."""
-    c = Controller(Predictive(settle=60.0))
-    for a in range(5):
-        c.handle(AgentLoggedIn(time=0.0, agent=a))
-        c.decide(0.0)
-    assert solver == []  # nothing known yet: Power for the idle
-    assert c.decide(0.0).unreserved == 5
-    c.decide(6.0)
-    assert [s[0] for s in solver] == [5]
+def test_the_policy_is_interpolated_between_corners(monkeypatch):
+    """Dials in flight move smoothly with the live probability: linear in log p between lattice points."""
+
+    def by_live(agents, handle, ring, live, target):
+        return [round(10 * live * 1000) * (agents - b) for b in range(agents + 1)]
+
+    monkeypatch.setattr(pred, "SOLVER", by_live)
+    pred.clear_policy_cache()
+    p = Predictive(settle=0.0, resolution=0.15)
+    step = math.log(1.15)
+    lo, hi = math.exp(-10 * step), math.exp(-9 * step)  # corners around 0.25
+    mid = math.exp(-9.5 * step)
+    pol = p.policy(1, 100.0, 100.0 * math.exp(-20 * step), mid, 0.04)
+    expected = 0.5 * (round(10 * lo * 1000) + round(10 * hi * 1000))
+    assert pol == (pytest.approx(expected), 0.0)
+    pred.clear_policy_cache()
 
 
 def test_solver_failure_is_power_not_an_exception(monkeypatch):

@@ -79,3 +79,83 @@ def run_hours(args: argparse.Namespace) -> int:
         d = date + dt.timedelta(days=i)
         print(f"{d.isoformat()} {d:%A}: {cal.day(d)}")
     return 0
+
+
+# --- dialer stats --------------------------------------------------------------------------------
+
+
+def _store_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--store",
+        metavar="URL",
+        help="database URL (sqlite:///PATH or postgresql://user@host/db) or an SQLite file path "
+        "(default: $DIALER_STORE, else ./dialer-compliance.sqlite)",
+    )
+
+
+def _nonneg(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number, zero or more, got {text!r}")
+    return n
+
+
+def _stats_args(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="action", required=True, parser_class=type(p))
+    e = sub.add_parser("export", help="write the daily statistics as CSV (stdout, or --csv PATH)")
+    _store_arg(e)
+    e.add_argument("--campaign", help="one campaign (default: all)")
+    e.add_argument("--from", dest="start", type=iso_date, help="first day, YYYY-MM-DD")
+    e.add_argument("--to", dest="end", type=iso_date, help="last day, YYYY-MM-DD")
+    e.add_argument("--csv", metavar="PATH", help="write to this file instead of stdout")
+    c = sub.add_parser("record", help="add counts to a campaign-day, e.g. a written complaint (norm 4.3 f)")
+    _store_arg(c)
+    c.add_argument("--campaign", required=True)
+    c.add_argument("--date", required=True, type=iso_date)
+    from dialer.compliance.store import COUNTS
+
+    for name in COUNTS:
+        c.add_argument(f"--{name}", type=_nonneg, default=0, help=f"add this many {name}")
+    r = sub.add_parser("retain", help="delete statistics and dial-log rows older than 12 months (asked only)")
+    _store_arg(r)
+    r.add_argument("--today", type=iso_date, help="the day to count back from (default: today)")
+    r.add_argument("--months", type=_nonneg, default=12, help="months to keep, at least 12 (default 12)")
+    r.add_argument("--yes", action="store_true", help="really delete (without it: only say what would go)")
+
+
+@_command("stats", "the daily statistics store (norm 4.3): export as CSV, record complaints, retention", _stats_args)
+def run_stats(args: argparse.Namespace) -> int:
+    from dialer.compliance.store import COUNTS, Store, retention_cutoff
+
+    with Store(args.store) as store:
+        if args.action == "export":
+            if args.csv:
+                try:
+                    with open(args.csv, "w", encoding="utf-8", newline="") as f:
+                        n = store.export_csv(f, args.campaign, args.start, args.end)
+                except OSError as err:
+                    raise ConfigError(f"--csv {args.csv!r} cannot be written: {err.strerror or err}") from None
+                print(f"wrote {n} campaign-days to {args.csv}", file=sys.stderr)
+            else:
+                store.export_csv(sys.stdout, args.campaign, args.start, args.end)  # type: ignore[arg-type]
+            return 0
+        if args.action == "record":
+            row = store.add_to_day(args.campaign, args.date, {n: getattr(args, n) for n in COUNTS})
+            print(f"{row.campaign} {row.day}: " + ", ".join(f"{k} {v}" for k, v in row.counts().items()))
+            return 0
+        if args.action == "retain":
+            today = args.today or dt.date.today()
+            cutoff = retention_cutoff(today, args.months)
+            if not args.yes:
+                old = [r for r in store.days() if r.day < cutoff]
+                print(f"would delete {len(old)} campaign-days before {cutoff} (and dial-log rows before it); "
+                      "add --yes to delete")
+                return 0
+            report = store.retain(today, args.months)
+            print(f"deleted {report['daily_stats']} campaign-days and {report['dial_log']} dial-log rows "
+                  f"before {report['cutoff']}; everything from {report['cutoff']} on is kept")
+            return 0
+    raise AssertionError(args.action)  # pragma: no cover - argparse requires one of the actions

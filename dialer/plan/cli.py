@@ -1,0 +1,234 @@
+"""The planners' commands: `dialer study`, `dialer staff`, `dialer report`, `dialer fit`, `dialer calls`.
+
+Owns: their arguments, progress bars, printed tables and the files they
+write; registers them with `dialer.cli` (imported at the end of cli.py).
+
+    dialer study [SCENARIO|STUDY] [--replications N] [--seed S] [--out DIR] [--json PATH]
+                 [--serial | --scheduler tcp://HOST:PORT | --workers N] [--cache DIR | --no-cache]
+    dialer staff [SCENARIO] --leads N --within DAYS [--confidence 0.9] [--replications R] ...
+    dialer report RESULTS [--out report.html]
+    dialer fit CALLS.csv [--out scenario.toml] [--plot PATH] [--base SCENARIO]
+    dialer calls [SCENARIO] [--seed N] --out calls.csv
+
+Must not know about: how anything is computed (dialer.plan.*). Every error
+a user can cause is a one-line `ConfigError` naming the flag or field.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+from rich.console import Console
+from rich.table import Table
+
+from dialer import cli
+from dialer.errors import ConfigError
+from dialer.theory_cli import _command, fraction, whole
+
+DEFAULT_CACHE = ".dialer-cache"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "study"
+
+
+def _scheduler(text: str) -> str:
+    if not re.fullmatch(r"[a-z]+://[^\s/]+", text):
+        raise argparse.ArgumentTypeError(f"must be a scheduler address such as tcp://HOST:PORT, got {text!r}")
+    return text
+
+
+def _backend_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--serial", action="store_true", help="run every simulation in this process, one after another")
+    g.add_argument("--scheduler", type=_scheduler, metavar="tcp://HOST:PORT",
+                   help="send the runs to an existing Dask scheduler (its workers need dialer installed)")
+    p.add_argument("--workers", type=whole(1), default=2,
+                   help="worker processes of the local Dask cluster started by default (default 2)")
+    c = p.add_mutually_exclusive_group()
+    c.add_argument("--cache", metavar="DIR", default=DEFAULT_CACHE,
+                   help=f"finished runs are kept here and never recomputed (default {DEFAULT_CACHE})")
+    c.add_argument("--no-cache", action="store_true", help="compute every run, keep nothing")
+
+
+def _backend(args: argparse.Namespace):
+    from dialer.plan.execute import Backend, RunCache
+
+    if args.serial:
+        backend = Backend("serial")
+    elif args.scheduler:
+        backend = Backend("scheduler", address=args.scheduler)
+    else:
+        backend = Backend("local", workers=args.workers)
+    return backend, RunCache(None if args.no_cache else args.cache)
+
+
+class _Bar:
+    """A rich progress bar on a terminal; silent otherwise (files, pipes, tests)."""
+
+    def __init__(self, console: Console, what: str) -> None:
+        self.console = console
+        self.what = what
+        self._progress: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> Callable[[int, int], None]:
+        if self.console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                      TimeRemainingColumn(), console=self.console, transient=True)
+            self._progress.start()
+            self._task = self._progress.add_task(self.what, total=None)
+        return self.update
+
+    def update(self, done: int, total: int) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, completed=done, total=total)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def _fmt(x: float | None, pct: bool = False, digits: int = 2) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    return f"{100 * x:.{digits}f} %" if pct else f"{x:,.{digits}f}"
+
+
+def _ci(row: dict[str, Any], pct: bool = False, digits: int = 2) -> str:
+    if row["ci_low"] is None or math.isnan(row["ci_low"]):
+        return "—"
+    return f"[{_fmt(row['ci_low'], pct, digits)}, {_fmt(row['ci_high'], pct, digits)}]"
+
+
+_PCT = {"abandon_rate", "max_day_abandon_rate", "live_rate", "agent_utilization", "leads_finished_share"}
+_LABELS = {
+    "abandon_rate": "abandon rate",
+    "max_day_abandon_rate": "worst day's abandon rate",
+    "violation_days": "days over the limit",
+    "live_rate": "live answers per dial",
+    "agent_utilization": "agent utilization",
+    "connects_per_agent_hour": "connects per agent-hour",
+    "mean_idle_between_calls": "idle s between calls",
+    "mean_abandon_silence": "silence s of an abandon",
+    "logged_in_hours": "agent-hours logged in",
+    "leads_finished_share": "leads finished",
+}
+
+
+# --- dialer study ---------------------------------------------------------------------------
+
+
+def _study_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("path", nargs="?", metavar="SCENARIO|STUDY",
+                   help="a scenario file, or a study file with a [sweep] table (default: the embedded scenario)")
+    p.add_argument("--replications", type=whole(1), help="seeds per variation (default 10, or the study file's)")
+    p.add_argument("--seed", type=cli.nonneg_int, help="first seed; replication r uses seed + r (default 0)")
+    p.add_argument("--out", metavar="DIR", help="results directory (default results/<study name>)")
+    p.add_argument("--json", metavar="PATH", help="also write the summary (mean and 95 %% CI per statistic) as JSON")
+    p.add_argument("--no-plots", action="store_true", help="write no plots")
+    _backend_args(p)
+
+
+def print_study(result: Any, console: Console) -> None:
+    s = result.study
+    rows = result.summary
+    variations = list(dict.fromkeys(r["variation"] for r in rows))
+    campaigns = list(dict.fromkeys(r["campaign"] for r in rows))
+    by = {(r["variation"], r["campaign"], r["statistic"]): r for r in rows}
+    reps = f"{s.replications} replications (seeds {s.seed}..{s.seed + s.replications - 1})"
+    if len(variations) == 1:
+        v = variations[0]
+        for c in campaigns:
+            t = Table(title=f"{s.name} — campaign {c!r}: {reps}, mean and 95 % confidence interval")
+            for col in ("statistic", "mean", "95 % CI", "sd"):
+                t.add_column(col, justify="left" if col == "statistic" else "right")
+            for stat in dict.fromkeys(r["statistic"] for r in rows):
+                r = by[(v, c, stat)]
+                pct = stat in _PCT
+                t.add_row(_LABELS.get(stat, stat.replace("_", " ")), _fmt(r["mean"], pct), _ci(r, pct),
+                          _fmt(r["sd"], pct))
+            console.print(t)
+        return
+    cols = ("abandon_rate", "max_day_abandon_rate", "violation_days", "connects_per_agent_hour",
+            "agent_utilization", "leads_finished_share")
+    for c in campaigns:
+        t = Table(title=f"{s.name} — campaign {c!r}: {len(variations)} variations x {reps}; mean [95 % CI]")
+        t.add_column("variation")
+        for col in cols:
+            t.add_column(_LABELS[col], justify="right")
+        for v in variations:
+            cells = []
+            for col in cols:
+                r = by[(v, c, col)]
+                pct = col in _PCT
+                cells.append(f"{_fmt(r['mean'], pct)}\n{_ci(r, pct)}")
+            t.add_row(v, *cells)
+        console.print(t)
+
+
+@_command("study", "replications of a scenario, or a sweep of variations, with 95 % confidence intervals",
+          _study_args)
+def run_study_command(args: argparse.Namespace) -> int:
+    from dialer.plan import output, study
+    from dialer.plan.runs import code_version
+
+    if args.path is None:
+        from dialer.sim import scenario as sc
+
+        st = study.from_scenario(sc.default(), replications=args.replications or 10, seed=args.seed or 0,
+                                 source="default scenario")
+    else:
+        st = study.load(args.path, replications=args.replications, seed=args.seed)
+    backend, cache = _backend(args)
+    console = cli._console()
+    out = output.make_dir(args.out or Path("results") / _slug(st.name))
+    n_runs = len(st.variations) * st.replications
+    with _Bar(console, f"{st.name}: {n_runs} runs") as bar:
+        result = study.run_study(st, backend=backend, cache=cache, progress=bar)
+    print_study(result, console)
+    manifest = {
+        "kind": "study",
+        "name": st.name,
+        "source": st.source,
+        "sweep": st.sweep,
+        "replications": st.replications,
+        "seed": st.seed,
+        "campaign": st.campaign,
+        "variations": [{"label": v.label, "changes": v.changes} for v in st.variations],
+        "base": st.base,
+        "scenarios": result.scenarios,
+        "code_version": code_version(),
+        "backend": backend.describe(),
+        "computed": result.stats.computed,
+        "cached": result.stats.cached,
+    }
+    paths = output.write_study(out, result, manifest)
+    if not args.no_plots:
+        paths += _study_plots(out, result)
+    if args.json:
+        output.write_json(Path(args.json), study.json_summary(result), "--json")
+    console.print(
+        f"  {result.stats.computed} runs computed {backend.describe()}, {result.stats.cached} taken from the cache; "
+        f"results in {out}/ (CSV, Parquet, study.json{', plots/' if not args.no_plots else ''})"
+    )
+    return 0
+
+
+def _study_plots(out: Path, result: Any) -> list[Path]:
+    import pandas as pd
+
+    from dialer.plan import plots
+
+    trace = pd.DataFrame(result.trace) if result.trace else None
+    summary = pd.DataFrame(result.summary)
+    paths: list[Path] = []
+    for name, fig in plots.study_figures(trace, summary).items():
+        paths += plots.save(fig, out / "plots", name)
+    return paths

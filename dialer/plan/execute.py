@@ -1,0 +1,178 @@
+"""Where runs are computed: serially, on a local Dask cluster, or on an existing scheduler.
+
+Owns: `Backend` (which of the three), `RunCache` (finished runs on disk, one
+JSON file per run, named by the run's key), and `run_tasks`, which looks every
+task up in the cache, sends only the missing ones to the backend, stores
+each result as it arrives (so an interrupted sweep loses at most the runs in
+progress) and returns the results in the order of the tasks.
+
+Must not know about: what a task means (dialer.plan.runs executes it),
+variations, printing. Results do not depend on the backend: a task carries
+its seed, and `execute` is a pure function of the task.
+
+The cache is written by the client, never by workers: a worker on another
+machine need not share a disk with the planner.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from dialer.errors import ConfigError, bad
+from dialer.plan.runs import execute, task_key
+
+
+@dataclass(frozen=True)
+class Backend:
+    """`kind`: "serial", "local" (a LocalCluster of `workers` processes) or "scheduler" (at `address`)."""
+
+    kind: str = "local"
+    workers: int = 2
+    address: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("serial", "local", "scheduler"):
+            raise bad("backend", self.kind, "one of serial, local, scheduler")
+        if self.kind == "scheduler" and not (self.address and "://" in self.address):
+            raise bad("--scheduler", self.address, "an address such as tcp://HOST:PORT")
+        if self.workers < 1:
+            raise bad("--workers", self.workers, "a whole number >= 1")
+
+    def describe(self) -> str:
+        if self.kind == "serial":
+            return "serially in this process"
+        if self.kind == "local":
+            return f"on a local Dask cluster ({self.workers} worker processes)"
+        return f"on the Dask scheduler at {self.address}"
+
+
+class RunCache:
+    """Finished runs on disk: `<dir>/<key[:2]>/<key>.json`, written atomically."""
+
+    def __init__(self, directory: str | Path | None) -> None:
+        self.dir = None if directory is None else Path(directory)
+
+    def _path(self, key: str) -> Path:
+        assert self.dir is not None
+        return self.dir / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        if self.dir is None:
+            return None
+        p = self._path(key)
+        try:
+            return json.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return None  # a damaged entry is recomputed and overwritten
+
+    def put(self, key: str, value: dict[str, Any]) -> None:
+        if self.dir is None:
+            return
+        p = self._path(key)
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".tmp-", suffix=".json")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(value, fh, separators=(",", ":"))
+            os.replace(tmp, p)
+        except OSError as err:
+            raise ConfigError(f"--cache {str(self.dir)!r} cannot be written: {err.strerror or err}") from None
+
+
+@dataclass
+class RunStats:
+    computed: int = 0
+    cached: int = 0
+    keys: list[str] = field(default_factory=list)
+
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+def run_tasks(
+    tasks: Sequence[dict[str, Any]],
+    *,
+    backend: Backend = Backend("serial"),
+    cache: RunCache | None = None,
+    progress: Progress | None = None,
+) -> tuple[list[dict[str, Any]], RunStats]:
+    """Results of `tasks`, in order; only runs missing from the cache are computed.
+
+    Identical tasks (same scenario and seed) are computed once.
+    """
+    cache = cache or RunCache(None)
+    stats = RunStats(keys=[task_key(t) for t in tasks])
+    results: dict[str, dict[str, Any]] = {}
+    todo: dict[str, dict[str, Any]] = {}
+    for key, task in zip(stats.keys, tasks):
+        if key in results or key in todo:
+            continue
+        hit = cache.get(key)
+        if hit is not None:
+            results[key] = hit
+            stats.cached += 1
+        else:
+            todo[key] = task
+    total = len(results) + len(todo)
+    done = len(results)
+    if progress:
+        progress(done, total)
+
+    def finished(key: str, value: dict[str, Any]) -> None:
+        nonlocal done
+        cache.put(key, value)
+        results[key] = value
+        stats.computed += 1
+        done += 1
+        if progress:
+            progress(done, total)
+
+    if todo:
+        if backend.kind == "serial":
+            for key, task in todo.items():
+                finished(key, execute(task))
+        else:
+            _run_dask(todo, backend, finished)
+    return [results[k] for k in stats.keys], stats
+
+
+def _run_dask(todo: dict[str, dict[str, Any]], backend: Backend, finished: Callable[[str, dict[str, Any]], None]) -> None:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:  # pragma: no cover - declared in the 'plan' extra
+        raise ConfigError(
+            "backend: Dask is not installed, got a parallel run (install dialer-pacing[plan] or use --serial)"
+        ) from None
+    cluster = None
+    try:
+        if backend.kind == "local":
+            cluster = LocalCluster(
+                n_workers=backend.workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=40,
+            )
+            client = Client(cluster)
+        else:
+            try:
+                client = Client(backend.address, timeout="10s")
+            except (OSError, TimeoutError) as err:
+                raise ConfigError(f"--scheduler cannot be reached, got {backend.address!r} ({err})") from None
+        try:
+            futures = {client.submit(execute, task, key=f"dialer-run-{key}", pure=True): key for key, task in todo.items()}
+            for fut in as_completed(futures):
+                finished(futures[fut], fut.result())
+        finally:
+            client.close()
+    finally:
+        if cluster is not None:
+            cluster.close()

@@ -159,3 +159,76 @@ def run_stats(args: argparse.Namespace) -> int:
                   f"before {report['cutoff']}; everything from {report['cutoff']} on is kept")
             return 0
     raise AssertionError(args.action)  # pragma: no cover - argparse requires one of the actions
+
+
+# --- dialer dnc ---------------------------------------------------------------------------------------
+
+
+def _secret_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--secret-file", metavar="PATH", help="file holding the hashing secret (default: $DIALER_DNC_SECRET)")
+
+
+def _dnc_args(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="action", required=True, parser_class=type(p))
+    i = sub.add_parser("import", help="import a register CSV (phone, name, address, date_of_birth) as keyed hashes")
+    i.add_argument("register", choices=("national", "internal"), help="national (replaces the last extract) or internal")
+    i.add_argument("file", help="CSV file")
+    i.add_argument("--strict", action="store_true", help="refuse the whole file if any row is malformed")
+    _store_arg(i)
+    _secret_arg(i)
+    w = sub.add_parser("wash", help="wash a lead list against both registers (guide 3.2)")
+    w.add_argument("leads", help="lead list CSV (phone, name, address, date_of_birth, existing_customer, express_request, ...)")
+    w.add_argument("--out", required=True, metavar="PATH", help="where the leads that may be called go")
+    w.add_argument("--held", metavar="PATH", help="where the leads held back go, with the reason")
+    w.add_argument("--call-uncertain", action="store_true",
+                   help="keep uncertain matches (name only); the consumer authority recommends not calling them")
+    w.add_argument("--strict", action="store_true", help="refuse the whole list if any row is malformed")
+    _store_arg(w)
+    _secret_arg(w)
+    b = sub.add_parser("block", help="put a number on the internal register now (someone asked not to be called)")
+    b.add_argument("phone")
+    b.add_argument("--name")
+    _store_arg(b)
+    _secret_arg(b)
+
+
+def _report_rows(errors: list, source: str, what: str) -> None:
+    for e in errors:
+        print(f"dialer: warning: {source}: {e} (row not {what})", file=sys.stderr)
+
+
+@_command("dnc", "do-not-call registers: import, wash a lead list, block a number (hashed at rest)", _dnc_args)
+def run_dnc(args: argparse.Namespace) -> int:
+    from dialer.compliance import registers as reg
+    from dialer.compliance.store import EntryRow, Store
+    from dialer.core.dnc import Hasher
+    from dialer.core.phone import normalise
+
+    hasher = Hasher(reg.secret(secret_file=args.secret_file))
+    now = dt.datetime.now(dt.timezone.utc)
+    with Store(args.store) as store:
+        if args.action == "import":
+            report = reg.import_register(store, hasher, args.file, args.register, now, strict=args.strict)
+            _report_rows(report.errors, args.file, "imported")
+            ended = f"; {report.ended} entries of the previous extract ended" if args.register == "national" else ""
+            print(f"{args.register} register: imported {report.imported} entries from {args.file}, "
+                  f"{len(report.errors)} malformed rows reported{ended}")
+            return 0
+        if args.action == "wash":
+            registers = reg.load_registers(store, hasher)
+            result, rows = reg.wash_file(registers, hasher, args.leads, args.out, now, held_path=args.held,
+                                         call_uncertain=args.call_uncertain, strict=args.strict)
+            _report_rows(rows.errors, args.leads, "washed nor written out")
+            c = result.counts()
+            print(f"washed {len(rows.rows)} leads against {len(registers)} register entries at {now:%Y-%m-%d %H:%M} UTC: "
+                  f"{c['kept']} may be called ({c['excepted']} under an exception, {c['uncertain_called']} uncertain), "
+                  f"{c['blocked']} blocked, {c['uncertain'] if not args.call_uncertain else 0} uncertain held back, "
+                  f"{len(rows.errors)} malformed rows reported; wash again in every month calls are made (guide 3.2)")
+            return 0
+        if args.action == "block":
+            p = hasher.person(normalise(args.phone), args.name)
+            store.check_key(hasher.fingerprint)
+            store.add_entries([EntryRow("internal", p.number, p.name, None, None, now, None, "dialer dnc block")])
+            print(f"on the internal register from {now:%Y-%m-%d %H:%M:%S} UTC, for every campaign")
+            return 0
+    raise AssertionError(args.action)  # pragma: no cover

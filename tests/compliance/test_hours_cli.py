@@ -9,6 +9,9 @@ import pytest
 
 from dialer import cli
 
+#: the `dialer` console script, run in a fresh process
+DIALER = [sys.executable, "-c", "import sys; from dialer.cli import main; sys.exit(main(sys.argv[1:]))"]
+
 
 def run(argv: list[str]) -> int:
     try:
@@ -54,7 +57,7 @@ def test_several_days(capsys) -> None:
     ],
 )
 def test_bad_input_is_one_line_exit_2(argv: list[str], message: str) -> None:
-    proc = subprocess.run([sys.executable, "-m", "dialer.cli", *argv], capture_output=True, text=True)
+    proc = subprocess.run([*DIALER, *argv], capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.strip() == message
     assert proc.stdout == ""

@@ -17,6 +17,9 @@ from dialer.errors import ConfigError
 
 D = dt.date
 
+#: the `dialer` console script, run in a fresh process
+DIALER = [sys.executable, "-c", "import sys; from dialer.cli import main; sys.exit(main(sys.argv[1:]))"]
+
 
 def test_days_round_trip_with_rate(store_url: str) -> None:
     with Store(store_url) as s:
@@ -134,7 +137,7 @@ def test_statistics_survive_a_process_restart(store_url: str) -> None:
     )
     subprocess.run([sys.executable, "-c", writer], check=True, capture_output=True, text=True)
     proc = subprocess.run(
-        [sys.executable, "-m", "dialer.cli", "stats", "export", "--store", store_url, "--campaign", "sales"],
+        [*DIALER, "stats", "export", "--store", store_url, "--campaign", "sales"],
         capture_output=True, text=True,
     )
     assert proc.returncode == 0, proc.stderr

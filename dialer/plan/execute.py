@@ -34,6 +34,8 @@ class Backend:
     kind: str = "local"
     workers: int = 2
     address: str | None = None
+    #: seconds to wait for an existing scheduler to answer
+    timeout: float = 10.0
 
     def __post_init__(self) -> None:
         if self.kind not in ("serial", "local", "scheduler"):
@@ -158,13 +160,13 @@ def _run_dask(todo: dict[str, dict[str, Any]], backend: Backend, finished: Calla
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=None,
+                dashboard_address=":0",  # any free port: never collides with another cluster
                 silence_logs=40,
             )
             client = Client(cluster)
         else:
             try:
-                client = Client(backend.address, timeout="10s")
+                client = Client(backend.address, timeout=f"{backend.timeout}s")
             except (OSError, TimeoutError) as err:
                 raise ConfigError(f"--scheduler cannot be reached, got {backend.address!r} ({err})") from None
         try:

@@ -61,7 +61,7 @@ VARIATION_KEYS = {
 }
 
 #: the input columns every row carries (the effective value in the run's scenario)
-INPUT_COLUMNS = ("variation", "agents", "mode", "target", "live", "talk", "leads", "days", "shift")
+INPUT_COLUMNS = ("variation", "agents", "mode", "target", "live", "talk_time", "leads", "days", "shift")
 
 
 @dataclass(frozen=True)
@@ -387,7 +387,7 @@ def inputs_of(study: Study, var: Variation, scenario: Any) -> dict[str, Any]:
         "mode": camp.mode,
         "target": camp.pacer.get("target", 0.04) if camp.mode == "predictive" else None,
         "live": camp.outcomes.live,
-        "talk": camp.durations.talk.mean,
+        "talk_time": camp.durations.talk.mean,
         "leads": camp.leads,
         "days": scenario.study.days,
         "shift": var.changes.get("shift", "base"),

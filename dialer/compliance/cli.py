@@ -232,3 +232,39 @@ def run_dnc(args: argparse.Namespace) -> int:
             print(f"on the internal register from {now:%Y-%m-%d %H:%M:%S} UTC, for every campaign")
             return 0
     raise AssertionError(args.action)  # pragma: no cover
+
+
+# --- dialer audit ---------------------------------------------------------------------------------
+
+
+def _audit_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--campaign", required=True, help="the campaign to audit")
+    p.add_argument("--from", dest="start", required=True, type=iso_date, help="first day, YYYY-MM-DD")
+    p.add_argument("--to", dest="end", required=True, type=iso_date, help="last day, YYYY-MM-DD")
+    _store_arg(p)
+    p.add_argument("--html", metavar="PATH", help="also write a self-contained HTML report with the plot")
+    p.add_argument("--preset", default="NO", help="jurisdiction preset (default NO)")
+    p.add_argument("--presets", metavar="FILE", help="a presets TOML file of your own")
+
+
+@_command("audit", "the regulator's statistics of a campaign and period, with every rule broken flagged", _audit_args)
+def run_audit(args: argparse.Namespace) -> int:
+    from dialer.compliance.audit import build_audit, render_html, text_lines
+    from dialer.compliance.presets import get_preset
+    from dialer.compliance.store import Store
+
+    preset = get_preset(args.preset, args.presets)
+    with Store(args.store) as store:
+        audit = build_audit(store, preset, args.campaign, args.start, args.end)
+    if args.html:
+        text = render_html(audit)
+        try:
+            with open(args.html, "w", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as err:
+            raise ConfigError(f"--html {args.html!r} cannot be written: {err.strerror or err}") from None
+    for line in text_lines(audit):
+        print(line)
+    if args.html:
+        print(f"wrote {args.html}")
+    return 0

@@ -1,0 +1,103 @@
+"""`dialer audit`: the regulator's figures from the store, and every broken rule flagged: a day over
+the limit (exactly), calls on a closed day or outside hours, a dialled number that was on a register
+at that instant. The HTML is self-contained with the plot inlined."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import re
+import subprocess
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dialer.compliance.audit import build_audit, render_html
+from dialer.compliance.presets import get_preset
+from dialer.compliance.store import DialRow, EntryRow, Store
+from dialer.core.dnc import Hasher
+
+DIALER = [sys.executable, "-c", "import sys; from dialer.cli import main; sys.exit(main(sys.argv[1:]))"]
+OSLO = ZoneInfo("Europe/Oslo")
+H = Hasher(b"audit test secret 0123")
+
+
+def at(*a: int) -> dt.datetime:
+    return dt.datetime(*a, tzinfo=OSLO)
+
+
+def fill(store: Store) -> None:
+    day = {"attempted": 900, "answered": 300, "connected": 200, "transferred": 190}
+    store.put_day("sales", dt.date(2026, 3, 2), {**day, "abandoned": 10})  # exactly 5 %: allowed
+    store.put_day("sales", dt.date(2026, 3, 3), {**day, "abandoned": 11})  # 5.5 %: over
+    store.put_day("sales", dt.date(2026, 3, 7), {"attempted": 3})  # a Saturday
+    store.put_day("other", dt.date(2026, 3, 3), {**day, "abandoned": 50})  # another campaign: not audited
+    store.add_entries([
+        EntryRow("internal", H.number("+4741234567"), None, None, None, at(2026, 3, 3, 12, 0)),
+        EntryRow("national", H.number("+4791234567"), None, None, None, at(2026, 3, 1, 0, 0)),
+    ])
+    store.log_dials([
+        DialRow("sales", at(2026, 3, 3, 11, 59, 59), H.number("+4741234567")),  # before the block: fine
+        DialRow("sales", at(2026, 3, 3, 12, 0, 0), H.number("+4741234567")),  # from the block on: flagged
+        DialRow("sales", at(2026, 3, 2, 10, 0), H.number("+4791234567"), None, "existing_customer"),  # excepted
+        DialRow("sales", at(2026, 3, 2, 10, 5), H.number("+4791234567")),  # national, no exception: flagged
+        DialRow("sales", at(2026, 3, 2, 8, 59, 59), H.number("+4790000001")),  # before 09:00
+        DialRow("sales", at(2026, 3, 2, 21, 0, 0), H.number("+4790000002")),  # at the close: outside
+        DialRow("sales", at(2026, 3, 2, 20, 59, 59), H.number("+4790000003")),  # fine
+        DialRow("other", at(2026, 3, 2, 22, 0), H.number("+4741234567")),  # another campaign
+    ])
+
+
+def test_flags(store_url: str) -> None:
+    with Store(store_url) as s:
+        fill(s)
+        a = build_audit(s, get_preset("NO"), "sales", dt.date(2026, 3, 1), dt.date(2026, 3, 8))
+    assert [d.day.day for d in a.days] == [2, 3, 7]
+    assert a.dials == 7 and a.excepted == 1
+    got = sorted((f.kind, f.when) for f in a.flags)
+    assert got == sorted([
+        ("over limit", "2026-03-03"),
+        ("closed day", "2026-03-07"),
+        ("on register", "2026-03-03 12:00:00+01:00"),
+        ("on register", "2026-03-02 10:05:00+01:00"),
+        ("outside hours", "2026-03-02 08:59:59+01:00"),
+        ("outside hours", "2026-03-02 21:00:00+01:00"),
+    ])
+    assert a.totals().abandoned == 21 and a.totals().connected == 400
+
+
+def test_html_is_self_contained_with_the_plot(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.sqlite") as s:
+        fill(s)
+        a = build_audit(s, get_preset("NO"), "sales", dt.date(2026, 3, 1), dt.date(2026, 3, 8))
+    page = render_html(a)
+    assert not re.search(r"(src|href)=\"(?!data:)", page)  # nothing fetched from elsewhere
+    png = base64.b64decode(re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", page).group(1))
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
+    assert "OVER LIMIT" in page and "Flags (6)" in page and "91234567" not in page
+
+
+def test_cli(tmp_path: Path) -> None:
+    store = tmp_path / "s.sqlite"
+    with Store(store) as s:
+        fill(s)
+    html = tmp_path / "audit.html"
+    p = subprocess.run([*DIALER, "audit", "--campaign", "sales", "--from", "2026-03-01", "--to", "2026-03-08",
+                        "--store", str(store), "--html", str(html)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert "FLAGS: 6" in p.stdout and html.exists()
+    assert re.search(r"^2026-03-03 +900 +300 +200 +190 +11 +0 +5.50 % +OVER LIMIT$", p.stdout, re.M)
+    for argv, message in [
+        (["--campaign", "nope", "--from", "2026-03-01", "--to", "2026-03-08"],
+         "dialer: error: campaign must be one of other, sales, got 'nope'"),
+        (["--campaign", "sales", "--from", "2026-03-08", "--to", "2026-03-01"],
+         "dialer: error: --to must be on or after --from (2026-03-08), got '2026-03-01'"),
+        (["--campaign", "sales", "--from", "March", "--to", "2026-03-01"],
+         "dialer: error: argument --from: must be a date YYYY-MM-DD, got 'March'"),
+        (["--campaign", "sales", "--from", "2026-03-01", "--to", "2026-03-08", "--preset", "ZZ"],
+         "dialer: error: preset must be one of NO, UK, US, CA, got 'ZZ'"),
+    ]:
+        p = subprocess.run([*DIALER, "audit", *argv, "--store", str(store)], capture_output=True, text=True)
+        assert (p.returncode, p.stderr.strip()) == (2, message)

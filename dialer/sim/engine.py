@@ -51,6 +51,12 @@ from dialer.sim.scenario import Campaign, Scenario
 
 DAY = 86400.0
 
+#: builds a campaign's controller from (campaign, pacer parameters, horizon); the default is
+#: the in-process `Controller`. `dialer emulate` passes one whose controller lives in the HTTP
+#: service: anything with the `Controller` methods this engine calls (handle, decide,
+#: releasable, floor, pacer.uses_envelope, stats) will do.
+ControllerFactory = Callable[[Campaign, dict, float], Controller]
+
 # what the simulated world decided a dial will do (drawn when it is placed)
 _LIVE, _MACHINE, _BUSY, _INVALID, _NO_ANSWER = range(5)
 _FAILS = {_BUSY: FailReason.BUSY, _INVALID: FailReason.INVALID, _NO_ANSWER: FailReason.NO_ANSWER}
@@ -100,6 +106,7 @@ class CampaignRun:
         campaign: Campaign,
         seed_seq: np.random.SeedSequence,
         observer: Callable[[str, Event], None] | None = None,
+        controller_factory: ControllerFactory | None = None,
     ) -> None:
         self.env = env
         self.scenario = scenario
@@ -113,12 +120,15 @@ class CampaignRun:
         if "seed" in PACERS[campaign.mode]().get_params() and "seed" not in params:
             # a pacer that draws random numbers gets its seed from the run's, unless the scenario pins it
             params["seed"] = int(seed_seq.spawn(1)[0].generate_state(1)[0])
-        self.controller = Controller(
-            make_pacer(campaign.mode, params),
-            lines=campaign.lines,
-            abandon_limit=campaign.abandon_limit,
-            horizon=horizon,
-        )
+        if controller_factory is not None:
+            self.controller = controller_factory(campaign, params, horizon)
+        else:
+            self.controller = Controller(
+                make_pacer(campaign.mode, params),
+                lines=campaign.lines,
+                abandon_limit=campaign.abandon_limit,
+                horizon=horizon,
+            )
         self.floor = self.controller.floor
         streams = [np.random.default_rng(s) for s in seed_seq.spawn(8)]
         self._u = Sampler(_Unit(), streams[0])  # type: ignore[arg-type]
@@ -417,11 +427,12 @@ def run_campaigns(
     scenario: Scenario,
     seed: int = 0,
     observer: Callable[[str, Event], None] | None = None,
+    controller_factory: ControllerFactory | None = None,
 ) -> list[CampaignRun]:
     """Simulate the whole study; every campaign gets its own random streams from `seed`."""
     env = simpy.Environment()
     seqs = np.random.SeedSequence(seed).spawn(len(scenario.campaigns))
-    runs = [CampaignRun(env, scenario, c, s, observer) for c, s in zip(scenario.campaigns, seqs)]
+    runs = [CampaignRun(env, scenario, c, s, observer, controller_factory) for c, s in zip(scenario.campaigns, seqs)]
     for r in runs:
         r.schedule_days(scenario.study.days)
     env.run()

@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from dialer.core.events import Event
 from dialer.core.stats import DailyStats
-from dialer.sim.engine import LeadSummary, run_campaigns
+from dialer.sim.engine import ControllerFactory, LeadSummary, run_campaigns
 from dialer.sim.scenario import Scenario
 
 
@@ -109,12 +109,14 @@ def simulate(
     scenario: Scenario,
     seed: int = 0,
     observer: Callable[[str, Event], None] | None = None,
+    controller_factory: ControllerFactory | None = None,
 ) -> SimulationResult:
     """Run the study once. The same scenario and seed give the same result, bit for bit.
 
     `observer(campaign_name, event)` sees every event fed to a controller, in order.
+    `controller_factory`: see `dialer.sim.engine.ControllerFactory` (default: in-process controllers).
     """
-    runs = run_campaigns(scenario, seed, observer)
+    runs = run_campaigns(scenario, seed, observer, controller_factory)
     start = scenario.study.start
     campaigns = []
     for r in runs:

@@ -2,6 +2,11 @@
 
 The controller (`dialer.core`) is sans-IO: the simulator (`dialer.sim`) and a
 live dialer feed it the very same events.
+
+For a dialer written in Python, `LiveCampaign` is the stable entry point: one
+per campaign, thread-safe, fed events (core events or plain dicts with ids,
+applied once each) at the caller's timestamps, asked `decide(now)`. See
+docs/integration.md; `dialer serve` offers the same over HTTP.
 """
 
 from dialer.core import Controller, Decision, FixedRatio, Power
@@ -9,4 +14,16 @@ from dialer.errors import ConfigError, DialerError, ProtocolError
 
 __version__ = "0.1.0"
 
-__all__ = ["Controller", "Decision", "Power", "FixedRatio", "DialerError", "ConfigError", "ProtocolError"]
+from dialer.live import CampaignConfig, LiveCampaign  # noqa: E402  (imports neither HTTP nor a database)
+
+__all__ = [
+    "Controller",
+    "Decision",
+    "Power",
+    "FixedRatio",
+    "LiveCampaign",
+    "CampaignConfig",
+    "DialerError",
+    "ConfigError",
+    "ProtocolError",
+]

@@ -141,6 +141,7 @@ def run_simulate(args: argparse.Namespace) -> int:
 import dialer.theory_cli  # noqa: E402,F401  registers 'theory' and 'erlang'
 import dialer.plan.cli  # noqa: E402,F401  registers 'study', 'staff', 'report', 'fit', 'calls'
 import dialer.compliance.cli  # noqa: E402,F401  registers 'hours', 'dnc', 'stats', 'audit'
+import dialer.live.cli  # noqa: E402,F401  registers 'serve' and 'emulate'
 
 
 # --- entry point ---------------------------------------------------------------------------

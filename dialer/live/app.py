@@ -1,0 +1,242 @@
+"""The HTTP/JSON face of the service: FastAPI routes over a `Service`, the bearer token, errors as 4xx.
+
+Owns: the routes and their request shapes (published at /openapi.json), the
+token check every request passes through, the mapping of the project's
+errors onto status codes, and JSON that never carries a non-finite number.
+
+Must not know about: sockets and processes (`dialer.live.serve` runs this
+under uvicorn), SQL, how a controller decides. Every route is a thin call
+into `Service` / `LiveCampaign`.
+
+Status codes: 401 bad or missing token; 404 unknown campaign; 409 an event or
+a request that does not fit the campaign's state (unknown call, agent idle
+twice, time going backwards, an event id reused with other content, a
+campaign name taken with another configuration); 422 a malformed request
+(the message names the field and the value); 503 the store refused a write
+(nothing of that request was acknowledged). A refused batch answers with
+how many of its events were applied before the refused one.
+"""
+
+from __future__ import annotations
+
+import hmac
+import math
+from typing import Any
+
+from fastapi import FastAPI, Request, Security
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+
+from dialer import __version__
+from dialer.errors import ConfigError, DialerError, ProtocolError
+from dialer.live.campaign import Batch, LiveCampaign, Rejected, StoreError
+from dialer.live.metrics import render_metrics
+from dialer.live.service import CampaignExists, Service, UnknownCampaign
+from dialer.live.wire import decision_to_dict, stats_to_dict
+
+MAX_BATCH = 10_000
+
+DESCRIPTION = """\
+The pacing controller of `dialer`, for any dialer that speaks HTTP/JSON.
+
+Create a campaign (`PUT /campaigns/{name}`), post the call floor's events as
+they happen (`POST /campaigns/{name}/events`), and ask how many numbers to
+dial (`POST /campaigns/{name}/decide`, which takes the events since the last
+call in the same request). Every event carries the dialer's own `id`: an id
+applied before is skipped, so retries are safe. Events are stored before the
+answer is sent. See docs/integration.md.
+"""
+
+
+def _finite(x: Any) -> Any:
+    """JSON has no infinity or NaN: such a number becomes null."""
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_finite(v) for v in x]
+    return x
+
+
+class SafeJSON(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return super().render(_finite(content))
+
+
+# --- request shapes ---------------------------------------------------------------------
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CampaignIn(_Model):
+    """A campaign's configuration (see `dialer.live.config.CampaignConfig`)."""
+
+    mode: str = Field("power", description="power | fixed-ratio | poisson | adaptive | predictive")
+    pacer: dict[str, Any] = Field(default_factory=dict, description="the mode's parameters")
+    abandon_limit: float | str = Field(0.05, description="rate per day, e.g. 0.05 or \"1/20\"")
+    intervals: list[dict[str, Any]] | None = Field(
+        None, description='instead of abandon_limit: [{"kind": "day"|"campaign"|"rolling", "limit": 0.05, "window": s}]'
+    )
+    lines: int | None = Field(None, description="trunk lines (null: no cap)")
+    horizon: float = Field(60.0, description="longest a dial takes to be resolved, s (ring timeout + connect limit)")
+    redial_lockout: float | None = Field(None, description="s after an abandon a lead may only be dialled reserved (null: forever)")
+    timezone: str | None = Field(None, description="IANA zone: times are Unix seconds, days local dates")
+
+
+class ConfigureIn(_Model):
+    mode: str | None = None
+    pacer: dict[str, Any] | None = None
+    lines: int | None = Field(None, description="trunk lines (null: no cap; leave out to keep)")
+
+
+class EventsIn(_Model):
+    events: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_BATCH,
+                                         description="events in the order they happened, each with an id")
+
+
+class AskIn(EventsIn):
+    now: float = Field(description="the dialer's time now, seconds")
+
+
+# --- the app ----------------------------------------------------------------------------------
+
+
+def create_app(service: Service, token: str | None = None) -> FastAPI:
+    """The FastAPI application over `service`; with `token`, every request must carry `Bearer <token>`."""
+    bearer = HTTPBearer(auto_error=False, description="the token given to `dialer serve --token`")
+    app = FastAPI(
+        title="dialer pacing service",
+        version=__version__,
+        description=DESCRIPTION,
+        default_response_class=SafeJSON,
+        dependencies=[Security(bearer)] if token else [],
+        docs_url=None,
+        redoc_url=None,
+    )
+    expected = f"Bearer {token}".encode() if token else None
+
+    @app.middleware("http")
+    async def check_token(request: Request, call_next: Any) -> Response:
+        if expected is not None:
+            got = request.headers.get("authorization", "").encode("utf-8", "replace")
+            if not hmac.compare_digest(got, expected):
+                return SafeJSON({"detail": "missing or bad bearer token"}, status_code=401,
+                                headers={"WWW-Authenticate": "Bearer"})
+        return await call_next(request)
+
+    def error(status: int, err: BaseException, **extra: Any) -> SafeJSON:
+        return SafeJSON({"detail": str(err), **extra}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(_request: Request, exc: RequestValidationError) -> SafeJSON:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
+        got = first.get("input")
+        text = f"{where}: {first.get('msg', 'invalid')}"
+        if "input" in first and not isinstance(got, (dict, list)):
+            text += f", got {got!r}"
+        return SafeJSON({"detail": text}, status_code=422)
+
+    @app.exception_handler(DialerError)
+    async def on_dialer_error(_request: Request, exc: DialerError) -> SafeJSON:
+        if isinstance(exc, Rejected):
+            status = 422 if isinstance(exc.cause, ConfigError) else 409
+            return error(status, exc, index=exc.index, event_id=exc.event_id, applied=exc.applied,
+                         duplicates=list(exc.duplicates), seq=exc.seq)
+        if isinstance(exc, UnknownCampaign):
+            return error(404, exc)
+        if isinstance(exc, StoreError):
+            return error(503, exc)
+        if isinstance(exc, (ProtocolError, CampaignExists)):
+            return error(409, exc)
+        if isinstance(exc, ConfigError):
+            return error(422, exc)
+        return error(400, exc)
+
+    def batch_out(b: Batch) -> dict[str, Any]:
+        out: dict[str, Any] = {"applied": b.applied, "duplicates": list(b.duplicates), "seq": b.seq}
+        if b.decision is not None:
+            out["decision"] = decision_to_dict(b.decision)
+        if b.releasable is not None:
+            out["releasable"] = b.releasable
+        return out
+
+    def describe(c: LiveCampaign) -> dict[str, Any]:
+        return {
+            "name": c.name,
+            "config": c.config.to_dict(),
+            "uses_envelope": c.uses_envelope,
+            "seq": c.seq,
+            "counters": vars(c.counters).copy(),
+        }
+
+    # --- health, metrics -----------------------------------------------------------------
+
+    @app.get("/healthz", summary="liveness and readiness: the store is open and every campaign was rebuilt")
+    def healthz() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__, "campaigns": len(service.names()),
+                "store": None if service.store is None else service.store.shown}
+
+    @app.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics (text format 0.0.4)")
+    def metrics() -> PlainTextResponse:
+        return PlainTextResponse(render_metrics(service.all()), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    # --- campaigns -------------------------------------------------------------------------
+
+    @app.get("/campaigns", summary="every campaign")
+    def list_campaigns() -> dict[str, Any]:
+        return {"campaigns": [describe(c) for c in service.all()]}
+
+    @app.put("/campaigns/{name}", status_code=201, summary="create a campaign (the same configuration again: 200)")
+    def put_campaign(name: str, body: CampaignIn) -> SafeJSON:
+        c, created = service.create(name, body.model_dump())
+        return SafeJSON(describe(c), status_code=201 if created else 200)
+
+    @app.get("/campaigns/{name}", summary="a campaign's configuration and journal position")
+    def get_campaign(name: str) -> dict[str, Any]:
+        return describe(service.get(name))
+
+    @app.patch("/campaigns/{name}", summary="change the dialing mode, its parameters or the lines")
+    def patch_campaign(name: str, body: ConfigureIn) -> dict[str, Any]:
+        c = service.get(name)
+        c.configure(**body.model_dump(exclude_unset=True))
+        return describe(c)
+
+    # --- events and decisions ----------------------------------------------------------------
+
+    @app.post("/campaigns/{name}/events", summary="apply a batch of events, in order; stored before the answer")
+    def post_events(name: str, body: EventsIn) -> dict[str, Any]:
+        return batch_out(service.get(name).submit(body.events))
+
+    @app.post("/campaigns/{name}/decide", summary="apply events, then: how many dials now and which agents to reserve")
+    def post_decide(name: str, body: AskIn) -> dict[str, Any]:
+        return batch_out(service.get(name).submit(body.events, decide_at=body.now))
+
+    @app.post("/campaigns/{name}/releasable",
+              summary="apply events, then: how many committed idle agents may pause or leave now")
+    def post_releasable(name: str, body: AskIn) -> dict[str, Any]:
+        return batch_out(service.get(name).submit(body.events, releasable_at=body.now))
+
+    # --- reading ------------------------------------------------------------------------------------
+
+    @app.get("/campaigns/{name}/stats", summary="daily statistics (norm 4.3) and the floor's counts now")
+    def get_stats(name: str) -> dict[str, Any]:
+        c = service.get(name)
+        return {"days": [stats_to_dict(day, s) for day, s in c.stats().items()], "floor": c.floor()}
+
+    @app.get("/campaigns/{name}/ledger", summary="the abandon envelope: every interval's counts, limit and headroom")
+    def get_ledger(name: str, now: float | None = None) -> dict[str, Any]:
+        return service.get(name).ledger(now)
+
+    @app.get("/campaigns/{name}/leads/{lead}", summary="the redial guard on one lead (norm 4.6.3)")
+    def get_lead(name: str, lead: str, now: float | None = None) -> dict[str, Any]:
+        c = service.get(name)
+        key: str | int = int(lead) if lead.lstrip("-").isdigit() and len(lead) < 19 else lead
+        return c.lead(key, now)
+
+    return app

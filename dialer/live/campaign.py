@@ -1,0 +1,385 @@
+"""One live campaign for a real dialer: the in-process API, thread-safe, idempotent, journaled.
+
+Owns: `LiveCampaign`, which wraps a core `Controller` with what live use
+needs and the simulator does not: a lock (a dialer's threads may feed it at
+once), event ids (a retried event is applied once), events as plain dicts,
+a journal that every applied event and decision goes to *before* the caller
+hears back, and `restore`, which rebuilds a campaign by replaying its journal.
+
+Rule 1: the controller is only ever changed under the lock, and only by
+entries that then go to the journal in the same call; what the journal holds,
+replayed in order into a fresh controller, is the controller. Decisions are
+journaled too: some pacers learn from being asked (the adaptive baseline
+samples the floor, the Poisson pacer draws its arrivals), so replaying the
+events alone would not rebuild them exactly.
+Rule 2: no clock, no HTTP, no database here. Time is an argument; the
+journal is any object with `append(campaign, first_seq, entries)` (the
+service's `Store`, or none for purely in-memory use).
+
+    from dialer import LiveCampaign
+    c = LiveCampaign(mode="power")
+    c.handle({"id": "e1", "type": "AgentLoggedIn", "time": 0.0, "agent": "ann"})
+    c.decide(0.0)                       # Decision(reserve=('ann',), unreserved=0)
+
+A batch applies its events in order. The first event that is malformed
+(`ConfigError`) or does not fit the state (`ProtocolError`; the core leaves
+the controller exactly as it was) stops it: the events before it stay
+applied and journaled, and `Rejected` says which event failed, why, and how
+many were applied. Resending the whole batch is safe: applied ids are skipped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import threading
+from dataclasses import dataclass
+from typing import Any, Hashable, Iterable, Mapping, Protocol, Sequence
+
+from dialer.core.controller import Controller, Decision
+from dialer.core.events import Event
+from dialer.core.stats import DailyStats
+from dialer.errors import ConfigError, DialerError, ProtocolError, bad
+from dialer.live.config import MUTABLE, CampaignConfig, check_lines, check_pacer
+from dialer.live.wire import canonical, check_id, check_time, event_from_dict, event_to_dict
+
+#: one journal entry: (kind, event id or None, body); kinds: "event", "decide", "configure"
+Entry = tuple[str, "str | int | None", dict[str, Any]]
+
+
+class Journal(Protocol):
+    """Where a campaign's entries go before a caller is answered (see `dialer.live.store.Store`)."""
+
+    def append(self, campaign: str, first_seq: int, entries: Sequence[Entry]) -> None: ...
+
+
+class StoreError(DialerError):
+    """The journal could not be written or read; nothing was acknowledged."""
+
+
+class IdConflict(ProtocolError):
+    """An event id that was applied before came again with different content."""
+
+
+class Rejected(DialerError):
+    """An event of a batch was refused; the events before it were applied (and journaled).
+
+    `cause` is the underlying `ConfigError` (malformed) or `ProtocolError`
+    (does not fit the state); `index` and `event_id` name the event.
+    """
+
+    def __init__(self, message: str, *, cause: DialerError, index: int | None, event_id: Any,
+                 applied: int, duplicates: tuple[Any, ...], seq: int) -> None:
+        super().__init__(message)
+        self.cause = cause
+        self.index = index
+        self.event_id = event_id
+        self.applied = applied
+        self.duplicates = duplicates
+        self.seq = seq
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What a batch did: events applied now, ids skipped as already applied, and the answer asked for."""
+
+    applied: int
+    duplicates: tuple[Any, ...]
+    seq: int  # journal position after the batch
+    decision: Decision | None = None
+    releasable: int | None = None
+
+
+@dataclass
+class Counters:
+    """Since this process started (the Prometheus counters)."""
+
+    events: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    decisions: int = 0
+
+
+class LiveCampaign:
+    """The pacing controller of one campaign, for a dialer's threads (or the HTTP service).
+
+    Build it from a `CampaignConfig` or from the same keywords
+    (`LiveCampaign(mode="predictive", abandon_limit=0.05, lines=30)`).
+    Every method takes the lock; times are the caller's seconds.
+    """
+
+    def __init__(self, config: CampaignConfig | None = None, *, name: str = "campaign",
+                 journal: Journal | None = None, **settings: Any) -> None:
+        if config is None:
+            config = CampaignConfig.from_dict(settings)
+        elif settings:
+            raise ConfigError(f"give a CampaignConfig or keywords, not both (got {', '.join(settings)})")
+        if not isinstance(name, str) or not name:
+            raise bad("name", name, "a non-empty string")
+        self.name = name
+        self._config = config
+        self.initial = config  # as created; `configure` entries in the journal change `config`
+        self._journal = journal
+        self._lock = threading.RLock()
+        self._controller: Controller = config.build()
+        self._ids: dict[Any, str] = {}  # event id -> its canonical content
+        self._seq = 0  # entries journaled so far
+        self._last_decide = -math.inf
+        self._stale: str | None = None  # set when the journal failed: memory may be ahead of it
+        self.counters = Counters()
+
+    # --- rebuilding from a journal -------------------------------------------------
+
+    @classmethod
+    def restore(cls, name: str, config: CampaignConfig, entries: Iterable[tuple[int, str, Any, Mapping[str, Any]]],
+                *, journal: Journal | None = None) -> "LiveCampaign":
+        """Rebuild a campaign by replaying its journal entries `(seq, kind, event id, body)` in order."""
+        c = cls(config, name=name, journal=journal)
+        for seq, kind, ev_id, body in entries:
+            if seq != c._seq + 1:
+                raise StoreError(f"campaign {name!r}: journal entry {seq} follows {c._seq} (a gap)")
+            try:
+                c._replay(kind, ev_id, body)
+            except DialerError as err:
+                raise StoreError(f"campaign {name!r}: journal entry {seq} ({kind}) no longer applies: {err}") from None
+            c._seq = seq
+        return c
+
+    def _replay(self, kind: str, ev_id: Any, body: Mapping[str, Any]) -> None:
+        if kind == "event":
+            _, ev = event_from_dict(body)
+            self._controller.handle(ev)
+            if ev_id is not None:
+                self._ids[ev_id] = canonical(body)
+        elif kind == "decide":
+            now = body["now"]
+            self._controller.decide(now)
+            self._last_decide = now
+        elif kind == "configure":
+            self._apply_configure(body)
+        else:
+            raise StoreError(f"unknown journal entry kind {kind!r}")
+
+    # --- feeding events and asking ---------------------------------------------------
+
+    def submit(self, events: Iterable[Event | Mapping[str, Any]] = (), *, decide_at: float | None = None,
+               releasable_at: float | None = None) -> Batch:
+        """Apply `events` in order (each a core event or a wire dict, see `dialer.live.wire`), then
+        optionally decide at `decide_at` or tell how many agents are releasable at `releasable_at`.
+
+        Raises `Rejected` if an event is refused (the ones before it stay applied),
+        `StoreError` if the journal cannot be written (then nothing of the batch counts).
+        """
+        if decide_at is not None and releasable_at is not None:
+            raise ConfigError("ask for a decision or for releasable agents, not both in one batch")
+        with self._lock:
+            self._check_fresh()
+            entries: list[Entry] = []
+            duplicates: list[Any] = []
+            failure: tuple[int | None, Any, DialerError] | None = None
+            ids_added: list[Any] = []
+            for i, item in enumerate(events):
+                ev_id: Any = None
+                try:
+                    if isinstance(item, Event):
+                        ev, body = item, event_to_dict(item)
+                    else:
+                        ev_id, ev = event_from_dict(item, f"events[{i}]")
+                        body = event_to_dict(ev, ev_id)
+                    if ev_id is not None:
+                        text = canonical(body)
+                        seen = self._ids.get(ev_id)
+                        if seen is not None:
+                            if seen != text:
+                                raise IdConflict(f"event id {ev_id!r} was applied before with other content ({seen})")
+                            duplicates.append(ev_id)
+                            continue
+                    self._controller.handle(ev)  # raises, changing nothing, if it does not fit
+                except DialerError as err:
+                    failure = (i, ev_id, err)
+                    break
+                if ev_id is not None:
+                    self._ids[ev_id] = text
+                    ids_added.append(ev_id)
+                entries.append(("event", ev_id, body))
+            decision = releasable = None
+            if failure is None and decide_at is not None:
+                try:
+                    now = self._check_now("decide_at", decide_at)
+                    decision = self._controller.decide(now)
+                    self._last_decide = now
+                    entries.append(("decide", None, {"now": now}))
+                except DialerError as err:
+                    failure = (None, None, err)
+            if failure is None and releasable_at is not None:
+                try:
+                    releasable = self._controller.releasable(self._check_now("releasable_at", releasable_at))
+                except DialerError as err:
+                    failure = (None, None, err)
+            self._write(entries, ids_added)
+            applied = sum(1 for e in entries if e[0] == "event")
+            self.counters.events += applied
+            self.counters.duplicates += len(duplicates)
+            if decision is not None:
+                self.counters.decisions += 1
+            if failure is not None:
+                self.counters.rejected += 1
+                index, ev_id, err = failure
+                msg = str(err)
+                if index is not None and not msg.startswith(f"events[{index}]"):
+                    msg = f"events[{index}]" + ("" if ev_id is None else f" (id {ev_id!r})") + f": {msg}"
+                raise Rejected(msg, cause=err, index=index, event_id=ev_id, applied=applied,
+                               duplicates=tuple(duplicates), seq=self._seq)
+            return Batch(applied, tuple(duplicates), self._seq, decision, releasable)
+
+    def handle(self, event: Event | Mapping[str, Any]) -> Batch:
+        """Apply one event (a core event, or a wire dict with an optional `id`)."""
+        return self.submit((event,))
+
+    def decide(self, now: float, events: Iterable[Event | Mapping[str, Any]] = ()) -> Decision:
+        """Apply `events`, then: how many dials to place at `now`, and which idle agents to reserve."""
+        batch = self.submit(events, decide_at=now)
+        assert batch.decision is not None
+        return batch.decision
+
+    def releasable(self, now: float, events: Iterable[Event | Mapping[str, Any]] = ()) -> int:
+        """Apply `events`, then: how many committed idle agents may pause or leave at `now`."""
+        batch = self.submit(events, releasable_at=now)
+        assert batch.releasable is not None
+        return batch.releasable
+
+    def configure(self, **changes: Any) -> CampaignConfig:
+        """Change the dialing mode, its parameters or the trunk lines; the ledger and floor stay."""
+        for key in changes:
+            if key not in MUTABLE:
+                raise ConfigError(f"{key}: cannot change once a campaign exists (may change: {', '.join(MUTABLE)})")
+        with self._lock:
+            self._check_fresh()
+            body = {k: (dict(v) if k == "pacer" else v) for k, v in changes.items()}
+            mode = body.get("mode", self._config.mode)
+            pacer = body.get("pacer", self._config.pacer if mode == self._config.mode else {})
+            check_pacer(mode, pacer)
+            check_lines(body.get("lines", self._config.lines))
+            body.setdefault("mode", mode)
+            body.setdefault("pacer", dict(pacer))
+            self._apply_configure(body)
+            self._write([("configure", None, body)], [])
+            return self._config
+
+    def _apply_configure(self, body: Mapping[str, Any]) -> None:
+        new = dataclasses.replace(self._config, **body)  # validates the whole configuration again
+        from dialer.core.modes import make_pacer
+
+        if new.mode != self._config.mode or dict(new.pacer) != dict(self._config.pacer):
+            self._controller.set_pacer(make_pacer(new.mode, dict(new.pacer)))
+        self._controller.lines = new.lines
+        self._config = new
+
+    # --- reading ---------------------------------------------------------------------------
+
+    @property
+    def config(self) -> CampaignConfig:
+        return self._config
+
+    @property
+    def seq(self) -> int:
+        return self._seq
+
+    def knows(self, event_id: Any) -> bool:
+        """True if an event with this id was applied."""
+        with self._lock:
+            return event_id in self._ids
+
+    def stats(self) -> dict[Hashable, DailyStats]:
+        """Daily statistics (norm 4.3) per accounting day: copies, safe to keep."""
+        with self._lock:
+            return {day: dataclasses.replace(s) for day, s in sorted(self._controller.stats.items(), key=_day_key)}
+
+    def floor(self) -> dict[str, Any]:
+        """The floor's counts now: agents by state, calls by state, time of the last event."""
+        with self._lock:
+            f = self._controller.floor
+            return {
+                "logged_in": f.logged_in,
+                "idle": f.idle,
+                "idle_committed": f.idle_committed,
+                "reserved_agents": f.reserved_agents,
+                "talking": f.talking,
+                "wrapping": f.wrapping,
+                "paused": f.paused,
+                "ringing_unreserved": f.ringing_unreserved,
+                "ringing_reserved": f.ringing_reserved,
+                "live_waiting": f.live_waiting,
+                "calls_active": f.calls_active,
+                "last_event_time": None if f.now == -math.inf else f.now,
+            }
+
+    def ledger(self, now: float | None = None) -> dict[str, Any]:
+        """The abandon envelope at `now` (default: the last event's time): every interval's counts,
+        rate, limit and headroom, the exposure, and how many agents may stop covering."""
+        with self._lock:
+            c = self._controller
+            t = c.floor.now if now is None else check_time("now", now)
+            if t == -math.inf:
+                t = 0.0
+            intervals = [] if c.ledger is None else [s.as_dict() for s in c.ledger.snapshot(t, c.horizon)]
+            for iv in intervals:
+                if isinstance(iv["key"], tuple):
+                    iv["key"] = list(iv["key"])
+            headroom = c.headroom(t)
+            return {
+                "now": t,
+                "intervals": intervals,
+                "exposure": c.exposure(),
+                "headroom": None if headroom == math.inf else headroom,
+                "releasable": c.releasable(t),
+            }
+
+    def lead(self, lead: Any, now: float | None = None) -> dict[str, Any]:
+        """The redial guard on one lead (norm 4.6.3): must it be dialled with an agent reserved?"""
+        check_id("lead", lead)
+        with self._lock:
+            f = self._controller.floor
+            t = f.now if now is None else check_time("now", now)
+            return {"lead": lead, "must_reserve": f.must_reserve_lead(lead, t), "in_flight": f.lead_in_flight(lead)}
+
+    @property
+    def uses_envelope(self) -> bool:
+        """True if the dialer must hold pauses and log-outs until `releasable` > 0 (see Controller)."""
+        return self._controller.pacer.uses_envelope
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _check_now(self, field: str, now: Any) -> float:
+        check_time(field, now)
+        last = max(self._controller.floor.now, self._last_decide)
+        if now < last:
+            raise ProtocolError(f"{field} must be at or after the last event or decision ({last!r}), got {now!r}")
+        return now
+
+    def _check_fresh(self) -> None:
+        if self._stale is not None:
+            raise StoreError(f"campaign {self.name!r} is out of step with its store ({self._stale}); reload it")
+
+    def _write(self, entries: list[Entry], ids_added: list[Any]) -> None:
+        if not entries:
+            return
+        if self._journal is not None:
+            try:
+                self._journal.append(self.name, self._seq + 1, entries)
+            except Exception as err:  # the memory is now ahead of the store: refuse everything until reloaded
+                for ev_id in ids_added:
+                    self._ids.pop(ev_id, None)
+                self._stale = f"{type(err).__name__}: {err}".splitlines()[0]
+                raise StoreError(f"campaign {self.name!r}: the store refused the batch ({self._stale}); "
+                                 "nothing of it was acknowledged") from None
+        self._seq += len(entries)
+
+    @property
+    def stale(self) -> bool:
+        return self._stale is not None
+
+
+def _day_key(item: tuple[Hashable, Any]) -> tuple[int, Any]:
+    day = item[0]
+    return (0, day) if isinstance(day, int) else (1, str(day))

@@ -1,0 +1,100 @@
+"""The live commands: the HTTP service and its reference client.
+
+    dialer serve [--host 127.0.0.1] [--port 8000] [--store URL] [--token T]
+    dialer emulate --url URL [SCENARIO] [--seed N] [--json PATH] [--token T]
+
+Owns: parsing these flags and printing; every error a user can cause is one
+line (`dialer: error: ...`, exit 2). The token may come from the DIALER_TOKEN
+environment variable instead of the command line (where other users of the
+machine can read it).
+Must not know about: routes, the store's tables, the engine. Registers itself
+with `dialer.cli`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from dialer import cli
+
+
+def _command(name: str, help: str, arguments: cli.Arguments) -> Any:
+    """`cli.command`, also into the copy of `dialer.cli` that `python -m dialer.cli` runs as __main__."""
+    hosts = [cli]
+    main = sys.modules.get("__main__")
+    if main is not None and main is not cli and getattr(getattr(main, "__spec__", None), "name", "") == "dialer.cli":
+        hosts.append(main)
+
+    def deco(run: cli.Runner) -> cli.Runner:
+        for host in hosts:
+            host.command(name, help, arguments)(run)
+        return run
+
+    return deco
+
+
+def _port(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        v = -1
+    if not 0 <= v <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, got {text!r}")
+    return v
+
+
+def _token(args: argparse.Namespace) -> str | None:
+    return args.token if args.token is not None else (os.environ.get("DIALER_TOKEN") or None)
+
+
+# --- dialer serve --------------------------------------------------------------------------------
+
+
+def _serve_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; "
+                   "anything but loopback requires a token)")
+    p.add_argument("--port", type=_port, default=8000, help="port (default 8000; 0: any free port)")
+    p.add_argument("--store", metavar="URL", default=None,
+                   help="SQLite file or database URL (sqlite:///PATH, postgresql://...); default dialer-live.sqlite")
+    p.add_argument("--token", default=None,
+                   help="bearer token every request must carry (default: DIALER_TOKEN, else none on loopback)")
+    p.add_argument("--sqlite-sync", default="full", choices=("full", "normal"),
+                   help="SQLite store: full (default) survives a machine crash, normal only a crash of the service")
+    p.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"))
+
+
+@_command("serve", "serve the pacing controller over HTTP/JSON (campaigns, events, decisions, metrics)", _serve_args)
+def run_serve(args: argparse.Namespace) -> int:
+    from dialer.live.serve import serve
+
+    serve(args.host, args.port, args.store, _token(args), args.log_level, args.sqlite_sync)
+    return 0
+
+
+# --- dialer emulate ----------------------------------------------------------------------------------
+
+
+def _emulate_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded default scenario)")
+    p.add_argument("--url", required=True, help="the service, e.g. http://127.0.0.1:8000")
+    p.add_argument("--seed", type=cli.nonneg_int, default=0, help="random seed (default 0)")
+    p.add_argument("--json", metavar="PATH", help="also write the results as JSON (as `dialer simulate` does)")
+    p.add_argument("--token", default=None, help="bearer token (default: DIALER_TOKEN)")
+    p.add_argument("--prefix", default=None,
+                   help="prefix of the campaign names created on the service (default: a fresh random one)")
+
+
+@_command("emulate", "drive a running service with the simulated call floor of a scenario, as a real dialer would",
+          _emulate_args)
+def run_emulate(args: argparse.Namespace) -> int:
+    from dialer.live.emulate import emulate
+
+    sc = cli.load_scenario(args.scenario)
+    result = emulate(sc, args.url, seed=args.seed, token=_token(args), prefix=args.prefix)
+    cli.print_simulation(result, cli._console())
+    if args.json:
+        cli.write_text(args.json, result.to_json())
+    return 0

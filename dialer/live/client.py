@@ -1,0 +1,167 @@
+"""A Python client of the HTTP service, and a controller that lives behind it.
+
+Owns: `Client` (one method per route, the token, turning a refused request
+back into the project's error with the service's own message) and
+`RemoteController`, which offers the `Controller` methods a dialer loop calls
+(`handle`, `decide`, `releasable`, `stats`, `floor`, `pacer.uses_envelope`)
+while the deciding happens in the service.
+
+How `RemoteController` talks: `handle` applies the event to a local mirror
+of the floor (a core `Floor`: the dialer's own book of its agents and calls,
+which it needs anyway to route a live answer to an idle agent) and queues it;
+`decide` and `releasable` send the queued events and the question in one
+request. So the service sees exactly the events and questions, in exactly
+the order, that an in-process controller would: the parity `dialer emulate`
+is tested for.
+
+Must not know about: SimPy, scenarios (`dialer.live.emulate` joins them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Hashable, Mapping, Sequence
+
+import httpx
+
+from dialer.core.controller import Decision
+from dialer.core.events import Event, Outcome
+from dialer.core.floor import Floor
+from dialer.core.guards import RedialGuard
+from dialer.core.stats import DailyStats
+from dialer.errors import ConfigError, DialerError
+from dialer.live.config import CampaignConfig
+from dialer.live.wire import decision_from_dict, event_to_dict, stats_from_dict
+
+
+class ServiceError(DialerError):
+    """The service refused a request, or could not be reached; the message is the service's own."""
+
+    def __init__(self, message: str, status: int | None = None, body: Any = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
+
+
+class Client:
+    """The routes of `dialer serve`, as methods. Raises `ServiceError` (or a subclass) on any refusal."""
+
+    def __init__(self, url: str, token: str | None = None, *, timeout: float = 30.0) -> None:
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise ConfigError(f"--url must be an http:// or https:// URL, got {url!r}")
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def request(self, method: str, path: str, body: Any = None, params: Mapping[str, Any] | None = None) -> Any:
+        try:
+            r = self._http.request(method, path, json=body, params=params)
+        except httpx.HTTPError as err:
+            raise ServiceError(f"--url {self.url}: cannot reach the service ({type(err).__name__}: {err})") from None
+        try:
+            data = r.json()
+        except ValueError:
+            data = None
+        if r.status_code >= 400:
+            detail = data.get("detail") if isinstance(data, dict) else r.text[:200]
+            raise ServiceError(f"{method} {path}: {r.status_code} {detail}", r.status_code, data)
+        return data
+
+    # --- routes --------------------------------------------------------------------------
+
+    def healthz(self) -> dict[str, Any]:
+        return self.request("GET", "/healthz")
+
+    def put_campaign(self, name: str, config: Mapping[str, Any]) -> dict[str, Any]:
+        return self.request("PUT", f"/campaigns/{name}", dict(config))
+
+    def campaign(self, name: str) -> dict[str, Any]:
+        return self.request("GET", f"/campaigns/{name}")
+
+    def configure(self, name: str, **changes: Any) -> dict[str, Any]:
+        return self.request("PATCH", f"/campaigns/{name}", changes)
+
+    def events(self, name: str, events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        return self.request("POST", f"/campaigns/{name}/events", {"events": list(events)})
+
+    def decide(self, name: str, now: float, events: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+        return self.request("POST", f"/campaigns/{name}/decide", {"now": now, "events": list(events)})
+
+    def releasable(self, name: str, now: float, events: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+        return self.request("POST", f"/campaigns/{name}/releasable", {"now": now, "events": list(events)})
+
+    def stats(self, name: str) -> dict[str, Any]:
+        return self.request("GET", f"/campaigns/{name}/stats")
+
+    def ledger(self, name: str, now: float | None = None) -> dict[str, Any]:
+        return self.request("GET", f"/campaigns/{name}/ledger", params=None if now is None else {"now": now})
+
+
+@dataclass(frozen=True)
+class _PacerInfo:
+    """What a dialer loop reads of the pacer: whether it must hold pauses for the envelope."""
+
+    mode: str
+    uses_envelope: bool
+
+
+class RemoteController:
+    """A campaign in the service, behind the methods of `dialer.core.Controller` a dialer loop calls.
+
+    Creates the campaign (`PUT`, so the same name and configuration again is
+    fine). Event ids are `{id_prefix}{n}`, n = 1, 2, ... in the order handled.
+    `decisions` keeps every decision received, in order (for parity checks).
+    """
+
+    def __init__(self, client: Client, name: str, config: CampaignConfig, *, id_prefix: str = "") -> None:
+        self.client = client
+        self.name = name
+        info = client.put_campaign(name, config.to_dict())
+        self.pacer = _PacerInfo(config.mode, bool(info["uses_envelope"]))
+        day_of = config.day_of()
+        guard = RedialGuard(lockout=config.redial_lockout)
+        self.floor = Floor(guard=guard) if day_of is None else Floor(guard=guard, day_of=day_of)
+        self._pending: list[dict[str, Any]] = []
+        self._n = 0
+        self._id_prefix = id_prefix
+        self.decisions: list[Decision] = []
+
+    def handle(self, event: Event) -> Outcome | None:
+        out = self.floor.apply(event)  # the dialer's own book; raises before anything is sent if impossible
+        self._n += 1
+        self._pending.append(event_to_dict(event, f"{self._id_prefix}{self._n}"))
+        return out
+
+    def flush(self) -> None:
+        """Send the queued events (decide and releasable send them anyway)."""
+        if self._pending:
+            self.client.events(self.name, self._pending)
+            self._pending = []
+
+    def decide(self, now: float) -> Decision:
+        events, self._pending = self._pending, []
+        d = decision_from_dict(self.client.decide(self.name, now, events)["decision"])
+        self.decisions.append(d)
+        return d
+
+    def releasable(self, now: float) -> int:
+        events, self._pending = self._pending, []
+        return int(self.client.releasable(self.name, now, events)["releasable"])
+
+    @property
+    def stats(self) -> dict[Hashable, DailyStats]:
+        """The service's daily statistics for the campaign (queued events sent first)."""
+        self.flush()
+        return {d["day"]: stats_from_dict(d) for d in self.client.stats(self.name)["days"]}
+
+
+__all__ = ["Client", "RemoteController", "ServiceError"]

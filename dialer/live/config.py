@@ -1,0 +1,180 @@
+"""A live campaign's configuration: what a dialer sends to create one, checked in one place.
+
+Owns: `CampaignConfig` (dialing mode and pacer parameters, abandon limit and
+accounting intervals, trunk lines, horizon, redial lockout, time zone), its
+plain-dict form (what the HTTP service and the store carry), and `build`,
+which turns it into a core `Controller`.
+
+Must not know about: HTTP, storage, threads. It only validates and builds.
+
+Times. A live dialer supplies every timestamp as seconds (a float). With
+`timezone` unset, day `d` is [d * 86400, (d + 1) * 86400): Unix seconds give
+UTC days, and the simulator's "seconds since the first midnight" give its
+days (this is what `dialer emulate` relies on for parity). With `timezone`
+set (say "Europe/Oslo"), times must be Unix seconds and a day is the local
+calendar date, written "2026-11-24".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Hashable, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dialer.core.controller import Controller
+from dialer.core.ledger import Interval, as_rate
+from dialer.core.modes import PACERS, make_pacer
+from dialer.errors import ConfigError, bad
+
+#: the keys a configuration may carry (anything else is a typo and is refused)
+FIELDS = ("mode", "pacer", "abandon_limit", "intervals", "lines", "horizon", "redial_lockout", "timezone")
+#: the keys that may change once a campaign exists (`LiveCampaign.configure`)
+MUTABLE = ("mode", "pacer", "lines")
+INTERVAL_KINDS = ("day", "campaign", "rolling")
+
+
+def _number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def check_lines(lines: Any) -> int | None:
+    if lines is not None and (not isinstance(lines, int) or isinstance(lines, bool) or lines < 1):
+        raise bad("lines", lines, "a whole number of at least 1 (or null for no cap)")
+    return lines
+
+
+def check_pacer(mode: Any, pacer: Any) -> None:
+    """Raise ConfigError unless `mode` names a pacer and `pacer` holds parameters it takes."""
+    if not isinstance(mode, str) or mode not in PACERS:
+        raise bad("mode", mode, f"one of {', '.join(PACERS)}")
+    if not isinstance(pacer, Mapping):
+        raise bad("pacer", pacer, "an object of the mode's parameters, such as {\"ratio\": 1.8}")
+    try:
+        make_pacer(mode, dict(pacer))
+    except TypeError as err:  # a parameter of the wrong type that a constructor trips over
+        raise bad("pacer", dict(pacer), f"parameters mode {mode!r} accepts ({err})") from None
+
+
+@dataclass(frozen=True)
+class CampaignConfig:
+    """Everything needed to build a campaign's controller; validated on construction.
+
+    `abandon_limit`: the rate enforced per day (0.05: 5 %, norm 4.6.2).
+    `intervals`: instead of that, a list of accounting intervals, each
+    {"kind": "day" | "campaign" | "rolling", "limit": rate, "window": seconds
+    (rolling only), "name": optional}; every one is enforced, the strictest wins.
+    """
+
+    mode: str = "power"
+    pacer: Mapping[str, Any] = field(default_factory=dict)
+    abandon_limit: float | str = 0.05
+    intervals: tuple[Mapping[str, Any], ...] | None = None
+    lines: int | None = None
+    horizon: float = 60.0
+    redial_lockout: float | None = None
+    timezone: str | None = None
+
+    def __post_init__(self) -> None:
+        check_pacer(self.mode, self.pacer)
+        object.__setattr__(self, "pacer", dict(self.pacer))
+        as_rate(self.abandon_limit, "abandon_limit")
+        if self.intervals is not None:
+            if isinstance(self.intervals, (str, bytes, Mapping)) or not hasattr(self.intervals, "__iter__"):
+                raise bad("intervals", self.intervals, "a list of intervals (or null)")
+            ivs = tuple(dict(iv) if isinstance(iv, Mapping) else iv for iv in self.intervals)
+            if not ivs:
+                raise bad("intervals", list(self.intervals), "a non-empty list (or null: abandon_limit per day)")
+            object.__setattr__(self, "intervals", ivs)
+            for i, iv in enumerate(ivs):
+                _interval(iv, i)
+        check_lines(self.lines)
+        if not _number(self.horizon) or self.horizon <= 0:
+            raise bad("horizon", self.horizon, "a positive number of seconds (ring timeout + connect limit)")
+        if self.redial_lockout is not None and (not _number(self.redial_lockout) or self.redial_lockout <= 0):
+            raise bad("redial_lockout", self.redial_lockout, "a positive number of seconds (or null: forever)")
+        if self.timezone is not None:
+            _zone(self.timezone)
+        self.build()  # the controller itself checks the combination (say, a rolling window vs the horizon)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "CampaignConfig":
+        """From the plain form a dialer sends; unknown keys are refused by name."""
+        if not isinstance(data, Mapping):
+            raise bad("campaign configuration", data, "an object")
+        for key in data:
+            if key not in FIELDS:
+                raise ConfigError(f"{key}: unknown field of a campaign configuration (fields: {', '.join(FIELDS)})")
+        return cls(**dict(data))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "pacer": dict(self.pacer),
+            "abandon_limit": self.abandon_limit,
+            "intervals": None if self.intervals is None else [dict(iv) for iv in self.intervals],
+            "lines": self.lines,
+            "horizon": self.horizon,
+            "redial_lockout": self.redial_lockout,
+            "timezone": self.timezone,
+        }
+
+    def day_of(self) -> Callable[[float], Hashable] | None:
+        """The accounting day of a time (None: the core's whole days from t = 0)."""
+        if self.timezone is None:
+            return None
+        zone = _zone(self.timezone)
+
+        def day(t: float) -> str:
+            return dt.datetime.fromtimestamp(t, zone).date().isoformat()
+
+        return day
+
+    def build(self) -> Controller:
+        """A fresh controller for this configuration."""
+        if self.intervals is not None:
+            limit: Any = [_interval(iv, i) for i, iv in enumerate(self.intervals)]
+        else:
+            limit = self.abandon_limit
+        return Controller(
+            make_pacer(self.mode, dict(self.pacer)),
+            lines=self.lines,
+            day_of=self.day_of(),
+            abandon_limit=limit,
+            horizon=self.horizon,
+            redial_lockout=self.redial_lockout,
+        )
+
+
+def _zone(name: Any) -> ZoneInfo:
+    if not isinstance(name, str) or not name:
+        raise bad("timezone", name, "an IANA time zone name such as 'Europe/Oslo' (or null)")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise bad("timezone", name, "an IANA time zone name such as 'Europe/Oslo' (or null)") from None
+
+
+def _interval(spec: Any, i: int) -> Interval:
+    where = f"intervals[{i}]"
+    if not isinstance(spec, Mapping):
+        raise bad(where, spec, 'an object such as {"kind": "day", "limit": 0.05}')
+    for key in spec:
+        if key not in ("kind", "limit", "window", "name"):
+            raise ConfigError(f"{where}.{key}: unknown field (fields: kind, limit, window, name)")
+    kind = spec.get("kind")
+    if kind not in INTERVAL_KINDS:
+        raise bad(f"{where}.kind", kind, f"one of {', '.join(INTERVAL_KINDS)}")
+    limit = as_rate(spec.get("limit"), f"{where}.limit")
+    if kind == "rolling":
+        window = spec.get("window")
+        if not _number(window) or window <= 0:
+            raise bad(f"{where}.window", window, "a positive number of seconds")
+        name = spec.get("name", "")
+        if not isinstance(name, str):
+            raise bad(f"{where}.name", name, "a string")
+        return Interval.rolling(limit, window=float(window), name=name)
+    if "window" in spec:
+        raise ConfigError(f"{where}.window: only a rolling interval has a window (kind is {kind!r})")
+    return Interval.day(limit) if kind == "day" else Interval.campaign(limit)

@@ -1,0 +1,97 @@
+"""Prometheus metrics of the live campaigns, in the text exposition format (version 0.0.4).
+
+Owns: the metric names, their help texts and labels, and rendering them from
+the campaigns' counters, floor counts, current-day statistics and ledger.
+
+Must not know about: HTTP (the app serves the text), storage. Written by hand
+(a few dozen lines) rather than through a client library's global registry,
+so that what is exported is exactly the campaigns the service holds now.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+from dialer.live.campaign import LiveCampaign
+
+_DAY_FIELDS = ("attempted", "answered", "connected", "transferred", "abandoned", "no_answer", "busy",
+               "invalid", "machine", "reserved_dials")
+_FLOOR = {
+    "agents": ("idle", "reserved_agents", "talking", "wrapping", "paused"),
+    "calls": ("ringing_unreserved", "ringing_reserved", "live_waiting"),
+}
+
+
+def _label(value: object) -> str:
+    return str(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _num(x: float | int | None) -> str:
+    if x is None:
+        return "NaN"
+    if isinstance(x, float) and math.isinf(x):
+        return "+Inf" if x > 0 else "-Inf"
+    return repr(float(x)) if isinstance(x, float) else str(x)
+
+
+class _Out:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self._declared: set[str] = set()
+
+    def add(self, name: str, kind: str, help: str, labels: dict[str, object], value: float | int | None) -> None:
+        if name not in self._declared:
+            self._declared.add(name)
+            self.lines.append(f"# HELP {name} {help}")
+            self.lines.append(f"# TYPE {name} {kind}")
+        text = ",".join(f'{k}="{_label(v)}"' for k, v in labels.items())
+        self.lines.append(f"{name}{{{text}}} {_num(value)}")
+
+
+def render_metrics(campaigns: Iterable[LiveCampaign]) -> str:
+    """The exposition text for every campaign (series grouped by metric name, as the format asks)."""
+    snaps = []
+    for c in campaigns:
+        stats = c.stats()
+        today = stats[list(stats)[-1]] if stats else None
+        snaps.append((c, c.floor(), today, c.ledger()))
+    out = _Out()
+    counters = (
+        ("events", "dialer_events_total", "events applied (since this process started)"),
+        ("duplicates", "dialer_duplicate_events_total", "events skipped because their id was applied before"),
+        ("rejected", "dialer_rejected_batches_total", "batches stopped by a malformed or impossible event"),
+        ("decisions", "dialer_decisions_total", "decisions answered"),
+    )
+    for attr, name, help in counters:
+        for c, *_ in snaps:
+            out.add(name, "counter", help, {"campaign": c.name}, getattr(c.counters, attr))
+    for c, *_ in snaps:
+        out.add("dialer_journal_entries", "gauge", "entries in the campaign's journal", {"campaign": c.name}, c.seq)
+    for group, fields in _FLOOR.items():
+        for c, floor, *_ in snaps:
+            for f in fields:
+                out.add(f"dialer_{group}", "gauge", f"{group} on the floor now, by state",
+                        {"campaign": c.name, "state": f}, floor[f])
+    for c, _, today, _ in snaps:
+        if today is None:
+            continue
+        for f in _DAY_FIELDS:
+            out.add("dialer_day_calls", "gauge", "calls of the current accounting day by count (norm 4.3)",
+                    {"campaign": c.name, "count": f}, getattr(today, f))
+    ledger_metrics = (
+        ("dialer_abandon_rate", "abandoned / established calls in the interval", "rate"),
+        ("dialer_abandon_limit", "the interval's abandon limit", "limit"),
+        ("dialer_abandon_headroom", "unreserved calls the interval lets be exposed now", "headroom"),
+    )
+    for name, help, key in ledger_metrics:
+        for c, *_, ledger in snaps:
+            for iv in ledger["intervals"]:
+                value = iv[key]
+                if key == "headroom" and value is None:
+                    value = math.inf
+                out.add(name, "gauge", help, {"campaign": c.name, "interval": iv["name"]}, value)
+    for c, *_, ledger in snaps:
+        out.add("dialer_exposure", "gauge", "unreserved calls in flight no committed idle agent covers",
+                {"campaign": c.name}, ledger["exposure"])
+    return "\n".join(out.lines) + "\n"

@@ -1,0 +1,79 @@
+"""Running the service: the loopback-or-token rule, the listening socket, uvicorn.
+
+Owns: `check_binding` (a token is required to listen on anything but
+loopback), opening the store and rebuilding its campaigns before the socket
+accepts a connection, and running uvicorn on a socket this module bound
+itself (so a port in use is one clear error, and port 0 works).
+
+Must not know about: routes (dialer.live.app), the controller.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import sys
+
+from dialer.errors import ConfigError, bad
+
+LOOPBACK_NAMES = ("localhost",)
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_binding(host: str, token: str | None) -> None:
+    """Refuse to listen beyond loopback without a token; refuse an empty or too short token."""
+    if token is not None and len(token) < 16:
+        raise bad("--token", "*" * len(token), "at least 16 characters")
+    if not is_loopback(host) and not token:
+        raise ConfigError(
+            f"--host {host!r} is not a loopback address: a bearer token is required (--token or DIALER_TOKEN)"
+        )
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto must say TCP: asyncio sets TCP_NODELAY only on such sockets, and without it every
+    # response waits for the client's delayed ACK (about 40 ms on Linux)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except (OSError, OverflowError) as err:
+        sock.close()
+        raise ConfigError(f"--host {host!r} --port {port}: cannot listen ({getattr(err, 'strerror', None) or err})") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(host: str, port: int, store: str | None, token: str | None, log_level: str = "warning",
+          sqlite_sync: str = "full") -> None:
+    """Open the store, rebuild its campaigns, and serve until interrupted."""
+    import uvicorn
+
+    from dialer.live.app import create_app
+    from dialer.live.service import Service
+    from dialer.live.store import Store
+
+    check_binding(host, token)
+    st = Store(store, sqlite_sync=sqlite_sync)
+    service = Service(st)  # every campaign rebuilt from its journal before the first request
+    sock = bind(host, port)
+    actual = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    print(f"dialer: serving on http://{shown}:{actual} (store {st.shown}, {len(service.names())} campaigns)",
+          file=sys.stderr, flush=True)
+    app = create_app(service, token)
+    config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off")
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        st.close()

@@ -57,7 +57,7 @@ from dialer.core.events import (
     Event,
     Outcome,
 )
-from dialer.core.floor import CallInfo, Floor
+from dialer.core.floor import Floor
 from dialer.core.guards import RedialGuard
 from dialer.core.ledger import Headroom, Interval, Ledger, as_rate
 from dialer.core.pacers import NOTHING, Pacer
@@ -67,7 +67,7 @@ from dialer.errors import bad
 DEFAULT_ABANDON_LIMIT = Fraction(1, 20)
 
 # events after which a call may no longer be abandoned, or is counted as established
-_RESOLVING = (CallFailed, CallAnswered, CallConnected, CallAbandoned)
+_RESOLVING = frozenset((CallFailed, CallAnswered, CallConnected, CallAbandoned))
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,18 +131,39 @@ class Controller:
         self.pacer = pacer
         pacer.check_params()
 
+    @property
+    def pacer(self) -> Pacer:
+        return self._pacer
+
+    @pacer.setter
+    def pacer(self, pacer: Pacer) -> None:
+        self._pacer = pacer
+        # the pacer's `observe`, or None when it is the base class's (learns nothing: skip the call)
+        self._observe = None if type(pacer).observe is Pacer.observe else pacer.observe
+
     # --- feeding events ----------------------------------------------------
 
     def handle(self, event: Event) -> Outcome | None:
         """Apply one event; returns the outcome if a call ended with it."""
+        floor = self.floor
         ledger = self.ledger
-        info = None
-        if ledger is not None and isinstance(event, _RESOLVING):
-            info = self.floor.call_info(event.call)  # before: a call that ends is gone after
-        out = self.floor.apply(event)  # raises, changing nothing, if the event does not fit
-        if ledger is not None:
-            _account(ledger, event, info)
-        self.pacer.observe(event, self.floor)
+        if ledger is None:
+            out = floor.apply(event)  # raises, changing nothing, if the event does not fit
+        else:
+            tp = type(event)
+            if tp in _RESOLVING:
+                # the call's record, taken before: a call that ends is gone from the floor after
+                call = floor.call_record(event.call)  # type: ignore[attr-defined]
+                out = floor.apply(event)
+                if call is not None and not (call.reserved and (tp is CallFailed or tp is CallAnswered)):
+                    _account(ledger, event, tp, call.placed_at, call.reserved)  # (a reserved call that
+                    # fails or meets a machine changes nothing: it was never open, never established)
+            else:
+                out = floor.apply(event)
+                if tp is DialPlaced and event.agent is None:  # type: ignore[attr-defined]
+                    ledger.open_call(event.time)
+        if self._observe is not None:
+            self._observe(event, floor)
         return out
 
     def handle_all(self, events: Iterable[Event]) -> None:
@@ -165,22 +186,35 @@ class Controller:
     def decide(self, now: float) -> Decision:
         """How many dials to place now, and which idle agents to reserve for them."""
         floor = self.floor
-        plan = self.pacer.plan(floor, now)
+        pacer = self._pacer
+        plan = pacer.plan(floor, now)
         if plan is NOTHING:
             return _NO_DIALS
-        reserved = min(max(plan.reserved, 0), floor.idle)
-        unreserved = max(plan.unreserved, 0)
-        free = self.free_lines()
-        if free is not None:
-            reserved = min(reserved, free)
-            unreserved = min(unreserved, free - reserved)
-        if self.pacer.uses_envelope and (reserved or unreserved):
+        reserved = plan.reserved
+        if reserved > floor.idle:
+            reserved = floor.idle
+        elif reserved < 0:
+            reserved = 0
+        unreserved = plan.unreserved
+        if unreserved < 0:
+            unreserved = 0
+        if self.lines is not None:
+            free = self.lines - floor.calls_active
+            if free < 0:
+                free = 0
+            if reserved > free:
+                reserved = free
+            if unreserved > free - reserved:
+                unreserved = free - reserved
+        if pacer.uses_envelope and (reserved or unreserved):
             agents, unreserved = self._within_envelope(now, reserved, unreserved)
+        elif reserved == 1:
+            agents = (next(floor.idle_agents()),)
         else:
             agents = tuple(islice(floor.idle_agents(), reserved)) if reserved else ()
         if not agents and unreserved == 0 and plan.wake_at is None:
             return _NO_DIALS
-        return Decision(reserve=agents, unreserved=unreserved, wake_at=plan.wake_at)
+        return _decision(agents, unreserved, plan.wake_at)
 
     def _within_envelope(self, now: float, reserved: int, unreserved: int) -> tuple[tuple[Hashable, ...], int]:
         """Cap a plan so that the exposure stays within the headroom (see the module docstring)."""
@@ -236,6 +270,20 @@ class Controller:
 
 _NO_DIALS = Decision()
 
+_new = object.__new__
+_set_reserve = Decision.reserve.__set__  # type: ignore[attr-defined]
+_set_unreserved = Decision.unreserved.__set__  # type: ignore[attr-defined]
+_set_wake_at = Decision.wake_at.__set__  # type: ignore[attr-defined]
+
+
+def _decision(reserve: tuple[Hashable, ...], unreserved: int, wake_at: float | None) -> Decision:
+    """Decision(reserve=..., unreserved=..., wake_at=...), made the quick way (`decide` calls it per event)."""
+    d = _new(Decision)
+    _set_reserve(d, reserve)
+    _set_unreserved(d, unreserved)
+    _set_wake_at(d, wake_at)
+    return d
+
 
 def _positive_seconds(x: Any) -> bool:
     return isinstance(x, Real) and not isinstance(x, bool) and math.isfinite(x) and x > 0
@@ -260,19 +308,13 @@ def _check_envelope(pacer: Pacer, ledger: Ledger | None) -> None:
         )
 
 
-def _account(ledger: Ledger, ev: Event, info: CallInfo | None) -> None:
-    """Tell the ledger what an applied event means for the abandon budget."""
-    if type(ev) is DialPlaced:
-        if ev.agent is None:
-            ledger.open_call(ev.time)
-        return
-    if info is None:  # not a call event
-        return
-    if type(ev) is CallConnected:
-        ledger.count(info.placed_at, abandoned=False, at=ev.time)
-    elif type(ev) is CallAbandoned:
-        ledger.count(info.placed_at, abandoned=True, at=ev.time)
-    elif type(ev) is CallAnswered and ev.human:
+def _account(ledger: Ledger, ev: Event, tp: type, placed_at: float, reserved: bool) -> None:
+    """Tell the ledger what an applied event resolving a call (of type `tp`) means for the budget."""
+    if tp is CallConnected:
+        ledger.count(placed_at, abandoned=False, at=ev.time)
+    elif tp is CallAbandoned:
+        ledger.count(placed_at, abandoned=True, at=ev.time)
+    elif tp is CallAnswered and ev.human:  # type: ignore[attr-defined]
         return  # a live answer waiting for an agent: still exposed
-    if not info.reserved:
-        ledger.close_call(info.placed_at)
+    if not reserved:
+        ledger.close_call(placed_at)

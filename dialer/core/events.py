@@ -46,6 +46,9 @@ class Outcome(enum.Enum):
     ABANDONED = "abandoned"
 
 
+_INF = math.inf
+
+
 def _check_time(name: str, t: float) -> None:
     if not isinstance(t, (int, float)) or isinstance(t, bool) or not math.isfinite(t):
         raise ProtocolError(f"{name}.time must be a finite number of seconds, got {t!r}")
@@ -58,7 +61,9 @@ class Event:
     time: float
 
     def __post_init__(self) -> None:
-        _check_time(type(self).__name__, self.time)
+        t = self.time
+        if type(t) is not float or not -_INF < t < _INF:  # the common case first: a finite float
+            _check_time(type(self).__name__, t)
 
 
 # --- agents -----------------------------------------------------------------
@@ -123,7 +128,9 @@ class CallAnswered(Event):
     human: bool
 
     def __post_init__(self) -> None:
-        Event.__post_init__(self)
+        t = self.time
+        if type(t) is not float or not -_INF < t < _INF:
+            _check_time("CallAnswered", t)
         if not isinstance(self.human, bool):
             raise ProtocolError(f"CallAnswered.human must be true or false, got {self.human!r}")
 
@@ -136,7 +143,9 @@ class CallFailed(Event):
     reason: FailReason
 
     def __post_init__(self) -> None:
-        Event.__post_init__(self)
+        t = self.time
+        if type(t) is not float or not -_INF < t < _INF:
+            _check_time("CallFailed", t)
         if not isinstance(self.reason, FailReason):
             try:
                 object.__setattr__(self, "reason", FailReason(self.reason))
@@ -167,6 +176,86 @@ class CallEnded(Event):
     """A connected conversation ended; the agent goes to wrap-up."""
 
     call: CallId
+
+
+# --- unchecked constructors ---------------------------------------------------
+#
+# The same frozen events, built without the checks of `__post_init__`: for a
+# sender whose values are right by construction, as the simulator's are (its
+# times come from its own clock, its reasons from the enum). They skip only the
+# validation of the values; the floor still checks that every event fits its
+# state, and the controller's `handle` is the same. Anyone else (the live
+# service, tests, an integrator) uses the classes, which check everything.
+
+_new = object.__new__
+_time = Event.time.__set__  # type: ignore[attr-defined]
+
+
+def _slot(cls: type, name: str):  # the slot's setter: frozen dataclasses refuse plain assignment
+    return getattr(cls, name).__set__
+
+
+_dp_call, _dp_lead, _dp_agent = (_slot(DialPlaced, n) for n in ("call", "lead", "agent"))
+_ca_call, _ca_human = _slot(CallAnswered, "call"), _slot(CallAnswered, "human")
+_cf_call, _cf_reason = _slot(CallFailed, "call"), _slot(CallFailed, "reason")
+_cc_call, _cc_agent = _slot(CallConnected, "call"), _slot(CallConnected, "agent")
+_cab_call = _slot(CallAbandoned, "call")
+_ce_call = _slot(CallEnded, "call")
+_ar_agent = _slot(AgentReady, "agent")
+
+
+def unchecked_dial_placed(time: float, call: CallId, lead: LeadId, agent: AgentId | None) -> DialPlaced:
+    ev = _new(DialPlaced)
+    _time(ev, time)
+    _dp_call(ev, call)
+    _dp_lead(ev, lead)
+    _dp_agent(ev, agent)
+    return ev
+
+
+def unchecked_call_answered(time: float, call: CallId, human: bool) -> CallAnswered:
+    ev = _new(CallAnswered)
+    _time(ev, time)
+    _ca_call(ev, call)
+    _ca_human(ev, human)
+    return ev
+
+
+def unchecked_call_failed(time: float, call: CallId, reason: FailReason) -> CallFailed:
+    ev = _new(CallFailed)
+    _time(ev, time)
+    _cf_call(ev, call)
+    _cf_reason(ev, reason)
+    return ev
+
+
+def unchecked_call_connected(time: float, call: CallId, agent: AgentId) -> CallConnected:
+    ev = _new(CallConnected)
+    _time(ev, time)
+    _cc_call(ev, call)
+    _cc_agent(ev, agent)
+    return ev
+
+
+def unchecked_call_abandoned(time: float, call: CallId) -> CallAbandoned:
+    ev = _new(CallAbandoned)
+    _time(ev, time)
+    _cab_call(ev, call)
+    return ev
+
+
+def unchecked_call_ended(time: float, call: CallId) -> CallEnded:
+    ev = _new(CallEnded)
+    _time(ev, time)
+    _ce_call(ev, call)
+    return ev
+
+
+def unchecked_agent_ready(time: float, agent: AgentId) -> AgentReady:
+    ev = _new(AgentReady)
+    _time(ev, time)
+    _ar_agent(ev, agent)
+    return ev
 
 
 AnyEvent = Union[

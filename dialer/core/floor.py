@@ -118,6 +118,31 @@ CALL_TRANSITIONS: dict[tuple[CallState, type[Event]], CallState | None] = {
     (_C_TALKING, CallEnded): None,
 }
 
+
+
+def _only(ev_type: type[Event]) -> tuple[CallState, CallState | None]:
+    """The one call state an event of `ev_type` fits, and the state it leads to (from the table)."""
+    ((state, nxt),) = [(st, n) for (st, tp), n in CALL_TRANSITIONS.items() if tp is ev_type]
+    return state, nxt
+
+
+# the hot handlers check a call's state against these, read once from CALL_TRANSITIONS
+_, _PLACED_TO = _only(DialPlaced)
+_FAILED_FROM, _ = _only(CallFailed)
+_ANSWERED_FROM, _ANSWERED_TO = _only(CallAnswered)
+_CONNECTED_FROM, _CONNECTED_TO = _only(CallConnected)
+_ABANDONED_FROM, _ = _only(CallAbandoned)
+_ENDED_FROM, _ = _only(CallEnded)
+
+_F_NO_ANSWER = FailReason.NO_ANSWER
+_F_BUSY = FailReason.BUSY
+_O_NO_ANSWER = Outcome.NO_ANSWER
+_O_BUSY = Outcome.BUSY
+_O_INVALID = Outcome.INVALID
+_O_MACHINE = Outcome.MACHINE
+_O_TRANSFERRED = Outcome.TRANSFERRED
+_O_ABANDONED = Outcome.ABANDONED
+
 _FAIL_OUTCOME = {
     FailReason.NO_ANSWER: Outcome.NO_ANSWER,
     FailReason.BUSY: Outcome.BUSY,
@@ -147,6 +172,7 @@ class _Agent:
     state: AgentState
     since: float  # time the current state began
     day: int  # day the agent's session is accounted to
+    stats: DailyStats  # that day's tallies (kept at hand: the hot paths need no look-up)
     leaving: bool = False
     call: Hashable | None = None  # reserved-for or talking-on
     idle_since: float | None = None  # start of the current ready period
@@ -158,6 +184,7 @@ class _Call:
     lead: Hashable
     state: CallState
     day: int
+    stats: DailyStats  # the tallies of the day the call was placed
     agent: Hashable | None  # reserved agent, then the connected agent
     reserved: bool
     placed_at: float = 0.0
@@ -183,6 +210,7 @@ class Floor:
         # idle agents in the order they became idle (dict as an ordered set)
         self._idle: dict[Hashable, None] = {}
         self._idle_leaving = 0
+        self.idle = 0  # idle agents not reserved for any dial: len(self._idle), kept in step
         self.logged_in = 0
         self.reserved_agents = 0
         self.talking = 0
@@ -198,11 +226,6 @@ class Floor:
         self.days: dict[Hashable, DailyStats] = {}
 
     # --- counts pacers read --------------------------------------------------
-
-    @property
-    def idle(self) -> int:
-        """Idle agents not reserved for any dial."""
-        return len(self._idle)
 
     @property
     def idle_committed(self) -> int:
@@ -254,6 +277,10 @@ class Floor:
         if c is None:
             return None
         return CallInfo(c.id, c.lead, c.state, c.reserved, c.placed_at, c.agent)
+
+    def call_record(self, call: Hashable) -> "_Call | None":
+        """The floor's own record of a call in progress (no copy; for the controller, read only)."""
+        return self._calls.get(call)
 
     def stats(self, day: Hashable) -> DailyStats:
         s = self.days.get(day)
@@ -311,50 +338,52 @@ class Floor:
         old = a.state
         if old is new:
             return
-        s = self.stats(a.day)
+        s = a.stats
         elapsed = t - a.since
-        if old is _A_TALKING:
+        if old is _A_IDLE:
+            del self._idle[a.id]
+            self.idle -= 1
+            if a.leaving:
+                self._idle_leaving -= 1
+        elif old is _A_RESERVED:
+            self.reserved_agents -= 1
+        elif old is _A_TALKING:
             s.talk_time += elapsed
             self.talking -= 1
         elif old is _A_WRAP:
             s.wrap_time += elapsed
             self.wrapping -= 1
-        elif old is _A_IDLE:
-            del self._idle[a.id]
-            if a.leaving:
-                self._idle_leaving -= 1
-        elif old is _A_RESERVED:
-            self.reserved_agents -= 1
         elif old is _A_PAUSED:
             self.paused -= 1
         if old is not _A_OUT:
             s.logged_in_time += elapsed
         # ready periods: IDLE and RESERVED are waiting for a call
-        if new is _A_IDLE or new is _A_RESERVED:
+        if new is _A_IDLE:
             if a.idle_since is None:
                 a.idle_since = t
+            self._idle[a.id] = None
+            self.idle += 1
+            if a.leaving:
+                self._idle_leaving += 1
+        elif new is _A_RESERVED:
+            if a.idle_since is None:
+                a.idle_since = t
+            self.reserved_agents += 1
         elif new is _A_TALKING:
             if a.idle_since is not None:
                 s.idle_time_before_connect += t - a.idle_since
                 s.idle_periods += 1
-            a.idle_since = None
+                a.idle_since = None
+            self.talking += 1
         else:
             a.idle_since = None
-        if new is _A_IDLE:
-            self._idle[a.id] = None
-            if a.leaving:
-                self._idle_leaving += 1
-        elif new is _A_RESERVED:
-            self.reserved_agents += 1
-        elif new is _A_TALKING:
-            self.talking += 1
-        elif new is _A_WRAP:
-            self.wrapping += 1
-        elif new is _A_PAUSED:
-            self.paused += 1
-        if new is _A_OUT:
-            self.logged_in -= 1
-            a.leaving = False
+            if new is _A_WRAP:
+                self.wrapping += 1
+            elif new is _A_PAUSED:
+                self.paused += 1
+            elif new is _A_OUT:
+                self.logged_in -= 1
+                a.leaving = False
         a.state = new
         a.since = t
 
@@ -366,16 +395,23 @@ class Floor:
             raise ProtocolError(
                 f"AgentLoggedIn does not fit agent {ev.agent!r} in state {a.state.value!r}"
             )
+        day = self.day_of(ev.time)
         if a is None:
-            a = self._agents[ev.agent] = _Agent(ev.agent, _A_OUT, ev.time, self.day_of(ev.time))
-        a.day = self.day_of(ev.time)
+            a = self._agents[ev.agent] = _Agent(ev.agent, _A_OUT, ev.time, day, self.stats(day))
+        a.day = day
+        a.stats = self.stats(day)
         a.since = ev.time
         self.logged_in += 1
         self._set_agent(a, _A_IDLE, ev.time)
 
     def _agent_simple(self, ev: AgentReady | AgentPaused | AgentLoggedOut) -> None:
-        a = self._agent(ev, ev.agent)
-        self._set_agent(a, self._agent_next(ev, a), ev.time)
+        a = self._agents.get(ev.agent)
+        if a is None or a.state is _A_OUT:
+            raise ProtocolError(f"{type(ev).__name__}: agent {ev.agent!r} is not logged in")
+        nxt = AGENT_TRANSITIONS.get((a.state, type(ev)))
+        if nxt is None:
+            self._agent_next(ev, a)  # raises, naming the event and the state
+        self._set_agent(a, nxt, ev.time)  # type: ignore[arg-type]
 
     def _leaving(self, ev: AgentLeaving) -> None:
         a = self._agent(ev, ev.agent)
@@ -386,112 +422,158 @@ class Floor:
             self._idle_leaving += 1
 
     # -- call events
+    #
+    # Each handler first finds every record it needs and checks the event against
+    # the tables (raising, with nothing changed, if it does not fit), then applies it.
 
     def _placed(self, ev: DialPlaced) -> None:
-        if ev.call in self._calls:
-            raise ProtocolError(f"DialPlaced: call {ev.call!r} is already in progress")
-        reserved = ev.agent is not None
-        self.guard.check_dial(ev.lead, reserved=reserved, now=ev.time)
-        if reserved:
-            a = self._agent(ev, ev.agent)
-            nxt = self._agent_next(ev, a)
-        day = self.day_of(ev.time)
-        c = _Call(ev.call, ev.lead, _C_RINGING, day, ev.agent, reserved, placed_at=ev.time)
-        self._calls[ev.call] = c
-        self.guard.dialled(ev.lead)
-        s = self.stats(day)
+        call = ev.call
+        if call in self._calls:
+            raise ProtocolError(f"DialPlaced: call {call!r} is already in progress")
+        agent = ev.agent
+        t = ev.time
+        guard = self.guard
+        if agent is None:
+            guard.check_dial(ev.lead, reserved=False, now=t)
+        else:
+            guard.check_dial(ev.lead, reserved=True, now=t)
+            a = self._agents.get(agent)
+            if a is None or a.state is _A_OUT:
+                raise ProtocolError(f"DialPlaced: agent {agent!r} is not logged in")
+            nxt = AGENT_TRANSITIONS.get((a.state, DialPlaced))
+            if nxt is None:
+                self._agent_next(ev, a)  # raises
+        day = int(t // 86400.0) if self.day_of is _day_of else self.day_of(t)
+        s = self.days.get(day) or self.stats(day)
+        self._calls[call] = _Call(call, ev.lead, _PLACED_TO, day, s, agent, agent is not None, t)
+        guard.dialled(ev.lead)
         s.attempted += 1
         self.calls_active += 1
-        if reserved:
+        if agent is None:
+            self.ringing_unreserved += 1
+        else:
             s.reserved_dials += 1
             self.ringing_reserved += 1
-            a.call = ev.call
-            self._set_agent(a, nxt, ev.time)
-        else:
-            self.ringing_unreserved += 1
+            a.call = call
+            self._set_agent(a, nxt, t)  # type: ignore[arg-type]
 
-    def _end_ringing(self, c: _Call) -> None:
-        if c.reserved:
-            self.ringing_reserved -= 1
-        else:
-            self.ringing_unreserved -= 1
+    def _call_in(self, ev: Event, state: CallState) -> _Call:
+        """The call `ev` is about, which must be in `state` (the one state the table lets `ev` meet)."""
+        c = self._calls.get(ev.call)  # type: ignore[attr-defined]
+        if c is None:
+            self._call(ev, ev.call)  # type: ignore[attr-defined]  # raises
+        if c.state is not state:  # type: ignore[union-attr]
+            self._call_next(ev, c)  # type: ignore[arg-type]  # raises, naming the event and the state
+        return c  # type: ignore[return-value]
 
     def _finish(self, c: _Call, outcome: Outcome, t: float) -> Outcome:
         del self._calls[c.id]
         self.calls_active -= 1
-        self.stats(c.day).count_outcome(outcome)
         self.guard.ended(c.lead, outcome, t)
         return outcome
 
     def _release_reserved(self, ev: Event, c: _Call) -> None:
-        if c.reserved and c.agent is not None:
+        if c.agent is not None:
             a = self._agents[c.agent]
             if a.call == c.id and a.state is _A_RESERVED:
                 a.call = None
                 self._set_agent(a, _A_IDLE, ev.time)
 
     def _failed(self, ev: CallFailed) -> Outcome:
-        c = self._call(ev, ev.call)
-        self._call_next(ev, c)
-        self._end_ringing(c)
-        self._release_reserved(ev, c)
-        return self._finish(c, _FAIL_OUTCOME[ev.reason], ev.time)
+        c = self._calls.get(ev.call)
+        if c is None or c.state is not _FAILED_FROM:
+            c = self._call_in(ev, _FAILED_FROM)  # raises, naming the event and the state
+        s = c.stats
+        reason = ev.reason
+        if reason is _F_NO_ANSWER:
+            outcome = _O_NO_ANSWER
+            s.no_answer += 1
+        elif reason is _F_BUSY:
+            outcome = _O_BUSY
+            s.busy += 1
+        else:
+            outcome = _O_INVALID
+            s.invalid += 1
+        t = ev.time
+        if c.reserved:
+            self.ringing_reserved -= 1
+            a = self._agents[c.agent]
+            if a.call == c.id and a.state is _A_RESERVED:
+                a.call = None
+                self._set_agent(a, _A_IDLE, t)
+        else:
+            self.ringing_unreserved -= 1
+        del self._calls[c.id]
+        self.calls_active -= 1
+        self.guard.ended(c.lead, outcome, t)
+        return outcome
 
     def _answered(self, ev: CallAnswered) -> Outcome | None:
-        c = self._call(ev, ev.call)
-        nxt = self._call_next(ev, c)
-        self._end_ringing(c)
-        s = self.stats(c.day)
+        c = self._calls.get(ev.call)
+        if c is None or c.state is not _ANSWERED_FROM:
+            c = self._call_in(ev, _ANSWERED_FROM)  # raises, naming the event and the state
+        s = c.stats
         s.answered += 1
+        if c.reserved:
+            self.ringing_reserved -= 1
+        else:
+            self.ringing_unreserved -= 1
         if not ev.human:
-            self._release_reserved(ev, c)
-            return self._finish(c, Outcome.MACHINE, ev.time)
+            s.machine += 1
+            if c.reserved:
+                self._release_reserved(ev, c)
+            return self._finish(c, _O_MACHINE, ev.time)
         s.connected += 1
-        c.state = nxt
+        c.state = _ANSWERED_TO  # type: ignore[assignment]
         c.answered_at = ev.time
         if not c.reserved:
             self.live_waiting += 1
         return None
 
     def _connected(self, ev: CallConnected) -> None:
-        c = self._call(ev, ev.call)
-        nxt = self._call_next(ev, c)
-        a = self._agent(ev, ev.agent)
-        if a.state is _A_RESERVED and a.call != c.id:
+        c = self._call_in(ev, _CONNECTED_FROM)
+        agent = ev.agent
+        a = self._agent(ev, agent)
+        state = a.state
+        if state is _A_RESERVED and a.call != c.id:
             raise ProtocolError(
-                f"CallConnected: agent {ev.agent!r} is reserved for call {a.call!r}, not {ev.call!r}"
+                f"CallConnected: agent {agent!r} is reserved for call {a.call!r}, not {ev.call!r}"
             )
-        if c.reserved and c.agent != ev.agent:
+        if c.reserved and c.agent != agent:
             raise ProtocolError(
-                f"CallConnected: call {ev.call!r} is reserved for agent {c.agent!r}, not {ev.agent!r}"
+                f"CallConnected: call {ev.call!r} is reserved for agent {c.agent!r}, not {agent!r}"
             )
-        a_next = self._agent_next(ev, a)
+        a_next = AGENT_TRANSITIONS.get((state, CallConnected))
+        if a_next is None:
+            self._agent_next(ev, a)  # raises
+        t = ev.time
         if not c.reserved:
             self.live_waiting -= 1
-        c.state = nxt
-        c.agent = ev.agent
-        c.connected_at = ev.time
+        c.state = _CONNECTED_TO  # type: ignore[assignment]
+        c.agent = agent
+        c.connected_at = t
         a.call = c.id
-        self.stats(c.day).connect_wait += ev.time - c.answered_at
-        self._set_agent(a, a_next, ev.time)
+        c.stats.connect_wait += t - c.answered_at
+        self._set_agent(a, a_next, t)  # type: ignore[arg-type]
 
     def _abandoned(self, ev: CallAbandoned) -> Outcome:
-        c = self._call(ev, ev.call)
-        self._call_next(ev, c)
+        c = self._call_in(ev, _ABANDONED_FROM)
         if c.reserved:
             self._release_reserved(ev, c)
         else:
             self.live_waiting -= 1
-        self.stats(c.day).abandon_silence += ev.time - c.answered_at
-        return self._finish(c, Outcome.ABANDONED, ev.time)
+        s = c.stats
+        s.abandoned += 1
+        s.abandon_silence += ev.time - c.answered_at
+        return self._finish(c, _O_ABANDONED, ev.time)
 
     def _ended(self, ev: CallEnded) -> Outcome:
-        c = self._call(ev, ev.call)
-        self._call_next(ev, c)
+        c = self._call_in(ev, _ENDED_FROM)
         a = self._agents[c.agent]
         a.call = None
         self._set_agent(a, _A_WRAP, ev.time)
-        return self._finish(c, Outcome.TRANSFERRED, ev.time)
+        c.stats.transferred += 1
+        return self._finish(c, _O_TRANSFERRED, ev.time)
 
 
 _HANDLERS: dict[type[Event], Callable[[Floor, Event], Outcome | None]] = {

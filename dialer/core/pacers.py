@@ -37,6 +37,16 @@ class Plan:
 
 NOTHING = Plan()
 
+# Plans are values: the ones Power asks for again and again are made once
+_RESERVE: list[Plan] = [NOTHING]
+
+
+def _reserve(n: int) -> Plan:
+    """Plan(reserved=n), shared (a plan is frozen)."""
+    while len(_RESERVE) <= n:
+        _RESERVE.append(Plan(reserved=len(_RESERVE)))
+    return _RESERVE[n]
+
 
 def round_half_up(x: float) -> int:
     """Round to the nearest integer, halves up (2.5 -> 3), as dial levels are usually rounded."""
@@ -93,7 +103,8 @@ class Power(Pacer):
     reserves_agents = True
 
     def plan(self, floor: "Floor", now: float) -> Plan:
-        return Plan(reserved=floor.idle) if floor.idle else NOTHING
+        n = floor.idle
+        return _RESERVE[n] if n < len(_RESERVE) else _reserve(n)
 
 
 class FixedRatio(Pacer):

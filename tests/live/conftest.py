@@ -1,6 +1,6 @@
 """Fixtures of the live tests: a real service on a loopback socket, in a thread or in a subprocess.
 
-`live_server`: uvicorn serving `create_app` in a thread of the test process,
+`live_server` (one per test module: tests use distinct campaign names): uvicorn serving `create_app` in a thread of the test process,
 on a real socket bound to 127.0.0.1 (port chosen by the kernel) before the
 thread starts, so the first request simply waits in the backlog; store in
 `tmp_path`. `start_server(...)`: `dialer serve` as a subprocess (what the
@@ -52,8 +52,8 @@ class ThreadServer:
     thread: threading.Thread
 
 
-@pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[ThreadServer]:
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadServer]:
     import uvicorn
 
     from dialer.live.app import create_app
@@ -61,7 +61,7 @@ def live_server(tmp_path: Path) -> Iterator[ThreadServer]:
     from dialer.live.service import Service
     from dialer.live.store import Store
 
-    store = Store(tmp_path / "live.sqlite", sqlite_sync="normal")
+    store = Store(tmp_path_factory.mktemp("live") / "live.sqlite", sqlite_sync="normal")
     service = Service(store)
     sock = bind("127.0.0.1", 0)
     url = f"http://127.0.0.1:{sock.getsockname()[1]}"

@@ -8,6 +8,7 @@ import signal
 import threading
 
 import httpx
+import pytest
 
 from conftest import TOKEN
 
@@ -30,6 +31,7 @@ def batch(k: int) -> list[dict]:
     return events
 
 
+@pytest.mark.slow  # two server start-ups and a stream: about 15-20 s
 def test_kill_9_mid_stream_then_restart_counts_every_acknowledged_event_once(start_server, tmp_path):
     store = str(tmp_path / "crash.sqlite")
     proc, url = start_server(store)

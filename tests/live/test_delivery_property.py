@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pickle
 
+import pytest
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -92,6 +94,7 @@ def record_script(data) -> list[tuple[list[dict], float]]:
     return script
 
 
+@pytest.mark.slow  # about 20 s on a busy 2-core machine
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.data())
 def test_retries_and_impossible_events_change_nothing_and_the_ledger_holds(data):

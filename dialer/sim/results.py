@@ -110,13 +110,16 @@ def simulate(
     seed: int = 0,
     observer: Callable[[str, Event], None] | None = None,
     controller_factory: ControllerFactory | None = None,
+    screen: Callable[[str, int, float], bool] | None = None,
 ) -> SimulationResult:
     """Run the study once. The same scenario and seed give the same result, bit for bit.
 
     `observer(campaign_name, event)` sees every event fed to a controller, in order.
     `controller_factory`: see `dialer.sim.engine.ControllerFactory` (default: in-process controllers).
+    `screen(campaign, lead, now) -> bool`: asked before every dial; a refused lead is never dialled
+    again (a do-not-call check, e.g. `dialer.sim.compliance.RegisterScreen`).
     """
-    runs = run_campaigns(scenario, seed, observer, controller_factory)
+    runs = run_campaigns(scenario, seed, observer, controller_factory, screen)
     start = scenario.study.start
     campaigns = []
     for r in runs:

@@ -124,6 +124,20 @@ class Study(_Model):
     timezone: str = "Europe/Oslo"
     #: the calling window of every simulated day, local time
     hours: tuple[Clock, Clock] = (9 * 3600.0, 21 * 3600.0)
+    #: jurisdiction preset (dialer/data/presets.toml), e.g. "NO": closed days are skipped, the window
+    #: is `hours` within the preset's, and dialling stops a ring timeout before the close
+    preset: str | None = None
+
+    @field_validator("preset")
+    @classmethod
+    def _preset(cls, v: str | None) -> str | None:
+        if v is not None:
+            from dialer.compliance.presets import load_presets
+
+            names = load_presets()
+            if v not in names:
+                raise ValueError(f"must be one of {', '.join(names)}, got {v!r}")
+        return v
 
     @field_validator("timezone")
     @classmethod

@@ -1,0 +1,116 @@
+"""The compliance rules as the simulator meets them: which simulated days are open, when dialling
+stops, and which leads the registers let through.
+
+Owns: `open_days` (per simulated day: its start, the opening, and the last
+moment a dial may start so that no answer lands after the close),
+`ring_cap` (the ring timeout after which the simulated dialer gives up, so
+answers cannot come later), `sim_instant` (simulated seconds -> the aware
+wall-clock instant the calendar and registers are asked about) and
+`RegisterScreen` (a lead screen the engine consults before every dial).
+
+Simulated time follows the engine: seconds since local midnight of the
+study's first day, day d starting at d x 86,400 s on the wall clock.
+
+Must not know about: SimPy or the engine's internals; it answers the engine's
+questions from the scenario, the preset and the core's calendar and registers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Callable, Hashable
+
+from dialer.core.calendar import CallingCalendar
+from dialer.core.dnc import Hasher, Lead, Registers
+
+DAY = 86400.0
+
+
+def _preset(scenario):
+    from dialer.compliance.presets import get_preset
+
+    name = scenario.study.preset
+    return None if name is None else get_preset(name)
+
+
+def ring_cap(scenario, campaign) -> float:
+    """Seconds after which an unanswered dial is given up when a preset applies (math.inf without one).
+
+    The preset's ring timeout if it sets one, else the campaign's no-answer duration (its ring timeout).
+    """
+    preset = _preset(scenario)
+    if preset is None:
+        return math.inf
+    if preset.ring_timeout is not None:
+        return float(preset.ring_timeout)
+    return float(campaign.durations.no_answer.mean)
+
+
+def open_days(scenario, campaign, days: int) -> list[tuple[float, float, float]]:
+    """(day start, opening, last dial start) in simulated seconds, for every day dialling is allowed.
+
+    Without a preset: every day, the study's hours (the engine's old behaviour).
+    With one: closed days (weekends, public holidays) are skipped; the window
+    is the study's hours within the preset's; dialling stops `ring_cap` seconds
+    before the close, so every answer lands inside the window (calls in
+    flight then finish, including a live answer's wait for an agent).
+    """
+    open_s, close_s = scenario.study.hours
+    preset = _preset(scenario)
+    out = []
+    if preset is None:
+        return [(d * DAY, open_s, close_s) for d in range(days)]
+    cal = CallingCalendar(preset)
+    cap = ring_cap(scenario, campaign)
+    for d in range(days):
+        hours = cal.hours_seconds(scenario.study.start + dt.timedelta(days=d))
+        if hours is None:
+            continue
+        start, stop = max(open_s, hours[0]), min(close_s, hours[1]) - cap
+        if stop > start:
+            out.append((d * DAY, start, stop))
+    return out
+
+
+def sim_instant(scenario, t: float) -> dt.datetime:
+    """The aware wall-clock instant of simulated time `t` in the study's time zone."""
+    from zoneinfo import ZoneInfo
+
+    day, secs = divmod(t, DAY)
+    date = scenario.study.start + dt.timedelta(days=int(day))
+    naive = dt.datetime.combine(date, dt.time(0)) + dt.timedelta(seconds=secs)
+    return naive.replace(tzinfo=ZoneInfo(scenario.study.timezone))
+
+
+class RegisterScreen:
+    """Asks the registers, before every dial, whether a lead may be called now.
+
+    `number_of(campaign, lead)` gives the lead's E.164 number; the screen hashes
+    it with `hasher` and checks `registers` at the dial's instant. The same
+    `Registers` shared by every campaign means a number put on the internal
+    register during a call (`block`) is blocked everywhere from that moment.
+    """
+
+    def __init__(self, scenario, registers: Registers, hasher: Hasher,
+                 number_of: Callable[[str, Hashable], str], *, call_uncertain: bool = False) -> None:
+        self.scenario = scenario
+        self.registers = registers
+        self.hasher = hasher
+        self.number_of = number_of
+        self.call_uncertain = call_uncertain
+        self.refused: list[tuple[str, Hashable, float]] = []
+
+    def person(self, campaign: str, lead: Hashable):
+        return self.hasher.person(self.number_of(campaign, lead))
+
+    def __call__(self, campaign: str, lead: Hashable, now: float) -> bool:
+        v = self.registers.check(Lead(self.person(campaign, lead)), sim_instant(self.scenario, now))
+        ok = v.may_call(call_uncertain=self.call_uncertain)
+        if not ok:
+            self.refused.append((campaign, lead, now))
+        return ok
+
+    def block(self, campaign: str, lead: Hashable, now: float) -> None:
+        """The person on `lead` asked not to be called again: the internal register, from `now`."""
+        self.registers.block_now(self.person(campaign, lead), sim_instant(self.scenario, now))

@@ -17,6 +17,13 @@ runs from `d * 86400`. Each call is a chain of SimPy timeouts with callbacks
 (no process per call), which keeps the engine fast; ties are broken by
 SimPy's (time, priority, counter) queue, so a scenario and a seed reproduce
 a run bit for bit.
+
+The timers are bare events handed to `Environment.schedule`, which is all a
+SimPy `Timeout` does once its arguments are checked: `Environment.step` only
+needs an event's `callbacks` and `_ok`. A call is its own timer (`_Dial`):
+it is rescheduled for each stage of its life (ring, talk, wrap-up), one at a
+time, so a dial costs one small object rather than a Timeout and a tuple per
+stage.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from typing import Callable, Hashable
 
 import numpy as np
 import simpy
+from simpy.events import NORMAL
 
 from dialer.core.controller import Controller
 from dialer.core.events import (
@@ -43,6 +51,13 @@ from dialer.core.events import (
     Event,
     FailReason,
     Outcome,
+    unchecked_agent_ready,
+    unchecked_call_abandoned,
+    unchecked_call_answered,
+    unchecked_call_connected,
+    unchecked_call_ended,
+    unchecked_call_failed,
+    unchecked_dial_placed,
 )
 from dialer.core.floor import AgentState
 from dialer.core.modes import PACERS, make_pacer
@@ -67,6 +82,8 @@ _RETRY_FIELD = {
     Outcome.MACHINE: "machine",
     Outcome.ABANDONED: "abandoned",
 }
+_TRANSFERRED = Outcome.TRANSFERRED
+_IDLE = AgentState.IDLE
 
 
 class _Unit:
@@ -74,6 +91,34 @@ class _Unit:
 
     def draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.random(size)
+
+
+class _Timer:
+    """A bare SimPy event that runs `callback(timer)` when the clock reaches it."""
+
+    __slots__ = ("callbacks", "value")
+    _ok = True  # Environment.step reads it: a timer never fails
+
+    def __init__(self, callback: Callable[["_Timer"], None], value: object) -> None:
+        self.callbacks = [callback]
+        self.value = value
+
+
+class _Dial:
+    """One call, and the timer of its current stage: ringing, then talking, then the agent's wrap-up.
+
+    Scheduled for one stage at a time; a stage's callback reschedules it for the next.
+    """
+
+    __slots__ = ("callbacks", "call", "lead", "agent", "what")
+    _ok = True
+
+    def __init__(self, callback: Callable, call: int, lead: int, agent: Hashable | None, what: int) -> None:
+        self.callbacks = [callback]
+        self.call = call
+        self.lead = lead
+        self.agent = agent
+        self.what = what
 
 
 @dataclass
@@ -111,6 +156,7 @@ class CampaignRun:
         screen: Callable[[str, int, float], bool] | None = None,
     ) -> None:
         self.env = env
+        self._schedule = env.schedule
         self.scenario = scenario
         self.campaign = campaign
         self.observer = observer
@@ -132,6 +178,10 @@ class CampaignRun:
                 horizon=horizon,
             )
         self.floor = self.controller.floor
+        self._decide = self.controller.decide
+        self._on_ring_end, self._on_talk_end, self._on_wrap_end = self._ring_end, self._talk_end, self._wrap_end
+        # the events the engine reports: straight to the controller, or also to the observer
+        self._emit = self.controller.handle if observer is None else self._emit_watched
         streams = [np.random.default_rng(s) for s in seed_seq.spawn(8)]
         self._u = Sampler(_Unit(), streams[0])  # type: ignore[arg-type]
         self._ring = d.ring.sampler(streams[1])
@@ -142,6 +192,14 @@ class CampaignRun:
         self._wrap = d.wrap.sampler(streams[6])
         self._patience = d.patience.sampler(streams[7])
         self._connect_limit = float(campaign.connect_limit)
+        # retry rules: outcome -> seconds before the lead is dialled again (absent: never again)
+        retry = campaign.retry
+        self._retry_delay: dict[Outcome, float] = {}
+        for outcome, name in _RETRY_FIELD.items():
+            delay = getattr(retry, name)
+            if delay is not False:
+                self._retry_delay[outcome] = float(delay)
+        self._max_attempts = retry.max_attempts
         # cumulative outcome probabilities per hour of day: live, +machine, +busy, +invalid
         self._cum = []
         for h in range(24):
@@ -163,7 +221,7 @@ class CampaignRun:
             self._take_lead = self._screened_take_lead  # type: ignore[method-assign]
         # calls
         self._next_call = 0
-        self._waiting: dict[int, int] = {}  # live calls with no agent yet: call -> lead (oldest first)
+        self._waiting: dict[int, _Dial] = {}  # live calls with no agent yet, oldest first
         self._window_open = False
         self._pending_wake: float | None = None
         self._envelope = self.controller.pacer.uses_envelope
@@ -178,15 +236,15 @@ class CampaignRun:
 
     # --- feeding the controller -----------------------------------------------
 
-    def _emit(self, ev: Event) -> Outcome | None:
+    def _emit_watched(self, ev: Event) -> Outcome | None:
         out = self.controller.handle(ev)
-        if self.observer is not None:
-            self.observer(self.campaign.name, ev)
+        self.observer(self.campaign.name, ev)  # type: ignore[misc]
         return out
 
-    def _at(self, delay: float, callback: Callable[[simpy.Event], None], value: object) -> None:
-        t = self.env.timeout(delay, value)
-        t.callbacks.append(callback)
+    def _at(self, delay: float, callback: Callable[[_Timer], None], value: object) -> None:
+        if delay < 0:
+            raise ValueError(f"negative delay {delay!r}")
+        self._schedule(_Timer(callback, value), NORMAL, delay)
 
     # --- the calendar ---------------------------------------------------------------
 
@@ -200,16 +258,16 @@ class CampaignRun:
                 self._at(max(base + start, base + end - agent.leave_notice), self._leave, agent)
                 self._at(base + end, self._shift_end, agent)
 
-    def _open(self, _ev: simpy.Event) -> None:
+    def _open(self, _ev: _Timer) -> None:
         self._window_open = True
         self._pump()
 
-    def _close(self, _ev: simpy.Event) -> None:
+    def _close(self, _ev: _Timer) -> None:
         self._window_open = False
 
     # --- agents ----------------------------------------------------------------------
 
-    def _login(self, ev: simpy.Event) -> None:
+    def _login(self, ev: _Timer) -> None:
         agent: _Agent = ev.value
         agent.off_shift = False
         agent.wants_leave = False
@@ -218,13 +276,13 @@ class CampaignRun:
             self._agent_free(agent.id)
         self._pump()
 
-    def _leave(self, ev: simpy.Event) -> None:
+    def _leave(self, ev: _Timer) -> None:
         agent: _Agent = ev.value
         if not agent.off_shift:
             agent.wants_leave = True
             self._try_leave(agent)
 
-    def _shift_end(self, ev: simpy.Event) -> None:
+    def _shift_end(self, ev: _Timer) -> None:
         agent: _Agent = ev.value
         agent.off_shift = True
         agent.wants_leave = True
@@ -275,17 +333,13 @@ class CampaignRun:
             self._try_logout(agent)
         elif agent.wants_leave:
             self._try_leave(agent)
-        if self.floor.agent_state(agent_id) is not AgentState.IDLE:
-            return
-        if self._waiting:
+        if self._waiting and self.floor.agent_state(agent_id) is _IDLE:
             call = next(iter(self._waiting))
-            lead = self._waiting.pop(call)
-            self._connect(call, agent_id, lead)
+            self._connect(self._waiting.pop(call), agent_id, self.env.now)
 
     # --- leads -------------------------------------------------------------------------
 
-    def _take_lead(self, reserved: bool) -> int | None:
-        now = self.env.now
+    def _take_lead(self, reserved: bool, now: float) -> int | None:
         if reserved and self._redial_reserved and self._redial_reserved[0][0] <= now:
             return heapq.heappop(self._redial_reserved)[2]
         if self._retry and self._retry[0][0] <= now:
@@ -306,20 +360,20 @@ class CampaignRun:
             if self._attempts[lead]:
                 self.leads.exhausted += 1
 
-    def _after(self, lead: int, outcome: Outcome) -> None:
+    def _after(self, lead: int, outcome: Outcome, now: float) -> None:
         """Retry rules: schedule the lead again, or mark it finished."""
-        if outcome is Outcome.TRANSFERRED:
+        if outcome is _TRANSFERRED:
             self._done[lead] = True
             self.leads.transferred += 1
             return
-        delay = getattr(self.campaign.retry, _RETRY_FIELD[outcome], False) if outcome in _RETRY_FIELD else False
-        if delay is False or self._attempts[lead] >= self.campaign.retry.max_attempts:
+        delay = self._retry_delay.get(outcome)
+        if delay is None or self._attempts[lead] >= self._max_attempts:
             self._done[lead] = True
             self.leads.exhausted += 1
             return
         self._seq += 1
-        item = (self.env.now + float(delay), self._seq, lead)
-        if self.floor.must_reserve_lead(lead, self.env.now):
+        item = (now + delay, self._seq, lead)
+        if self.floor.must_reserve_lead(lead, now):
             heapq.heappush(self._redial_reserved, item)
         else:
             heapq.heappush(self._retry, item)
@@ -333,35 +387,37 @@ class CampaignRun:
         if not self._window_open:
             return
         now = self.env.now
-        decision = self.controller.decide(now)
+        decision = self._decide(now)
         for agent in decision.reserve:
-            lead = self._take_lead(True)
+            lead = self._take_lead(True, now)
             if lead is None:
                 break
-            self._dial(lead, agent)
-        for _ in range(decision.unreserved):
-            lead = self._take_lead(False)
-            if lead is None:
-                break
-            self._dial(lead, None)
+            self._dial(lead, agent, now)
+        if decision.unreserved:
+            for _ in range(decision.unreserved):
+                lead = self._take_lead(False, now)
+                if lead is None:
+                    break
+                self._dial(lead, None, now)
         wake = decision.wake_at
         if wake is not None and wake > now and (self._pending_wake is None or wake < self._pending_wake):
             self._pending_wake = wake
             self._at(wake - now, self._wake, wake)
 
-    def _wake(self, ev: simpy.Event) -> None:
+    def _wake(self, ev: _Timer) -> None:
         if ev.value == self._pending_wake:
             self._pending_wake = None
             self._pump()
 
-    def _dial(self, lead: int, agent: Hashable | None) -> None:
-        now = self.env.now
+    def _dial(self, lead: int, agent: Hashable | None, now: float) -> None:
         call = self._next_call
-        self._next_call += 1
-        if self._attempts[lead] == 0:
+        self._next_call = call + 1
+        attempts = self._attempts
+        n = attempts[lead]
+        if n == 0:
             self.leads.dialled += 1
-        self._attempts[lead] += 1
-        self._emit(DialPlaced(time=now, call=call, lead=lead, agent=agent))
+        attempts[lead] = n + 1
+        self._emit(unchecked_dial_placed(now, call, lead, agent))
         live, machine, busy, invalid = self._cum[int(now % DAY // 3600.0)]
         u = self._u()
         if u < live:
@@ -376,61 +432,66 @@ class CampaignRun:
             what, delay = _NO_ANSWER, self._no_answer()
         if delay > self._ring_cap and what <= _MACHINE:  # the preset's ring timeout: the dialer gives up
             what, delay = _NO_ANSWER, self._ring_cap
-        self._at(delay, self._ring_end, (call, lead, agent, what))
+        d = _Dial(self._on_ring_end, call, lead, agent, what)
+        self._schedule(d, NORMAL, delay)
 
-    def _ring_end(self, ev: simpy.Event) -> None:
-        call, lead, agent, what = ev.value
+    def _ring_end(self, d: _Dial) -> None:
+        what = d.what
         now = self.env.now
+        agent = d.agent
         if what == _LIVE:
-            self._emit(CallAnswered(time=now, call=call, human=True))
+            self._emit(unchecked_call_answered(now, d.call, True))
             if agent is not None:
-                self._connect(call, agent, lead)
+                self._connect(d, agent, now)
             else:
                 idle = next(self.floor.idle_agents(), None)
                 if idle is not None:
-                    self._connect(call, idle, lead)
+                    self._connect(d, idle, now)
                 elif self._connect_limit <= 0.0:
-                    self._abandon(call, lead)
+                    self._abandon(d, now)
                 else:
-                    self._waiting[call] = lead
+                    self._waiting[d.call] = d
                     wait = min(self._patience(), self._connect_limit)
-                    self._at(wait, self._give_up, (call, lead))
+                    self._schedule(_Timer(self._give_up, d), NORMAL, wait)
         else:
             if what == _MACHINE:
-                outcome = self._emit(CallAnswered(time=now, call=call, human=False))
+                outcome = self._emit(unchecked_call_answered(now, d.call, False))
             else:
-                outcome = self._emit(CallFailed(time=now, call=call, reason=_FAILS[what]))
-            self._after(lead, outcome)  # type: ignore[arg-type]
+                outcome = self._emit(unchecked_call_failed(now, d.call, _FAILS[what]))
+            self._after(d.lead, outcome, now)  # type: ignore[arg-type]
             if agent is not None:
                 self._agent_free(agent)
         self._pump()
 
-    def _connect(self, call: int, agent: Hashable, lead: int) -> None:
-        self._emit(CallConnected(time=self.env.now, call=call, agent=agent))
-        self._at(self._talk(), self._talk_end, (call, agent, lead))
+    def _connect(self, d: _Dial, agent: Hashable, now: float) -> None:
+        """Put the live call through to `agent`; the call's timer now runs until the talk ends."""
+        self._emit(unchecked_call_connected(now, d.call, agent))
+        d.agent = agent
+        d.callbacks = [self._on_talk_end]
+        self._schedule(d, NORMAL, self._talk())
 
-    def _abandon(self, call: int, lead: int) -> None:
-        outcome = self._emit(CallAbandoned(time=self.env.now, call=call))
-        self._after(lead, outcome)  # type: ignore[arg-type]
+    def _abandon(self, d: _Dial, now: float) -> None:
+        outcome = self._emit(unchecked_call_abandoned(now, d.call))
+        self._after(d.lead, outcome, now)  # type: ignore[arg-type]
 
-    def _give_up(self, ev: simpy.Event) -> None:
-        call, lead = ev.value
-        if call in self._waiting:
-            del self._waiting[call]
-            self._abandon(call, lead)
+    def _give_up(self, ev: _Timer) -> None:
+        d: _Dial = ev.value  # type: ignore[assignment]
+        if self._waiting.pop(d.call, None) is not None:
+            self._abandon(d, self.env.now)
             self._pump()
 
-    def _talk_end(self, ev: simpy.Event) -> None:
-        call, agent, lead = ev.value
-        outcome = self._emit(CallEnded(time=self.env.now, call=call))
-        self._after(lead, outcome)  # type: ignore[arg-type]
-        self._at(self._wrap(), self._wrap_end, agent)
+    def _talk_end(self, d: _Dial) -> None:
+        now = self.env.now
+        outcome = self._emit(unchecked_call_ended(now, d.call))
+        self._after(d.lead, outcome, now)  # type: ignore[arg-type]
+        d.callbacks = [self._on_wrap_end]  # the call is over: its timer now runs the agent's wrap-up
+        self._schedule(d, NORMAL, self._wrap())
         self._pump()
 
-    def _wrap_end(self, ev: simpy.Event) -> None:
-        agent = ev.value
-        self._emit(AgentReady(time=self.env.now, agent=agent))
-        self._agent_free(agent)
+    def _wrap_end(self, d: _Dial) -> None:
+        agent = d.agent
+        self._emit(unchecked_agent_ready(self.env.now, agent))
+        self._agent_free(agent)  # type: ignore[arg-type]
         self._pump()
 
     def finish(self) -> None:

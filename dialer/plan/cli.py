@@ -27,9 +27,36 @@ from rich.table import Table
 
 from dialer import cli
 from dialer.errors import ConfigError
-from dialer.theory_cli import _command, fraction, whole
 
 DEFAULT_CACHE = ".dialer-cache"
+_command = cli.command
+
+
+def whole(minimum: int) -> Callable[[str], int]:
+    """argparse type: a whole number >= minimum."""
+
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+        if v < minimum:
+            raise argparse.ArgumentTypeError(f"must be a whole number >= {minimum}, got {text!r}")
+        return v
+
+    return parse
+
+
+def fraction(text: str) -> float:
+    """argparse type: '0.9' or '90%', strictly between 0 and 1."""
+    t = text.strip()
+    try:
+        x = float(t[:-1]) / 100.0 if t.endswith("%") else float(t)
+    except ValueError:
+        x = math.nan
+    if not 0.0 < x < 1.0:
+        raise argparse.ArgumentTypeError(f"must be a fraction in (0, 1) or a percentage such as 90%, got {text!r}")
+    return x
 
 
 def _slug(text: str) -> str:
@@ -232,3 +259,110 @@ def _study_plots(out: Path, result: Any) -> list[Path]:
     for name, fig in plots.study_figures(trace, summary).items():
         paths += plots.save(fig, out / "plots", name)
     return paths
+
+
+# --- dialer staff ---------------------------------------------------------------------------
+
+
+def _staff_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded default scenario)")
+    p.add_argument("--leads", type=whole(1), required=True, help="numbers in the list to work through")
+    p.add_argument("--within", type=whole(1), required=True, metavar="DAYS",
+                   help="calendar days from the scenario's start date (its hours and calendar rules apply)")
+    p.add_argument("--confidence", type=fraction, default=0.9,
+                   help="share of replications that must succeed (default 0.9)")
+    p.add_argument("--replications", type=whole(1), default=10, help="seeds per number of agents (default 10)")
+    p.add_argument("--seed", type=cli.nonneg_int, default=0, help="first seed (default 0)")
+    p.add_argument("--modes", default="power,predictive", help="modes to compare, comma-separated (default power,predictive)")
+    p.add_argument("--campaign", help="the campaign to staff (default: the first)")
+    p.add_argument("--finish", type=float, default=0.99,
+                   help="share of leads that must be finished by the end of the calendar (default 0.99)")
+    p.add_argument("--out", metavar="DIR", help="results directory (default results/staff-<scenario name>)")
+    p.add_argument("--json", metavar="PATH", help="also write the search as JSON")
+    _backend_args(p)
+
+
+@_command("staff", "smallest number of agents that works through a list in time within the abandon limit",
+          _staff_args)
+def run_staff_command(args: argparse.Namespace) -> int:
+    from dialer.plan import output, plots, staff
+    from dialer.plan.runs import code_version
+
+    sc = cli.load_scenario(args.scenario)
+    modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
+    if not modes:
+        raise ConfigError(f"--modes must name at least one mode, got {args.modes!r}")
+    backend, cache = _backend(args)
+    console = cli._console()
+    out = output.make_dir(args.out or Path("results") / f"staff-{_slug(sc.study.name)}")
+    with console.status("searching", spinner="dots") if console.is_terminal else _Quiet() as status:
+        def progress(text: str) -> None:
+            if console.is_terminal:
+                status.update(text)
+
+        result = staff.staff_search(
+            sc, leads=args.leads, within=args.within, confidence=args.confidence, replications=args.replications,
+            seed=args.seed, modes=modes, campaign=args.campaign, finish=args.finish, backend=backend, cache=cache,
+            progress=progress,
+        )
+    print_staff(result, console)
+    manifest = {
+        "kind": "staff", "name": sc.study.name, "source": args.scenario or "default scenario",
+        "campaign": result.campaign, "leads": result.leads, "within_days": result.days,
+        "confidence": result.confidence, "finish": result.finish, "replications": result.replications,
+        "seed": result.seed, "base": result.scenario, "code_version": code_version(),
+        "backend": backend.describe(), "computed": result.computed, "cached": result.cached,
+        "required": {s.mode: s.required for s in result.searches},
+    }
+    output.write_json(out / "manifest.json", manifest)
+    output.write_table(out, "staff", result.rows())
+    output.write_json(out / "staff.json", staff.staff_json(result))
+    if args.json:
+        output.write_json(Path(args.json), staff.staff_json(result), "--json")
+    import pandas as pd
+
+    plots.save(plots.staffing_curve(pd.DataFrame(result.rows()), result.confidence), out / "plots", "staffing_curve")
+    console.print(f"  {result.computed} runs computed {backend.describe()}, {result.cached} taken from the cache; "
+                  f"results in {out}/")
+    return 0
+
+
+class _Quiet:
+    def __enter__(self) -> "_Quiet":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        pass
+
+    def update(self, text: str) -> None:
+        pass
+
+
+def print_staff(result: Any, console: Console) -> None:
+    t = Table(title=(
+        f"Staffing campaign {result.campaign!r}: {result.leads:,} leads within {result.days} day(s), "
+        f"{100 * result.finish:g} % finished and no day over the abandon limit in at least "
+        f"{100 * result.confidence:g} % of {result.replications} replications"))
+    for col in ("mode", "agents needed", "success there", "theory's start", "connects/agent-h", "worst day's abandon"):
+        t.add_column(col, justify="left" if col == "mode" else "right")
+    for s in result.searches:
+        at = next((p for p in s.points if p["agents"] == s.required), None)
+        t.add_row(
+            s.mode,
+            "not found" if s.required is None else str(s.required),
+            "—" if at is None else f"{at['successes']}/{at['replications']}",
+            str(s.start),
+            "—" if at is None else f"{at['connects_per_agent_hour']:.2f}",
+            "—" if at is None else _fmt(at["max_day_abandon_rate"], True),
+        )
+    console.print(t)
+    for s in result.searches:
+        tried = ", ".join(f"{p['agents']}: {p['successes']}/{p['replications']}"
+                          for p in sorted(s.points, key=lambda p: p["agents"]))
+        console.print(f"  {s.mode}, agents tried (successes): {tried}")
+        if s.required is None:
+            best = max(s.points, key=lambda p: p["finished_share"])
+            console.print(
+                f"  {s.mode}: more agents stopped helping (at best {100 * best['finished_share']:.1f} % of leads "
+                f"finished): the calendar is the limit — retry delays outlast it. Lengthen --within or lower --finish."
+            )

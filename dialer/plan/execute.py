@@ -98,16 +98,76 @@ class RunStats:
 Progress = Callable[[int, int], None]  # (done, total)
 
 
+class Session:
+    """An open backend: a Dask client (and the local cluster it started) kept for many batches.
+
+        with Session(Backend("local")) as session:
+            run_tasks(batch1, session=session); run_tasks(batch2, session=session)
+
+    Serial sessions hold nothing. The cluster is started on first use, so a
+    session whose runs are all cached never starts one.
+    """
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self._client: Any = None
+        self._cluster: Any = None
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def client(self) -> Any:
+        if self._client is not None:
+            return self._client
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:  # pragma: no cover - declared in the 'plan' extra
+            raise ConfigError(
+                "backend: Dask is not installed, got a parallel run (install dialer-pacing[plan] or use --serial)"
+            ) from None
+        b = self.backend
+        if b.kind == "local":
+            self._cluster = LocalCluster(
+                n_workers=b.workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=":0",  # any free port: never collides with another cluster
+                silence_logs=40,
+            )
+            self._client = Client(self._cluster)
+        else:
+            try:
+                self._client = Client(b.address, timeout=f"{b.timeout}s")
+            except (OSError, TimeoutError) as err:
+                raise ConfigError(f"--scheduler cannot be reached, got {b.address!r} ({err})") from None
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+
 def run_tasks(
     tasks: Sequence[dict[str, Any]],
     *,
     backend: Backend = Backend("serial"),
     cache: RunCache | None = None,
     progress: Progress | None = None,
+    session: Session | None = None,
 ) -> tuple[list[dict[str, Any]], RunStats]:
     """Results of `tasks`, in order; only runs missing from the cache are computed.
 
-    Identical tasks (same scenario and seed) are computed once.
+    Identical tasks (same scenario and seed) are computed once. `session`
+    (optional) keeps a Dask client open across calls; without one, a parallel
+    backend is opened for this call and closed after it.
     """
     cache = cache or RunCache(None)
     stats = RunStats(keys=[task_key(t) for t in tasks])
@@ -137,44 +197,22 @@ def run_tasks(
             progress(done, total)
 
     if todo:
-        if backend.kind == "serial":
+        kind = session.backend.kind if session is not None else backend.kind
+        if kind == "serial":
             for key, task in todo.items():
                 finished(key, execute(task))
+        elif session is not None:
+            _run_dask(todo, session, finished)
         else:
-            _run_dask(todo, backend, finished)
+            with Session(backend) as own:
+                _run_dask(todo, own, finished)
     return [results[k] for k in stats.keys], stats
 
 
-def _run_dask(todo: dict[str, dict[str, Any]], backend: Backend, finished: Callable[[str, dict[str, Any]], None]) -> None:
-    try:
-        from distributed import Client, LocalCluster, as_completed
-    except ImportError:  # pragma: no cover - declared in the 'plan' extra
-        raise ConfigError(
-            "backend: Dask is not installed, got a parallel run (install dialer-pacing[plan] or use --serial)"
-        ) from None
-    cluster = None
-    try:
-        if backend.kind == "local":
-            cluster = LocalCluster(
-                n_workers=backend.workers,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=":0",  # any free port: never collides with another cluster
-                silence_logs=40,
-            )
-            client = Client(cluster)
-        else:
-            try:
-                client = Client(backend.address, timeout=f"{backend.timeout}s")
-            except (OSError, TimeoutError) as err:
-                raise ConfigError(f"--scheduler cannot be reached, got {backend.address!r} ({err})") from None
-        try:
-            futures = {client.submit(execute, task, key=f"dialer-run-{key}", pure=True): key for key, task in todo.items()}
-            for fut in as_completed(futures):
-                finished(futures[fut], fut.result())
-        finally:
-            client.close()
-    finally:
-        if cluster is not None:
-            cluster.close()
+def _run_dask(todo: dict[str, dict[str, Any]], session: Session, finished: Callable[[str, dict[str, Any]], None]) -> None:
+    from distributed import as_completed
+
+    client = session.client()
+    futures = {client.submit(execute, task, key=f"dialer-run-{key}", pure=True): key for key, task in todo.items()}
+    for fut in as_completed(futures):
+        finished(futures[fut], fut.result())

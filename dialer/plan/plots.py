@@ -145,7 +145,7 @@ def tradeoff(summary: Any, campaign: str | None = None) -> Any:
         ys = np.array([p[1]["mean"] for p in pts])
         xerr = np.array([[100 * (p[0]["mean"] - p[0]["ci_low"]), 100 * (p[0]["ci_high"] - p[0]["mean"])] for p in pts]).T
         yerr = np.array([[p[1]["mean"] - p[1]["ci_low"], p[1]["ci_high"] - p[1]["mean"]] for p in pts]).T
-        xerr, yerr = np.nan_to_num(xerr), np.nan_to_num(yerr)
+        xerr, yerr = np.clip(np.nan_to_num(xerr), 0, None), np.clip(np.nan_to_num(yerr), 0, None)
         colour = _MODE_COLOURS.get(mode)
         ax.errorbar(xs, ys, xerr=xerr, yerr=yerr, fmt="o-", capsize=3, lw=1.2, ms=5, color=colour, label=mode)
         if len(pts) <= 12:
@@ -172,8 +172,8 @@ def staffing_curve(staff: Any, confidence: float) -> Any:
     for mode in dict.fromkeys(staff["mode"]):
         m = staff[staff["mode"] == mode].sort_values("agents")
         colour = _MODE_COLOURS.get(mode)
-        lo = np.nan_to_num(100 * (m["success"] - m["success_low"]))
-        hi = np.nan_to_num(100 * (m["success_high"] - m["success"]))
+        lo = np.clip(np.nan_to_num(100 * (m["success"] - m["success_low"])), 0, None)
+        hi = np.clip(np.nan_to_num(100 * (m["success_high"] - m["success"])), 0, None)
         top.errorbar(m["agents"], 100 * m["success"], yerr=[lo, hi], fmt="o-", capsize=3, color=colour, label=mode)
         bottom.plot(m["agents"], 100 * m["finished_share"], "o-", color=colour, label=mode)
     top.axhline(100 * confidence, color="crimson", ls="--", lw=1.0, label=f"confidence {100 * confidence:g} %")

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from dialer.errors import ConfigError
-from dialer.plan.execute import Backend, RunCache, RunStats, run_tasks
+from dialer.plan.execute import Backend, RunCache, RunStats, Session, run_tasks
 from dialer.plan.runs import BOUNDS, RUN_STATISTICS, make_task
 from dialer.plan.stats import summarise
 
@@ -414,6 +414,7 @@ def run_study(
     backend: Backend = Backend("serial"),
     cache: RunCache | None = None,
     progress: Callable[[int, int], None] | None = None,
+    session: Session | None = None,
 ) -> StudyResult:
     """Every variation x replication; the seeds are `seed + r` for every variation (common random numbers)."""
     plans = []
@@ -428,7 +429,7 @@ def run_study(
             seed = study.seed + r
             plans.append((inputs, r, seed))
             tasks.append(make_task(dump, seed, study.trace if r == 0 else None))
-    results, stats = run_tasks(tasks, backend=backend, cache=cache, progress=progress)
+    results, stats = run_tasks(tasks, backend=backend, cache=cache, progress=progress, session=session)
     runs, days, trace = [], [], []
     for (inputs, r, seed), res in zip(plans, results):
         head = {**inputs, "replication": r, "seed": seed}

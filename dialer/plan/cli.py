@@ -366,3 +366,27 @@ def print_staff(result: Any, console: Console) -> None:
                 f"  {s.mode}: more agents stopped helping (at best {100 * best['finished_share']:.1f} % of leads "
                 f"finished): the calendar is the limit — retry delays outlast it. Lengthen --within or lower --finish."
             )
+
+
+# --- dialer report ---------------------------------------------------------------------------
+
+
+def _report_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("results", metavar="RESULTS", help="a results directory written by 'dialer study' or 'dialer staff'")
+    p.add_argument("--out", metavar="FILE.html", help="the report (default RESULTS/report.html)")
+
+
+@_command("report", "one self-contained HTML report of a study or staffing search, plots embedded", _report_args)
+def run_report_command(args: argparse.Namespace) -> int:
+    from dialer.plan.output import Results
+    from dialer.plan.report import build
+
+    results = Results(args.results)
+    path = Path(args.out) if args.out else results.dir / "report.html"
+    text = build(results)
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"--out {str(path)!r} cannot be written: {err.strerror or err}") from None
+    cli._console().print(f"  report written to {path} ({len(text) // 1024} KiB, self-contained)")
+    return 0

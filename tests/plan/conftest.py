@@ -53,6 +53,12 @@ def to_toml(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+@pytest.fixture(scope="session")
+def toml():
+    """The `to_toml` function, for fixtures of wider scope than `write`."""
+    return to_toml
+
+
 @pytest.fixture
 def small() -> dict[str, Any]:
     return copy.deepcopy(SMALL)

@@ -390,3 +390,78 @@ def run_report_command(args: argparse.Namespace) -> int:
         raise ConfigError(f"--out {str(path)!r} cannot be written: {err.strerror or err}") from None
     cli._console().print(f"  report written to {path} ({len(text) // 1024} KiB, self-contained)")
     return 0
+
+
+# --- dialer calls and dialer fit ------------------------------------------------------------------
+
+
+def _calls_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded default scenario)")
+    p.add_argument("--seed", type=cli.nonneg_int, default=0, help="random seed (default 0)")
+    p.add_argument("--out", metavar="CALLS.csv", required=True, help="where to write one record per dial")
+
+
+@_command("calls", "simulate a study and write its call records (one row per dial) as CSV, for 'dialer fit'",
+          _calls_args)
+def run_calls_command(args: argparse.Namespace) -> int:
+    from dialer.plan.fit import write_calls
+    from dialer.sim.trace import simulate_traced
+
+    sc = cli.load_scenario(args.scenario)
+    _, _, log = simulate_traced(sc, args.seed, interval=None, calls=True)
+    n = write_calls(args.out, log.records, sc)
+    cli._console().print(f"  {n} call records written to {args.out}")
+    return 0
+
+
+def _fit_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("calls", metavar="CALLS.csv", help="call records: dial, answer, connect, end, outcome (+ optional)")
+    p.add_argument("--out", metavar="SCENARIO.toml", default="fitted.toml", help="the fitted scenario (default fitted.toml)")
+    p.add_argument("--base", metavar="SCENARIO", help="scenario giving what records cannot tell (default: embedded)")
+    p.add_argument("--campaign", help="fit only the rows of this campaign")
+    p.add_argument("--plot", metavar="PATH", help="figure of the fits, PNG and SVG (default: beside --out)")
+    p.add_argument("--min-hour-dials", type=whole(1), default=30,
+                   help="dials an hour needs for its own outcome probabilities (default 30)")
+    p.add_argument("--strict", action="store_true", help="stop at the first bad row instead of skipping it")
+
+
+@_command("fit", "fit a scenario (outcomes by hour, duration distributions) to call records", _fit_args)
+def run_fit_command(args: argparse.Namespace) -> int:
+    from dialer.plan import fit, plots
+
+    base = cli.load_scenario(args.base)
+    records = fit.read_calls(args.calls, base.study.timezone, args.campaign)
+    console = cli._console()
+    if records.bad and args.strict:
+        raise ConfigError(f"{args.calls}: {records.bad[0]}")
+    for line in records.bad[:20]:
+        console.print(f"  skipped {args.calls}: {line}", markup=False)
+    if len(records.bad) > 20:
+        console.print(f"  ... and {len(records.bad) - 20} more bad rows")
+    result = fit.fit_records(records, base, min_hour_dials=args.min_hour_dials)
+    out = Path(args.out)
+    text = fit.to_toml(result.scenario, fit.header_lines(result, args.calls))
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"--out {str(out)!r} cannot be written: {err.strerror or err}") from None
+    t = Table(title=f"Fitted from {result.used} calls ({len(records.bad)} bad rows skipped)")
+    for col in ("duration", "samples", "chosen", "parameters", "KS statistic", "AIC by family"):
+        t.add_column(col, justify="left" if col in ("duration", "chosen", "parameters", "AIC by family") else "right")
+    for f in result.durations:
+        params = "kept the base scenario's" if f.spec is None else ", ".join(
+            f"{k}={v}" for k, v in f.spec.items() if k != "dist")
+        aic = ", ".join(f"{k} {v:.0f}" for k, v in sorted(f.aic.items(), key=lambda kv: kv[1]))
+        t.add_row(f.name, str(f.n), f.chosen or "—", params, "—" if f.ks is None else f"{f.ks:.4f}", aic or "—")
+    console.print(t)
+    p = result.probabilities
+    console.print(f"  outcomes per dial: live {_fmt(p['live'], True)}, machine {_fmt(p['machine'], True)}, "
+                  f"busy {_fmt(p['busy'], True)}, invalid {_fmt(p['invalid'], True)}; "
+                  f"{len(result.hours)} hours with their own probabilities")
+    for note in result.notes:
+        console.print(f"  note: {note}", markup=False)
+    plot_base = Path(args.plot) if args.plot else out.with_suffix("")
+    plot_base = plot_base.with_suffix("") if plot_base.suffix in (".png", ".svg") else plot_base
+    plots.save(fit.figure(result), plot_base.parent, plot_base.name + ("" if args.plot else "-fit"))
+    console.print(f"  scenario written to {out}; figure {plot_base.parent / (plot_base.name + ('' if args.plot else '-fit'))}.png/.svg")
+    return 0

@@ -114,6 +114,7 @@ class TraceRecorder:
                 "time": f.sample_start,
                 "day": f.day,
                 "clock_h": (f.sample_start - f.day * DAY) / 3600.0,
+                "span": span,
             }
             for g, s in zip(GAUGES, f.sums):
                 row[g] = s / span

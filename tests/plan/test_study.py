@@ -225,3 +225,9 @@ def test_study_writes_tables_json_and_plots(write, small, tmp_path, capsys):
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
         svg = (out / "plots" / f"{name}.svg").read_text()
         assert "<svg" in svg and len(svg) > 10_000
+
+
+def test_the_example_study_file_is_valid():
+    root = Path(__file__).resolve().parents[2]
+    s = st.load(root / "simulations" / "sweep_agents.toml")
+    assert len(s.variations) == 9 and s.replications == 5 and s.campaign == "sales"

@@ -60,3 +60,27 @@ def test_notebook_runs_without_error_and_writes_nothing(path, tmp_path, monkeypa
     assert images == figures, f"{figures} cells show a figure, {images} figures were drawn"
     assert list(workdir.iterdir()) == [], "the notebook wrote files into its working directory"
     assert _listing(NOTEBOOK_DIR) == before, "the notebook changed notebooks/"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_is_a_workshop_notebook(path):
+    """Each notebook opens with prose, has a small-settings switch, ends with an exercise, and is stored clean."""
+    nb = nbformat.read(path, as_version=4)
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "DIALER_NOTEBOOK_FAST" in code or "fast()" in code, "no small-settings switch"
+    assert any(c.cell_type == "markdown" and "## Exercise" in c.source for c in nb.cells[-3:]), "no exercise at the end"
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), "stored with outputs"
+
+
+def test_sliders_are_a_plain_call_at_small_settings(monkeypatch):
+    from dialer.teach import Slider, explore, widgets_wanted
+
+    monkeypatch.setenv("DIALER_NOTEBOOK_FAST", "1")
+    assert not widgets_wanted()
+    seen = []
+    explore(lambda agents, live: seen.append((agents, live)), agents=Slider(5, 1, 9, 1), live=Slider(0.25, 0.0, 1.0, 0.05))
+    assert seen == [(5, 0.25)]
+    monkeypatch.setenv("DIALER_NOTEBOOK_FAST", "0")
+    monkeypatch.setenv("DIALER_NOTEBOOK_WIDGETS", "0")
+    assert not widgets_wanted()

@@ -86,6 +86,7 @@ def test_fitted_scenario_is_a_loadable_scenario(fitted, tmp_path):
     assert c.durations.talk.mean == pytest.approx(f.durations[4].spec["mean"])
 
 
+@pytest.mark.slow
 def test_fit_command_reports_bad_rows_by_line_and_writes_scenario_and_plot(fitted, tmp_path, capsys):
     path, _, _ = fitted
     lines = path.read_text().splitlines()

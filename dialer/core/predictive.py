@@ -118,6 +118,35 @@ def clear_policy_cache() -> None:
     _POLICIES.clear()
 
 
+def cached_policies() -> dict[tuple, tuple[int, ...]]:
+    """A copy of the process's policy cache: lattice point (agents, i, j, k, step) -> policy."""
+    return dict(_POLICIES)
+
+
+def add_policies(policies: dict[tuple, tuple[int, ...]]) -> int:
+    """Add policies solved elsewhere (another process, an earlier run) to the cache; returns how many were new.
+
+    Only well-formed entries are taken: a key of four whole numbers and a
+    positive step, a policy of agents + 1 non-negative whole numbers. A
+    policy is a pure function of its key and of the solver, so adding one
+    changes how long a decision takes, never what it decides (the caller
+    must make sure the entries come from the same solver code).
+    """
+    new = 0
+    for key, pol in policies.items():
+        if not (isinstance(key, tuple) and len(key) == 5 and all(isinstance(x, int) for x in key[:4])):
+            continue
+        agents, step = key[0], key[4]
+        if not (isinstance(step, float) and step > 0 and agents >= 1):
+            continue
+        if not (isinstance(pol, tuple) and len(pol) == agents + 1 and all(isinstance(x, int) and x >= 0 for x in pol)):
+            continue
+        if key not in _POLICIES:
+            _POLICIES[key] = pol
+            new += 1
+    return new
+
+
 class Predictive(Pacer):
     """Predictive dialing at a target abandon rate, learnt online, capped by the abandon envelope.
 

@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from dialer.core.events import Event
 from dialer.core.stats import DailyStats
+from dialer.sim import policy_cache
 from dialer.sim.engine import ControllerFactory, LeadSummary, run_campaigns
 from dialer.sim.scenario import Scenario
 
@@ -119,7 +120,12 @@ def simulate(
     `screen(campaign, lead, now) -> bool`: asked before every dial; a refused lead is never dialled
     again (a do-not-call check, e.g. `dialer.sim.compliance.RegisterScreen`).
     """
+    predictive = any(c.mode == "predictive" for c in scenario.campaigns)
+    if predictive:
+        policy_cache.load()  # saves solves only: decisions never depend on the cache
     runs = run_campaigns(scenario, seed, observer, controller_factory, screen)
+    if predictive:
+        policy_cache.save()
     start = scenario.study.start
     campaigns = []
     for r in runs:

@@ -122,6 +122,11 @@ class Controller:
         self.horizon = float(horizon)
         guard = RedialGuard(lockout=redial_lockout)
         self.floor = Floor(day_of=day_of, guard=guard) if day_of is not None else Floor(guard=guard)
+        self._appliers = self.floor.handlers()
+        # the controller owns its floor, and on the hot path reads two of its tables without a
+        # Python call: the record of a call in progress (`Floor.call_record`), the idle agents in order
+        self._call_record = self.floor._calls.get
+        self._idle_order = self.floor._idle
         self.ledger: Ledger | None = _make_ledger(abandon_limit, self.floor.day_of)
         if self.ledger is not None:
             w = self.ledger.shortest_window
@@ -146,22 +151,28 @@ class Controller:
     def handle(self, event: Event) -> Outcome | None:
         """Apply one event; returns the outcome if a call ended with it."""
         floor = self.floor
+        tp = type(event)
+        apply = self._appliers.get(tp)
+        t = event.time
+        if apply is None or t < floor.now:
+            floor.apply(event)  # raises ProtocolError: an unknown type, or earlier than the last event
+            raise AssertionError(f"{event!r} should have been refused")  # pragma: no cover
+        # what Floor.apply does, without the second dispatch: the handler raises, changing
+        # nothing, if the event does not fit
         ledger = self.ledger
-        if ledger is None:
-            out = floor.apply(event)  # raises, changing nothing, if the event does not fit
+        if ledger is not None and tp in _RESOLVING:
+            # the call's record, taken before: a call that ends is gone from the floor after
+            call = self._call_record(event.call)  # type: ignore[attr-defined]
+            out = apply(event)
+            floor.now = t
+            if call is not None and not (call.reserved and (tp is CallFailed or tp is CallAnswered)):
+                _account(ledger, event, tp, call.placed_at, call.reserved)  # (a reserved call that
+                # fails or meets a machine changes nothing: it was never open, never established)
         else:
-            tp = type(event)
-            if tp in _RESOLVING:
-                # the call's record, taken before: a call that ends is gone from the floor after
-                call = floor.call_record(event.call)  # type: ignore[attr-defined]
-                out = floor.apply(event)
-                if call is not None and not (call.reserved and (tp is CallFailed or tp is CallAnswered)):
-                    _account(ledger, event, tp, call.placed_at, call.reserved)  # (a reserved call that
-                    # fails or meets a machine changes nothing: it was never open, never established)
-            else:
-                out = floor.apply(event)
-                if tp is DialPlaced and event.agent is None:  # type: ignore[attr-defined]
-                    ledger.open_call(event.time)
+            out = apply(event)
+            floor.now = t
+            if ledger is not None and tp is DialPlaced and event.agent is None:  # type: ignore[attr-defined]
+                ledger.open_call(t)
         if self._observe is not None:
             self._observe(event, floor)
         return out
@@ -209,12 +220,16 @@ class Controller:
         if pacer.uses_envelope and (reserved or unreserved):
             agents, unreserved = self._within_envelope(now, reserved, unreserved)
         elif reserved == 1:
-            agents = (next(floor.idle_agents()),)
+            agents = (next(iter(self._idle_order)),)
         else:
             agents = tuple(islice(floor.idle_agents(), reserved)) if reserved else ()
         if not agents and unreserved == 0 and plan.wake_at is None:
             return _NO_DIALS
-        return _decision(agents, unreserved, plan.wake_at)
+        d = _new(Decision)  # Decision(reserve=..., unreserved=..., wake_at=...), made the quick way
+        _set_reserve(d, agents)
+        _set_unreserved(d, unreserved)
+        _set_wake_at(d, plan.wake_at)
+        return d
 
     def _within_envelope(self, now: float, reserved: int, unreserved: int) -> tuple[tuple[Hashable, ...], int]:
         """Cap a plan so that the exposure stays within the headroom (see the module docstring)."""
@@ -275,14 +290,6 @@ _set_reserve = Decision.reserve.__set__  # type: ignore[attr-defined]
 _set_unreserved = Decision.unreserved.__set__  # type: ignore[attr-defined]
 _set_wake_at = Decision.wake_at.__set__  # type: ignore[attr-defined]
 
-
-def _decision(reserve: tuple[Hashable, ...], unreserved: int, wake_at: float | None) -> Decision:
-    """Decision(reserve=..., unreserved=..., wake_at=...), made the quick way (`decide` calls it per event)."""
-    d = _new(Decision)
-    _set_reserve(d, reserve)
-    _set_unreserved(d, unreserved)
-    _set_wake_at(d, wake_at)
-    return d
 
 
 def _positive_seconds(x: Any) -> bool:

@@ -150,6 +150,9 @@ _FAIL_OUTCOME = {
 }
 
 
+_new = object.__new__
+
+
 def _day_of(t: float) -> int:
     return int(t // 86400.0)
 
@@ -279,7 +282,7 @@ class Floor:
         return CallInfo(c.id, c.lead, c.state, c.reserved, c.placed_at, c.agent)
 
     def call_record(self, call: Hashable) -> "_Call | None":
-        """The floor's own record of a call in progress (no copy; for the controller, read only)."""
+        """The floor's own record of a call in progress, or None (no copy: read only)."""
         return self._calls.get(call)
 
     def stats(self, day: Hashable) -> DailyStats:
@@ -302,6 +305,16 @@ class Floor:
         out = handler(self, ev)
         self.now = ev.time
         return out
+
+    def handlers(self) -> dict[type[Event], Callable[[Event], Outcome | None]]:
+        """`apply`'s dispatch table, bound to this floor: {event type: handler}.
+
+        For a caller that applies many events and does `apply`'s own two steps
+        around a handler (the controller): refuse an event earlier than `now`
+        first, set `now` to the event's time after. Everything else (the tables,
+        Rule 1) is in the handlers.
+        """
+        return {tp: h.__get__(self) for tp, h in _HANDLERS.items()}  # type: ignore[attr-defined]
 
     def _agent(self, ev: Event, agent: Hashable) -> _Agent:
         a = self._agents.get(agent)
@@ -445,7 +458,16 @@ class Floor:
                 self._agent_next(ev, a)  # raises
         day = int(t // 86400.0) if self.day_of is _day_of else self.day_of(t)
         s = self.days.get(day) or self.stats(day)
-        self._calls[call] = _Call(call, ev.lead, _PLACED_TO, day, s, agent, agent is not None, t)
+        c = self._calls[call] = _new(_Call)  # _Call(...) without the call: every field set here
+        c.id = call
+        c.lead = ev.lead
+        c.state = _PLACED_TO
+        c.day = day
+        c.stats = s
+        c.agent = agent
+        c.reserved = agent is not None
+        c.placed_at = t
+        c.answered_at = c.connected_at = 0.0
         guard.dialled(ev.lead)
         s.attempted += 1
         self.calls_active += 1
@@ -455,7 +477,20 @@ class Floor:
             s.reserved_dials += 1
             self.ringing_reserved += 1
             a.call = call
-            self._set_agent(a, nxt, t)  # type: ignore[arg-type]
+            if nxt is _A_RESERVED and a.state is _A_IDLE:
+                # _set_agent(a, RESERVED, t) written out for the one move the table allows here
+                del self._idle[agent]
+                self.idle -= 1
+                if a.leaving:
+                    self._idle_leaving -= 1
+                a.stats.logged_in_time += t - a.since
+                if a.idle_since is None:
+                    a.idle_since = t
+                self.reserved_agents += 1
+                a.state = _A_RESERVED
+                a.since = t
+            else:  # pragma: no cover - only if the table changes
+                self._set_agent(a, nxt, t)  # type: ignore[arg-type]
 
     def _call_in(self, ev: Event, state: CallState) -> _Call:
         """The call `ev` is about, which must be in `state` (the one state the table lets `ev` meet)."""
@@ -499,8 +534,18 @@ class Floor:
             self.ringing_reserved -= 1
             a = self._agents[c.agent]
             if a.call == c.id and a.state is _A_RESERVED:
+                # _set_agent(a, IDLE, t) written out: the reserved agent is free again
                 a.call = None
-                self._set_agent(a, _A_IDLE, t)
+                self.reserved_agents -= 1
+                a.stats.logged_in_time += t - a.since
+                if a.idle_since is None:
+                    a.idle_since = t
+                self._idle[a.id] = None
+                self.idle += 1
+                if a.leaving:
+                    self._idle_leaving += 1
+                a.state = _A_IDLE
+                a.since = t
         else:
             self.ringing_unreserved -= 1
         del self._calls[c.id]

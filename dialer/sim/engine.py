@@ -61,7 +61,6 @@ from dialer.core.events import (
 )
 from dialer.core.floor import AgentState
 from dialer.core.modes import PACERS, make_pacer
-from dialer.sim.distributions import Sampler
 from dialer.sim.compliance import open_days, ring_cap
 from dialer.sim.scenario import Campaign, Scenario
 
@@ -86,11 +85,8 @@ _TRANSFERRED = Outcome.TRANSFERRED
 _IDLE = AgentState.IDLE
 
 
-class _Unit:
-    """Uniform [0, 1) draws in batches, for choosing outcomes."""
-
-    def draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        return rng.random(size)
+_new = object.__new__
+_UNIT_BATCH = 1024  # uniform draws for choosing outcomes, made this many at a time
 
 
 class _Timer:
@@ -179,11 +175,13 @@ class CampaignRun:
             )
         self.floor = self.controller.floor
         self._decide = self.controller.decide
+        self._must_reserve = self.floor.guard.must_reserve  # a lead abandoned before: redial reserved only
         self._on_ring_end, self._on_talk_end, self._on_wrap_end = self._ring_end, self._talk_end, self._wrap_end
         # the events the engine reports: straight to the controller, or also to the observer
         self._emit = self.controller.handle if observer is None else self._emit_watched
         streams = [np.random.default_rng(s) for s in seed_seq.spawn(8)]
-        self._u = Sampler(_Unit(), streams[0])  # type: ignore[arg-type]
+        self._u_rng = streams[0]
+        self._u_left: list[float] = []  # the current batch of uniform draws, next one last
         self._ring = d.ring.sampler(streams[1])
         self._no_answer = d.no_answer.sampler(streams[2])
         self._busy = d.busy.sampler(streams[3])
@@ -249,14 +247,33 @@ class CampaignRun:
     # --- the calendar ---------------------------------------------------------------
 
     def schedule_days(self, days: int) -> None:
+        """Put the calendar on the clock: openings, closings, and every agent's log-in, notice and shift end.
+
+        The moments that fall at the same time share one timer, which runs
+        them in the order they are listed here, as separate timers scheduled
+        in this order would (ties go by schedule order). So the queue holds a
+        handful of calendar timers rather than three per agent per day, and
+        every call's timer is cheaper to schedule and to pop.
+        """
+        at: dict[float, list[_Timer]] = {}
+
+        def on(t: float, callback: Callable[[_Timer], None], value: object) -> None:
+            at.setdefault(t, []).append(_Timer(callback, value))
+
         for base, open_s, close_s in open_days(self.scenario, self.campaign, days):  # a preset skips closed days
-            self._at(base + open_s, self._open, None)
-            self._at(base + close_s, self._close, None)
+            on(base + open_s, self._open, None)
+            on(base + close_s, self._close, None)
             for agent in self.agents.values():
                 start, end = agent.shift
-                self._at(base + start, self._login, agent)
-                self._at(max(base + start, base + end - agent.leave_notice), self._leave, agent)
-                self._at(base + end, self._shift_end, agent)
+                on(base + start, self._login, agent)
+                on(max(base + start, base + end - agent.leave_notice), self._leave, agent)
+                on(base + end, self._shift_end, agent)
+        for t, timers in at.items():
+            self._at(t, self._calendar, timers)
+
+    def _calendar(self, ev: _Timer) -> None:
+        for timer in ev.value:  # type: ignore[attr-defined]
+            timer.callbacks[0](timer)
 
     def _open(self, _ev: _Timer) -> None:
         self._window_open = True
@@ -373,7 +390,7 @@ class CampaignRun:
             return
         self._seq += 1
         item = (now + delay, self._seq, lead)
-        if self.floor.must_reserve_lead(lead, now):
+        if self._must_reserve(lead, now):
             heapq.heappush(self._redial_reserved, item)
         else:
             heapq.heappush(self._retry, item)
@@ -419,7 +436,10 @@ class CampaignRun:
         attempts[lead] = n + 1
         self._emit(unchecked_dial_placed(now, call, lead, agent))
         live, machine, busy, invalid = self._cum[int(now % DAY // 3600.0)]
-        u = self._u()
+        u_left = self._u_left
+        if not u_left:
+            u_left = self._u_left = self._u_rng.random(_UNIT_BATCH)[::-1].tolist()
+        u = u_left.pop()
         if u < live:
             what, delay = _LIVE, self._ring()
         elif u < machine:
@@ -432,7 +452,12 @@ class CampaignRun:
             what, delay = _NO_ANSWER, self._no_answer()
         if delay > self._ring_cap and what <= _MACHINE:  # the preset's ring timeout: the dialer gives up
             what, delay = _NO_ANSWER, self._ring_cap
-        d = _Dial(self._on_ring_end, call, lead, agent, what)
+        d = _new(_Dial)  # _Dial(...) written out: every slot set here
+        d.callbacks = [self._on_ring_end]
+        d.call = call
+        d.lead = lead
+        d.agent = agent
+        d.what = what
         self._schedule(d, NORMAL, delay)
 
     def _ring_end(self, d: _Dial) -> None:
@@ -460,7 +485,9 @@ class CampaignRun:
                 outcome = self._emit(unchecked_call_failed(now, d.call, _FAILS[what]))
             self._after(d.lead, outcome, now)  # type: ignore[arg-type]
             if agent is not None:
-                self._agent_free(agent)
+                a = self.agents[agent]
+                if a.off_shift or a.wants_leave or self._waiting:  # else being idle asks nothing more of it
+                    self._agent_free(agent)
         self._pump()
 
     def _connect(self, d: _Dial, agent: Hashable, now: float) -> None:
@@ -491,7 +518,9 @@ class CampaignRun:
     def _wrap_end(self, d: _Dial) -> None:
         agent = d.agent
         self._emit(unchecked_agent_ready(self.env.now, agent))
-        self._agent_free(agent)  # type: ignore[arg-type]
+        a = self.agents[agent]  # type: ignore[index]
+        if a.off_shift or a.wants_leave or self._waiting:
+            self._agent_free(agent)  # type: ignore[arg-type]
         self._pump()
 
     def finish(self) -> None:

@@ -4,7 +4,7 @@ Owns: argument parsing, printing tables, writing files, and turning every
 `DialerError` into one line on stderr with a non-zero exit (never a traceback).
 Must not know about: how anything is computed; it calls the library.
 
-    dialer simulate [SCENARIO] [--seed N] [--json PATH]
+    dialer simulate [SCENARIO] [--seed N] [--json PATH] [--store URL]
     dialer theory [SCENARIO] [--json PATH]          (registered by dialer.theory_cli)
     dialer erlang b|c|a ...                          (registered by dialer.theory_cli)
 """
@@ -75,6 +75,12 @@ def _simulate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded default scenario)")
     p.add_argument("--seed", type=nonneg_int, default=0, help="random seed (default 0)")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    p.add_argument(
+        "--store",
+        metavar="URL",
+        help="also record the daily statistics (norm 4.3) in this statistics store "
+        "(SQLite path or database URL), for 'dialer stats' and 'dialer audit'",
+    )
 
 
 def _pct(x: float) -> str:
@@ -131,10 +137,25 @@ def run_simulate(args: argparse.Namespace) -> int:
     from dialer.sim import simulate
 
     sc = load_scenario(args.scenario)
+    store = None
+    if args.store:
+        from dialer.compliance.store import Store
+
+        store = Store(args.store)  # opened first: a bad URL fails before a long run
     result = simulate(sc, seed=args.seed)
     print_simulation(result, _console())
     if args.json:
         write_text(args.json, result.to_json())
+    if store is not None:
+        with store:
+            n = 0
+            for c in result.campaigns:
+                for d in c.days:
+                    s = d.stats
+                    counts = {k: getattr(s, k) for k in ("attempted", "answered", "connected", "transferred", "abandoned")}
+                    store.put_day(c.name, d.date, counts)
+                    n += 1
+        _console().print(f"  recorded {n} campaign-day(s) in {store.shown}")
     return 0
 
 

@@ -273,3 +273,32 @@ def test_the_default_scenario_says_what_its_comments_say():
     assert camp.outcomes.for_hour(12) == (0.25, 0.10, 0.05, 0.03)
     assert camp.outcomes.for_hour(18)[0] == 0.29
     assert camp.durations.talk.mean == 170 and camp.durations.ring.mean == 17
+
+
+def test_simulate_records_its_days_in_the_statistics_store(tmp_path, capsys):
+    from dialer.compliance.store import Store
+
+    path = write(tmp_path, GOOD.replace("days = 1", "days = 2"))
+    db = tmp_path / "stats.sqlite"
+    out = tmp_path / "r.json"
+    assert run(["simulate", path, "--seed", "4", "--json", str(out), "--store", str(db)]) == 0
+    assert "recorded 2 campaign-day(s)" in capsys.readouterr().out
+    days = json.loads(out.read_text())["campaigns"][0]["days"]
+    with Store(db) as store:
+        rows = store.days("c")
+    assert [r.day.isoformat() for r in rows] == [d["date"] for d in days]
+    for r, d in zip(rows, days):
+        for k in ("attempted", "answered", "connected", "transferred", "abandoned", "complaints"):
+            assert getattr(r, k) == d[k], k
+    # the same run again replaces the days, it does not add them up
+    assert run(["simulate", path, "--seed", "4", "--store", str(db)]) == 0
+    with Store(db) as store:
+        assert [r.counts() for r in store.days("c")] == [r.counts() for r in rows]
+
+
+def test_simulate_with_a_store_that_cannot_be_opened_fails_before_running(tmp_path, capsys):
+    path = write(tmp_path, GOOD)
+    assert run(["simulate", path, "--store", "postgresql://nobody@127.0.0.1:1/x"]) == 2
+    err = capsys.readouterr()
+    assert err.err.startswith("dialer: error: store ") and err.err.count("\n") == 1
+    assert "campaign" not in err.out  # nothing was simulated

@@ -134,6 +134,10 @@ _CONNECTED_FROM, _CONNECTED_TO = _only(CallConnected)
 _ABANDONED_FROM, _ = _only(CallAbandoned)
 _ENDED_FROM, _ = _only(CallEnded)
 
+# the agent moves of the two hot call events, {state: next state}, read from AGENT_TRANSITIONS
+_AGENT_ON_DIAL = {st: n for (st, tp), n in AGENT_TRANSITIONS.items() if tp is DialPlaced}
+_AGENT_ON_CONNECT = {st: n for (st, tp), n in AGENT_TRANSITIONS.items() if tp is CallConnected}
+
 _F_NO_ANSWER = FailReason.NO_ANSWER
 _F_BUSY = FailReason.BUSY
 _O_NO_ANSWER = Outcome.NO_ANSWER
@@ -453,7 +457,7 @@ class Floor:
             a = self._agents.get(agent)
             if a is None or a.state is _A_OUT:
                 raise ProtocolError(f"DialPlaced: agent {agent!r} is not logged in")
-            nxt = AGENT_TRANSITIONS.get((a.state, DialPlaced))
+            nxt = _AGENT_ON_DIAL.get(a.state)
             if nxt is None:
                 self._agent_next(ev, a)  # raises
         day = int(t // 86400.0) if self.day_of is _day_of else self.day_of(t)
@@ -588,7 +592,7 @@ class Floor:
             raise ProtocolError(
                 f"CallConnected: call {ev.call!r} is reserved for agent {c.agent!r}, not {agent!r}"
             )
-        a_next = AGENT_TRANSITIONS.get((state, CallConnected))
+        a_next = _AGENT_ON_CONNECT.get(state)
         if a_next is None:
             self._agent_next(ev, a)  # raises
         t = ev.time

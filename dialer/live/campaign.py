@@ -255,10 +255,10 @@ class LiveCampaign:
                 raise ConfigError(f"{key}: cannot change once a campaign exists (may change: {', '.join(MUTABLE)})")
         with self._lock:
             self._check_fresh()
+            mode = changes.get("mode", self._config.mode)
+            pacer = changes.get("pacer", self._config.pacer if mode == self._config.mode else {})
+            check_pacer(mode, pacer)  # a null or non-object pacer is refused here, by name
             body = {k: (dict(v) if k == "pacer" else v) for k, v in changes.items()}
-            mode = body.get("mode", self._config.mode)
-            pacer = body.get("pacer", self._config.pacer if mode == self._config.mode else {})
-            check_pacer(mode, pacer)
             check_lines(body.get("lines", self._config.lines))
             body.setdefault("mode", mode)
             body.setdefault("pacer", dict(pacer))

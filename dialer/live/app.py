@@ -21,13 +21,15 @@ from __future__ import annotations
 
 import hmac
 import math
+import re
 from typing import Any
 
-from fastapi import FastAPI, Request, Security
+from fastapi import Depends, FastAPI, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from dialer import __version__
 from dialer.errors import ConfigError, DialerError, ProtocolError
@@ -70,7 +72,8 @@ class SafeJSON(JSONResponse):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: a number is a JSON number (not true, not "5"), as the schema says; an int may stand for a float
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class CampaignIn(_Model):
@@ -80,17 +83,19 @@ class CampaignIn(_Model):
     pacer: dict[str, Any] = Field(default_factory=dict, description="the mode's parameters")
     abandon_limit: float | str = Field(0.05, description="rate per day, e.g. 0.05 or \"1/20\"")
     intervals: list[dict[str, Any]] | None = Field(
-        None, description='instead of abandon_limit: [{"kind": "day"|"campaign"|"rolling", "limit": 0.05, "window": s}]'
+        None, min_length=1,
+        description='instead of abandon_limit: [{"kind": "day"|"campaign"|"rolling", "limit": 0.05, "window": s}]',
     )
     lines: int | None = Field(None, description="trunk lines (null: no cap)")
     horizon: float = Field(60.0, description="longest a dial takes to be resolved, s (ring timeout + connect limit)")
     redial_lockout: float | None = Field(None, description="s after an abandon a lead may only be dialled reserved (null: forever)")
-    timezone: str | None = Field(None, description="IANA zone: times are Unix seconds, days local dates")
+    timezone: str | None = Field(None, min_length=1, description="IANA zone: times are Unix seconds, days local dates")
 
 
 class ConfigureIn(_Model):
-    mode: str | None = None
-    pacer: dict[str, Any] | None = None
+    # leave a field out to keep it; null is no mode and no parameters, refused by name (422)
+    mode: str | SkipJsonSchema[None] = Field(None, description="power | fixed-ratio | poisson | adaptive | predictive")
+    pacer: dict[str, Any] | SkipJsonSchema[None] = Field(None, description="the mode's parameters")
     lines: int | None = Field(None, description="trunk lines (null: no cap; leave out to keep)")
 
 
@@ -103,7 +108,169 @@ class AskIn(EventsIn):
     now: float = Field(description="the dialer's time now, seconds")
 
 
+# --- response shapes (documentation: the fuzz test checks every answer against them) ---------------
+# Routes return plain dicts and these models only describe them in /openapi.json: a shape that
+# drifted would fail tests/live/test_fuzz_schema.py, never turn a good answer into a 500.
+
+Id = str | int
+
+
+class ErrorOut(BaseModel):
+    """Every 4xx and 503: `detail` names the field and the value, or the event and the reason.
+    A refused event of a batch adds where it stopped (`index`, `event_id`) and what was applied."""
+
+    detail: str
+    index: int | None = Field(None, description="the refused event's position in the batch (null: the question)")
+    event_id: Id | None = None
+    applied: int | None = Field(None, description="events of the batch applied before the refused one")
+    duplicates: list[Id] | None = None
+    seq: int | None = Field(None, description="journal position after the applied events")
+
+
+class HealthOut(BaseModel):
+    status: str
+    version: str
+    campaigns: int
+    store: str | None
+
+
+class ConfigOut(BaseModel):
+    mode: str
+    pacer: dict[str, Any]
+    abandon_limit: float | str
+    intervals: list[dict[str, Any]] | None
+    lines: int | None
+    horizon: float
+    redial_lockout: float | None
+    timezone: str | None
+
+
+class CountersOut(BaseModel):
+    events: int
+    duplicates: int
+    rejected: int
+    decisions: int
+
+
+class CampaignOut(BaseModel):
+    name: str
+    config: ConfigOut
+    uses_envelope: bool
+    seq: int
+    counters: CountersOut = Field(description="since this process started")
+
+
+class CampaignsOut(BaseModel):
+    campaigns: list[CampaignOut]
+
+
+class DecisionOut(BaseModel):
+    reserve: list[Id] = Field(description="idle agents to dial for, one dial each")
+    unreserved: int
+    dials: int
+    wake_at: float | None
+
+
+class BatchOut(BaseModel):
+    applied: int
+    duplicates: list[Id] = Field(description="ids applied before, skipped")
+    seq: int
+
+
+class DecideOut(BatchOut):
+    decision: DecisionOut
+
+
+class ReleasableOut(BatchOut):
+    releasable: int
+
+
+class DayOut(BaseModel):
+    day: int | str = Field(description="day number from t = 0, or a local date with a timezone")
+    counts: dict[str, float]
+    report: dict[str, float | None] = Field(description="null where a rate has no denominator yet")
+
+
+class FloorOut(BaseModel):
+    logged_in: int
+    idle: int
+    idle_committed: int
+    reserved_agents: int
+    talking: int
+    wrapping: int
+    paused: int
+    ringing_unreserved: int
+    ringing_reserved: int
+    live_waiting: int
+    calls_active: int
+    last_event_time: float | None
+
+
+class StatsOut(BaseModel):
+    days: list[DayOut]
+    floor: FloorOut
+
+
+class IntervalOut(BaseModel):
+    name: str
+    kind: str
+    key: int | str | list[float] = Field(description="day, 'campaign', or the rolling window [from, to]")
+    abandoned: int
+    established: int
+    rate: float
+    limit: float
+    headroom: float | None = Field(description="null: unbounded")
+    over: bool
+    peak_if_idle: float | None
+
+
+class LedgerOut(BaseModel):
+    now: float
+    intervals: list[IntervalOut]
+    exposure: int
+    headroom: float | None = Field(description="null: unbounded")
+    releasable: int
+
+
+class LeadOut(BaseModel):
+    lead: Id
+    must_reserve: bool
+    in_flight: bool
+
+
+def _answers(ok: type[BaseModel] | None, *errors: int, ok_status: int = 200) -> dict[int | str, Any]:
+    """The `responses` of a route: its 2xx shape and the error codes it may give (all `ErrorOut`)."""
+    out: dict[int | str, Any] = {} if ok is None else {ok_status: {"model": ok}}
+    for status in errors:
+        out[status] = {"model": ErrorOut, "description": ERRORS[status]}
+    return out
+
+
+ERRORS = {
+    400: "the body could not be read (not UTF-8)",
+    401: "missing or bad bearer token",
+    404: "no campaign by that name",
+    409: "an event or request that does not fit the campaign's state",
+    422: "a malformed request: the message names the field and the value",
+    503: "the store refused the write (nothing of the request was acknowledged) or cannot be read",
+}
+READ = (404, 422, 503)  # a campaign read: unknown, a bad parameter, a campaign rebuilt from a failed store
+WRITE = (400, 404, 409, 422, 503)
+
+
 # --- the app ----------------------------------------------------------------------------------
+
+
+_UNION_TAG = re.compile(r"(int|float|str|bool|none|list|dict)(\[.*\])?")
+
+
+def known_query(request: Request) -> None:
+    """Refuse a query parameter the route does not take (a typo such as ?nwo= is not ignored): 422."""
+    route = request.scope.get("route")
+    allowed = {p.alias for p in getattr(getattr(route, "dependant", None), "query_params", ())}
+    for key in request.query_params:
+        if key not in allowed:
+            raise ConfigError(f"{key}: unknown query parameter (parameters: {', '.join(sorted(allowed)) or 'none'})")
 
 
 def create_app(service: Service, token: str | None = None) -> FastAPI:
@@ -114,7 +281,8 @@ def create_app(service: Service, token: str | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         default_response_class=SafeJSON,
-        dependencies=[Security(bearer)] if token else [],
+        dependencies=[Depends(known_query), *([Security(bearer)] if token else [])],
+        responses=_answers(None, 401) if token else None,
         docs_url=None,
         redoc_url=None,
     )
@@ -135,11 +303,15 @@ def create_app(service: Service, token: str | None = None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def on_invalid(_request: Request, exc: RequestValidationError) -> SafeJSON:
         first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
+        loc = first.get("loc", ())
+        tagged = first.get("type") not in ("extra_forbidden", "missing")  # else the last part is a field's name
+        # pydantic names the member of a union it tried ("lines.int", "pacer.dict[str,any]"): not a field
+        where = ".".join(str(p) for p in loc if p != "body" and not (tagged and _UNION_TAG.fullmatch(str(p)))) or "body"
         got = first.get("input")
         text = f"{where}: {first.get('msg', 'invalid')}"
-        if "input" in first and not isinstance(got, (dict, list)):
-            text += f", got {got!r}"
+        if "input" in first and not (isinstance(got, dict) and where == "body"):  # not the whole body again
+            shown = repr(got)
+            text += f", got {shown if len(shown) <= 100 else shown[:100] + '...'}"
         return SafeJSON({"detail": text}, status_code=422)
 
     @app.exception_handler(DialerError)
@@ -177,31 +349,38 @@ def create_app(service: Service, token: str | None = None) -> FastAPI:
 
     # --- health, metrics -----------------------------------------------------------------
 
-    @app.get("/healthz", summary="liveness and readiness: the store is open and every campaign was rebuilt")
+    @app.get("/healthz", response_model=None, responses=_answers(HealthOut), summary="liveness and readiness: the store is open and every campaign was rebuilt")
     def healthz() -> dict[str, Any]:
         return {"status": "ok", "version": __version__, "campaigns": len(service.names()),
                 "store": None if service.store is None else service.store.shown}
 
-    @app.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics (text format 0.0.4)")
+    # a refused token is answered in JSON like everywhere else, not in the route's text/plain
+    json_401 = {401: {"description": ERRORS[401],
+                      "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}}
+
+    @app.get("/metrics", response_class=PlainTextResponse, responses=json_401 if token else None, summary="Prometheus metrics (text format 0.0.4)")
     def metrics() -> PlainTextResponse:
         return PlainTextResponse(render_metrics(service.all()), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     # --- campaigns -------------------------------------------------------------------------
 
-    @app.get("/campaigns", summary="every campaign")
+    @app.get("/campaigns", response_model=None, responses=_answers(CampaignsOut), summary="every campaign")
     def list_campaigns() -> dict[str, Any]:
         return {"campaigns": [describe(c) for c in service.all()]}
 
-    @app.put("/campaigns/{name}", status_code=201, summary="create a campaign (the same configuration again: 200)")
+    @app.put("/campaigns/{name}", status_code=201, response_model=None,
+             responses={**_answers(CampaignOut, 400, 409, 422, 503, ok_status=201),
+                        200: {"model": CampaignOut, "description": "it exists with the same configuration"}},
+             summary="create a campaign (the same configuration again: 200)")
     def put_campaign(name: str, body: CampaignIn) -> SafeJSON:
         c, created = service.create(name, body.model_dump())
         return SafeJSON(describe(c), status_code=201 if created else 200)
 
-    @app.get("/campaigns/{name}", summary="a campaign's configuration and journal position")
+    @app.get("/campaigns/{name}", response_model=None, responses=_answers(CampaignOut, *READ), summary="a campaign's configuration and journal position")
     def get_campaign(name: str) -> dict[str, Any]:
         return describe(service.get(name))
 
-    @app.patch("/campaigns/{name}", summary="change the dialing mode, its parameters or the lines")
+    @app.patch("/campaigns/{name}", response_model=None, responses=_answers(CampaignOut, *WRITE), summary="change the dialing mode, its parameters or the lines")
     def patch_campaign(name: str, body: ConfigureIn) -> dict[str, Any]:
         c = service.get(name)
         c.configure(**body.model_dump(exclude_unset=True))
@@ -209,31 +388,31 @@ def create_app(service: Service, token: str | None = None) -> FastAPI:
 
     # --- events and decisions ----------------------------------------------------------------
 
-    @app.post("/campaigns/{name}/events", summary="apply a batch of events, in order; stored before the answer")
+    @app.post("/campaigns/{name}/events", response_model=None, responses=_answers(BatchOut, *WRITE), summary="apply a batch of events, in order; stored before the answer")
     def post_events(name: str, body: EventsIn) -> dict[str, Any]:
         return batch_out(service.get(name).submit(body.events))
 
-    @app.post("/campaigns/{name}/decide", summary="apply events, then: how many dials now and which agents to reserve")
+    @app.post("/campaigns/{name}/decide", response_model=None, responses=_answers(DecideOut, *WRITE), summary="apply events, then: how many dials now and which agents to reserve")
     def post_decide(name: str, body: AskIn) -> dict[str, Any]:
         return batch_out(service.get(name).submit(body.events, decide_at=body.now))
 
-    @app.post("/campaigns/{name}/releasable",
+    @app.post("/campaigns/{name}/releasable", response_model=None, responses=_answers(ReleasableOut, *WRITE),
               summary="apply events, then: how many committed idle agents may pause or leave now")
     def post_releasable(name: str, body: AskIn) -> dict[str, Any]:
         return batch_out(service.get(name).submit(body.events, releasable_at=body.now))
 
     # --- reading ------------------------------------------------------------------------------------
 
-    @app.get("/campaigns/{name}/stats", summary="daily statistics (norm 4.3) and the floor's counts now")
+    @app.get("/campaigns/{name}/stats", response_model=None, responses=_answers(StatsOut, *READ), summary="daily statistics (norm 4.3) and the floor's counts now")
     def get_stats(name: str) -> dict[str, Any]:
         c = service.get(name)
         return {"days": [stats_to_dict(day, s) for day, s in c.stats().items()], "floor": c.floor()}
 
-    @app.get("/campaigns/{name}/ledger", summary="the abandon envelope: every interval's counts, limit and headroom")
+    @app.get("/campaigns/{name}/ledger", response_model=None, responses=_answers(LedgerOut, *READ), summary="the abandon envelope: every interval's counts, limit and headroom")
     def get_ledger(name: str, now: float | None = None) -> dict[str, Any]:
         return service.get(name).ledger(now)
 
-    @app.get("/campaigns/{name}/leads/{lead}", summary="the redial guard on one lead (norm 4.6.3)")
+    @app.get("/campaigns/{name}/leads/{lead}", response_model=None, responses=_answers(LeadOut, *READ), summary="the redial guard on one lead (norm 4.6.3)")
     def get_lead(name: str, lead: str, now: float | None = None) -> dict[str, Any]:
         c = service.get(name)
         key: str | int = int(lead) if lead.lstrip("-").isdigit() and len(lead) < 19 else lead

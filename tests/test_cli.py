@@ -269,7 +269,7 @@ def test_the_default_scenario_says_what_its_comments_say():
     assert sum(g.count for g in sc.agents) == 40
     (camp,) = sc.campaigns
     assert camp.mode == "predictive" and camp.abandon_limit == 0.05
-    assert camp.pacer["target"] == 0.04 and camp.pacer["live_prob"] == 0.25
+    assert "target" not in camp.pacer and camp.pacer["live_prob"] == 0.25  # target: 80 % of the limit
     assert camp.outcomes.for_hour(12) == (0.25, 0.10, 0.05, 0.03)
     assert camp.outcomes.for_hour(18)[0] == 0.29
     assert camp.durations.talk.mean == 170 and camp.durations.ring.mean == 17

@@ -45,3 +45,30 @@ def make_pacer(mode: str, params: dict[str, Any] | None = None) -> Pacer:
     pacer = cls(**params)
     pacer.check_params()
     return pacer
+
+
+#: the share of the campaign's limit a pacer with a `target` aims at unless told otherwise
+TARGET_SHARE = 0.8
+
+
+def pacer_params(mode: str, params: dict[str, Any] | None, abandon_limit: Any) -> dict[str, Any]:
+    """`params` with what the campaign decides filled in where the scenario left it out.
+
+    A pacer that takes a `limit` (Predictive, Adaptive) gets the campaign's
+    abandon limit; one that takes a `target` (Predictive) aims at
+    `TARGET_SHARE` of that limit (4 % under the Norwegian 5 %). A parameter
+    the scenario gives is kept as given (and checked by `make_pacer`).
+    """
+    out = dict(params or {})
+    cls = PACERS.get(mode)
+    if cls is None:
+        return out
+    accepted = {
+        p.name for p in inspect.signature(cls.__init__).parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+    limit = float(abandon_limit)
+    if "limit" in accepted and "limit" not in out:
+        out["limit"] = limit
+    if "target" in accepted and "target" not in out:
+        out["target"] = round(TARGET_SHARE * min(limit, float(out["limit"]) if "limit" in out else limit), 12)
+    return out

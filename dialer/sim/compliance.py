@@ -1,7 +1,9 @@
 """The compliance rules as the simulator meets them: which simulated days are open, when dialling
 stops, and which leads the registers let through.
 
-Owns: `open_days` (per simulated day: its start, the opening, and the last
+Owns: `campaign_rules` (the abandon limit, accounting intervals, connect
+limit and redial rule a campaign's controller is built with: the stricter of
+the campaign's own and its preset's), `open_days` (per simulated day: its start, the opening, and the last
 moment a dial may start so that no answer lands after the close),
 `ring_cap` (the ring timeout after which the simulated dialer gives up, so
 answers cannot come later), `sim_instant` (simulated seconds -> the aware
@@ -17,9 +19,12 @@ questions from the scenario, the preset and the core's calendar and registers.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
-from typing import Callable, Hashable
+from fractions import Fraction
+from typing import Any, Callable, Hashable
+from zoneinfo import ZoneInfo
 
 from dialer.core.calendar import CallingCalendar
 from dialer.core.dnc import Hasher, Lead, Registers
@@ -32,6 +37,45 @@ def _preset(scenario):
 
     name = scenario.study.preset
     return None if name is None else get_preset(name)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CampaignRules:
+    """What a campaign's controller is built with.
+
+    `abandon_limit`: the rate held (for reports and violation counts);
+    `ledger`: the `Controller(abandon_limit=...)` argument (a rate, or the
+    preset's intervals at that rate); `connect_limit`: seconds a person may
+    wait for an agent; `redial_lockout`: seconds after an abandon during which
+    a number is redialled only with an agent reserved (None: for ever).
+    """
+
+    abandon_limit: float
+    ledger: Any
+    connect_limit: float
+    redial_lockout: float | None
+
+
+def campaign_rules(scenario, campaign) -> CampaignRules:
+    """The campaign's rules; with a preset, the stricter of the campaign's and the preset's.
+
+    A campaign may hold itself to less than the law allows, never to more:
+    the limit is the lower of the two and is accounted over every interval
+    the preset names (e.g. day and rolling 24 h), the connect limit is the
+    shorter, and the preset's redial rule applies (a "lockout" for its
+    period; "forever" and "none" both keep the core's rule of norm 4.6.3,
+    never again unreserved, which is the stricter reading).
+    """
+    limit = float(campaign.abandon_limit)
+    connect = float(campaign.connect_limit)
+    preset = _preset(scenario)
+    if preset is None:
+        return CampaignRules(limit, campaign.abandon_limit, connect, None)
+    rate = min(Fraction(str(campaign.abandon_limit)), preset.abandon_limit)
+    origin = dt.datetime.combine(scenario.study.start, dt.time(0), tzinfo=ZoneInfo(scenario.study.timezone))
+    intervals = dataclasses.replace(preset, abandon_limit=rate).ledger_intervals(origin)
+    lockout = preset.redial_lockout if preset.redial_rule == "lockout" else None
+    return CampaignRules(float(rate), intervals, min(connect, float(preset.connect_limit)), lockout)
 
 
 def ring_cap(scenario, campaign) -> float:

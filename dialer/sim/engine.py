@@ -60,8 +60,8 @@ from dialer.core.events import (
     unchecked_dial_placed,
 )
 from dialer.core.floor import AgentState
-from dialer.core.modes import PACERS, make_pacer
-from dialer.sim.compliance import open_days, ring_cap
+from dialer.core.modes import PACERS, make_pacer, pacer_params
+from dialer.sim.compliance import campaign_rules, open_days, ring_cap
 from dialer.sim.scenario import Campaign, Scenario
 
 DAY = 86400.0
@@ -157,10 +157,11 @@ class CampaignRun:
         self.campaign = campaign
         self.observer = observer
         d = campaign.durations
+        self.rules = rules = campaign_rules(scenario, campaign)  # the campaign's and its preset's, stricter
         # longest a dial plausibly takes to be resolved: only rolling windows look this far ahead
         ring_means = (d.ring.mean, d.no_answer.mean, d.busy.mean, d.invalid.mean)
-        horizon = float(campaign.connect_limit) + max(60.0, 4.0 * max(ring_means))
-        params = dict(campaign.pacer)
+        horizon = rules.connect_limit + max(60.0, 4.0 * max(ring_means))
+        params = pacer_params(campaign.mode, campaign.pacer, rules.abandon_limit)
         if "seed" in PACERS[campaign.mode]().get_params() and "seed" not in params:
             # a pacer that draws random numbers gets its seed from the run's, unless the scenario pins it
             params["seed"] = int(seed_seq.spawn(1)[0].generate_state(1)[0])
@@ -170,8 +171,9 @@ class CampaignRun:
             self.controller = Controller(
                 make_pacer(campaign.mode, params),
                 lines=campaign.lines,
-                abandon_limit=campaign.abandon_limit,
+                abandon_limit=rules.ledger,
                 horizon=horizon,
+                redial_lockout=rules.redial_lockout,
             )
         self.floor = self.controller.floor
         self._decide = self.controller.decide
@@ -189,7 +191,7 @@ class CampaignRun:
         self._talk = d.talk.sampler(streams[5])
         self._wrap = d.wrap.sampler(streams[6])
         self._patience = d.patience.sampler(streams[7])
-        self._connect_limit = float(campaign.connect_limit)
+        self._connect_limit = rules.connect_limit
         # retry rules: outcome -> seconds before the lead is dialled again (absent: never again)
         retry = campaign.retry
         self._retry_delay: dict[Outcome, float] = {}

@@ -134,6 +134,6 @@ def simulate(
             for day, stats in sorted(r.controller.stats.items())
         ]
         campaigns.append(
-            CampaignResult(r.campaign.name, r.campaign.mode, r.campaign.abandon_limit, days, r.leads)
+            CampaignResult(r.campaign.name, r.campaign.mode, r.rules.abandon_limit, days, r.leads)
         )
     return SimulationResult(scenario.study.name, seed, campaigns)

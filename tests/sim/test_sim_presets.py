@@ -1,0 +1,64 @@
+"""A study's jurisdiction preset sets the rules its campaigns' controllers hold (the stricter wins)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from dialer.errors import ConfigError
+from dialer.sim import scenario, simulate
+from dialer.sim.compliance import campaign_rules
+from dialer.sim.engine import run_campaigns
+
+
+def small(preset: str | None, **campaign) -> dict:
+    d = scenario.default().model_dump()
+    d["study"].update(start="2026-11-24", days=1, hours=["09:00", "11:00"], preset=preset)
+    d["agents"] = [{"name": "day", "count": 6, "shift": ["09:00", "11:00"]}]
+    c = d["campaigns"][0]
+    c.update({"leads": 3000, "lines": 20, "pacer": {}, **campaign})
+    return d
+
+
+def test_without_a_preset_the_campaign_rules_alone():
+    sc = scenario.from_dict(small(None, abandon_limit=0.04, connect_limit=1.5))
+    r = campaign_rules(sc, sc.campaigns[0])
+    assert (r.abandon_limit, r.ledger, r.connect_limit, r.redial_lockout) == (0.04, 0.04, 1.5, None)
+
+
+def test_the_uk_preset_holds_3_percent_a_day_and_a_72_hour_lockout():
+    sc = scenario.from_dict(small("UK"))
+    (run,) = run_campaigns(sc, seed=3)
+    ctl = run.controller
+    assert run.rules.abandon_limit == 0.03 and run.rules.redial_lockout == 72 * 3600.0
+    assert [(iv.kind, iv.limit) for iv in ctl.ledger.intervals] == [("day", Fraction(3, 100))]
+    assert ctl.floor.guard.lockout == 72 * 3600.0
+    assert ctl.pacer.limit == 0.03 and ctl.pacer.target == pytest.approx(0.024)
+    res = simulate(sc, seed=3).campaigns[0]
+    assert res.abandon_limit == 0.03
+    for d in res.days:
+        assert d.stats.abandoned <= Fraction(3, 100) * d.stats.connected
+
+
+def test_the_us_preset_accounts_over_a_rolling_30_days():
+    sc = scenario.from_dict(small("US"))
+    (run,) = run_campaigns(sc, seed=1)
+    ivs = run.controller.ledger.intervals
+    assert [(iv.kind, iv.window, iv.limit) for iv in ivs] == [("rolling", 30 * 86400.0, Fraction(3, 100))]
+
+
+def test_a_campaign_stricter_than_its_preset_keeps_its_own_limit():
+    sc = scenario.from_dict(small("NO", abandon_limit=0.02, connect_limit=1.0))
+    r = campaign_rules(sc, sc.campaigns[0])
+    assert r.abandon_limit == 0.02 and r.connect_limit == 1.0
+    assert r.redial_lockout is None  # norm 4.6.3: never again unreserved
+    # and a campaign looser than its preset is held to the preset
+    sc = scenario.from_dict(small("UK", abandon_limit=0.05))
+    assert campaign_rules(sc, sc.campaigns[0]).abandon_limit == 0.03
+
+
+def test_a_pacer_target_above_the_presets_limit_is_named():
+    sc = scenario.from_dict(small("UK", pacer={"target": 0.04}))
+    with pytest.raises(ConfigError, match=r"^pacer\.target must be at most the limit 0\.03"):
+        simulate(sc, seed=1)

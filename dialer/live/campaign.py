@@ -188,6 +188,8 @@ class LiveCampaign:
                         body = event_to_dict(ev, ev_id)
                     if ev_id is not None:
                         text = canonical(body)
+                        body = _Body(body)
+                        body.json_text = text  # the store writes this text, not a second encoding
                         seen = self._ids.get(ev_id)
                         if seen is not None:
                             if seen != text:
@@ -378,6 +380,12 @@ class LiveCampaign:
     @property
     def stale(self) -> bool:
         return self._stale is not None
+
+
+class _Body(dict):  # type: ignore[type-arg]
+    """An event's wire dict that carries its canonical JSON text, so the journal need not encode it again."""
+
+    __slots__ = ("json_text",)
 
 
 def _day_key(item: tuple[Hashable, Any]) -> tuple[int, Any]:

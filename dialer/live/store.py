@@ -12,18 +12,35 @@ see `SQLITE_SYNC`) and on PostgreSQL
   dialing mode. ``(campaign, event_id)`` is unique, so an event id can never
   be stored twice even if the service's own check were bypassed.
 
-`append` writes a batch in one transaction and returns only once it is
-committed: the service answers after that. Replaying a campaign's entries in
-order rebuilds its controller exactly (`LiveCampaign.restore`).
+`append` returns only once its entries are committed: the service answers
+after that. Replaying a campaign's entries in order rebuilds its controller
+exactly (`LiveCampaign.restore`).
 
-Must not know about: HTTP, the controller's logic, threads beyond what the
-engine's connection pool does. One service process per store.
+Group commit (leader and followers): a caller of `append` queues its rows.
+If no commit is in progress, it leads: it takes everything queued at that
+moment (its own rows and other campaigns' requests that arrived meanwhile),
+writes it in one transaction with one `executemany`, commits (one fsync for
+all of them under synchronous=FULL) and then wakes the others; otherwise it
+waits, and either finds its rows committed by the leader or leads the next
+group. Alone, a caller commits its own rows with no hand-over to another
+thread. Durability per request is
+unchanged (nobody hears back before its rows are committed); what is shared
+is the cost of the commit, and writers never wait on SQLite's busy timeout
+for one another. If the shared transaction fails, each request of the group
+is retried in a transaction of its own, so one request's failure (a
+duplicate key, say) is never another's. A campaign sends its next request
+only after the previous one was answered (`LiveCampaign` holds its lock
+while waiting), so a group holds at most one request per campaign and the
+retry cannot reorder a campaign's entries.
+
+Must not know about: HTTP, the controller's logic. One service process per store.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
@@ -105,8 +122,17 @@ class Store:
             metadata.create_all(self.engine)
         except SQLAlchemyError as err:
             raise ConfigError(f"store {self.shown!r} cannot be opened: {_first_line(err)}") from None
+        self._queue: list[_Write] = []  # appends waiting for a commit
+        self._wake = threading.Condition()
+        self._committing = False  # a caller is committing a group now
+        self._closing = False
 
     def close(self) -> None:
+        """Refuse new appends, wait for the commit in progress, close the connections."""
+        with self._wake:
+            self._closing = True
+            while self._committing or self._queue:
+                self._wake.wait()
         self.engine.dispose()
 
     def __enter__(self) -> "Store":
@@ -140,22 +166,67 @@ class Store:
     # --- the journal ---------------------------------------------------------------------
 
     def append(self, campaign: str, first_seq: int, entries: Sequence[Entry]) -> None:
-        """Write entries numbered first_seq, first_seq + 1, ... in one transaction (committed on return)."""
+        """Write entries numbered first_seq, first_seq + 1, ... atomically; return once they are committed.
+
+        A body that carries its JSON text (`json_text`: `LiveCampaign` keeps an event's canonical
+        text for duplicate detection) is written as that text, so an event is encoded once.
+        """
         rows = [
             {
                 "campaign": campaign,
                 "seq": first_seq + i,
                 "kind": kind,
                 "event_id": None if ev_id is None else json.dumps(ev_id),
-                "body": json.dumps(body, separators=(",", ":"), allow_nan=False),
+                "body": getattr(body, "json_text", None) or json.dumps(body, separators=(",", ":"), allow_nan=False),
             }
             for i, (kind, ev_id, body) in enumerate(entries)
         ]
-        try:
-            with self.engine.begin() as c:
-                c.execute(journal.insert(), rows)
-        except SQLAlchemyError as err:
-            raise StoreError(f"store {self.shown!r}: {_first_line(err)}") from None
+        write = _Write(rows)
+        with self._wake:
+            if self._closing:
+                raise StoreError(f"store {self.shown!r} is closed")
+            self._queue.append(write)
+            while not write.done:
+                if self._committing:  # another caller is committing: wait for it (it may take this write along)
+                    self._wake.wait()
+                    continue
+                # lead: commit everything queued now, this write and whoever queued meanwhile
+                self._committing = True
+                group, self._queue = self._queue, []
+                self._wake.release()
+                try:
+                    self._commit(group)
+                except BaseException as err:  # never leave a follower waiting
+                    for w in group:
+                        if not w.done:
+                            w.error = f"{type(err).__name__}: {err}".splitlines()[0]
+                            w.done = True
+                    raise
+                finally:
+                    self._wake.acquire()
+                    self._committing = False
+                    self._wake.notify_all()
+        if write.error is not None:
+            raise StoreError(f"store {self.shown!r}: {write.error}")
+
+    def _commit(self, group: list["_Write"]) -> None:
+        if len(group) > 1:
+            try:
+                with self.engine.begin() as c:
+                    c.execute(journal.insert(), [row for w in group for row in w.rows])
+            except SQLAlchemyError:
+                pass  # one request may be at fault: write each on its own below
+            else:
+                for w in group:
+                    w.done = True
+                return
+        for w in group:
+            try:
+                with self.engine.begin() as c:
+                    c.execute(journal.insert(), w.rows)
+            except SQLAlchemyError as err:
+                w.error = _first_line(err)
+            w.done = True
 
     def entries(self, campaign: str) -> Iterator[tuple[int, str, Any, dict[str, Any]]]:
         """The campaign's journal in order: (seq, kind, event id or None, body)."""
@@ -176,6 +247,17 @@ class Store:
             q = sa.select(sa.func.count()).select_from(journal).where(
                 (journal.c.campaign == campaign) & (journal.c.kind == "event"))
             return int(c.execute(q).scalar_one())
+
+
+class _Write:
+    """One `append` in the queue: its rows, and the outcome (done, error None: committed)."""
+
+    __slots__ = ("rows", "done", "error")
+
+    def __init__(self, rows: list[dict[str, Any]]) -> None:
+        self.rows = rows
+        self.done = False
+        self.error: str | None = None
 
 
 def _sqlite_pragmas(sync: str) -> Any:

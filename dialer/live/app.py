@@ -26,10 +26,11 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request, Security
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dialer import __version__
 from dialer.errors import ConfigError, DialerError, ProtocolError
@@ -264,13 +265,34 @@ WRITE = (400, 404, 409, 422, 503)
 _UNION_TAG = re.compile(r"(int|float|str|bool|none|list|dict)(\[.*\])?")
 
 
-def known_query(request: Request) -> None:
+async def known_query(request: Request) -> None:  # async: no hop to the thread pool for this check
     """Refuse a query parameter the route does not take (a typo such as ?nwo= is not ignored): 422."""
     route = request.scope.get("route")
     allowed = {p.alias for p in getattr(getattr(route, "dependant", None), "query_params", ())}
     for key in request.query_params:
         if key not in allowed:
             raise ConfigError(f"{key}: unknown query parameter (parameters: {', '.join(sorted(allowed)) or 'none'})")
+
+
+class TokenCheck:
+    """Every HTTP request must carry `Authorization: <expected>`; else 401 before any route runs.
+
+    Plain ASGI (not Starlette's BaseHTTPMiddleware, which adds a task and a stream per request).
+    """
+
+    def __init__(self, app: ASGIApp, expected: bytes) -> None:
+        self.app = app
+        self.expected = expected
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            got = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+            if not hmac.compare_digest(got, self.expected):
+                refuse = SafeJSON({"detail": "missing or bad bearer token"}, status_code=401,
+                                  headers={"WWW-Authenticate": "Bearer"})
+                await refuse(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def create_app(service: Service, token: str | None = None) -> FastAPI:
@@ -286,16 +308,8 @@ def create_app(service: Service, token: str | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    expected = f"Bearer {token}".encode() if token else None
-
-    @app.middleware("http")
-    async def check_token(request: Request, call_next: Any) -> Response:
-        if expected is not None:
-            got = request.headers.get("authorization", "").encode("utf-8", "replace")
-            if not hmac.compare_digest(got, expected):
-                return SafeJSON({"detail": "missing or bad bearer token"}, status_code=401,
-                                headers={"WWW-Authenticate": "Bearer"})
-        return await call_next(request)
+    if token:
+        app.add_middleware(TokenCheck, expected=f"Bearer {token}".encode())
 
     def error(status: int, err: BaseException, **extra: Any) -> SafeJSON:
         return SafeJSON({"detail": str(err), **extra}, status_code=status)
@@ -389,17 +403,17 @@ def create_app(service: Service, token: str | None = None) -> FastAPI:
     # --- events and decisions ----------------------------------------------------------------
 
     @app.post("/campaigns/{name}/events", response_model=None, responses=_answers(BatchOut, *WRITE), summary="apply a batch of events, in order; stored before the answer")
-    def post_events(name: str, body: EventsIn) -> dict[str, Any]:
-        return batch_out(service.get(name).submit(body.events))
+    def post_events(name: str, body: EventsIn) -> SafeJSON:
+        return SafeJSON(batch_out(service.get(name).submit(body.events)))
 
     @app.post("/campaigns/{name}/decide", response_model=None, responses=_answers(DecideOut, *WRITE), summary="apply events, then: how many dials now and which agents to reserve")
-    def post_decide(name: str, body: AskIn) -> dict[str, Any]:
-        return batch_out(service.get(name).submit(body.events, decide_at=body.now))
+    def post_decide(name: str, body: AskIn) -> SafeJSON:
+        return SafeJSON(batch_out(service.get(name).submit(body.events, decide_at=body.now)))
 
     @app.post("/campaigns/{name}/releasable", response_model=None, responses=_answers(ReleasableOut, *WRITE),
               summary="apply events, then: how many committed idle agents may pause or leave now")
-    def post_releasable(name: str, body: AskIn) -> dict[str, Any]:
-        return batch_out(service.get(name).submit(body.events, releasable_at=body.now))
+    def post_releasable(name: str, body: AskIn) -> SafeJSON:
+        return SafeJSON(batch_out(service.get(name).submit(body.events, releasable_at=body.now)))
 
     # --- reading ------------------------------------------------------------------------------------
 

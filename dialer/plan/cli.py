@@ -435,7 +435,7 @@ def run_fit_command(args: argparse.Namespace) -> int:
     if records.bad and args.strict:
         raise ConfigError(f"{args.calls}: {records.bad[0]}")
     for line in records.bad[:20]:
-        console.print(f"  skipped {args.calls}: {line}", markup=False)
+        console.print(f"  skipped {args.calls}: {line}", markup=False, soft_wrap=True)  # one line each, whatever its length
     if len(records.bad) > 20:
         console.print(f"  ... and {len(records.bad) - 20} more bad rows")
     result = fit.fit_records(records, base, min_hour_dials=args.min_hour_dials)

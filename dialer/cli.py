@@ -179,7 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="dialer", description="Predictive-dialer pacing controller and simulator.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, (help, add_args, run) in _COMMANDS.items():
-        p = sub.add_parser(name, help=help, description=help)
+        text = help.replace("%", "%%")  # argparse formats help strings with %
+        p = sub.add_parser(name, help=text, description=text)
         add_args(p)
         p.set_defaults(_run=run)
     return parser

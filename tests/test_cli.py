@@ -302,3 +302,20 @@ def test_simulate_with_a_store_that_cannot_be_opened_fails_before_running(tmp_pa
     err = capsys.readouterr()
     assert err.err.startswith("dialer: error: store ") and err.err.count("\n") == 1
     assert "campaign" not in err.out  # nothing was simulated
+
+
+def test_every_help_text_formats():
+    """`dialer --help` and the help of every command and sub-command print (argparse formats them with %)."""
+    import argparse
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> int:
+        assert parser.format_help(), path
+        n = 1
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    n += walk(sub, f"{path} {name}")
+        return n
+
+    assert walk(cli.build_parser(), "dialer") > len(cli._COMMANDS)
+    assert run(["--help"]) == 0

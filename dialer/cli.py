@@ -12,6 +12,7 @@ Must not know about: how anything is computed; it calls the library.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
@@ -53,6 +54,33 @@ def nonneg_int(text: str) -> int:
     if v < 0:
         raise argparse.ArgumentTypeError(f"must be zero or more, got {text!r}")
     return v
+
+
+def whole(minimum: int) -> Callable[[str], int]:
+    """argparse type: a whole number >= minimum."""
+
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+        if v < minimum:
+            raise argparse.ArgumentTypeError(f"must be a whole number >= {minimum}, got {text!r}")
+        return v
+
+    return parse
+
+
+def fraction(text: str) -> float:
+    """argparse type: '0.8' or '80%', strictly between 0 and 1."""
+    t = text.strip()
+    try:
+        x = float(t[:-1]) / 100.0 if t.endswith("%") else float(t)
+    except ValueError:
+        x = math.nan
+    if not 0.0 < x < 1.0:
+        raise argparse.ArgumentTypeError(f"must be a fraction in (0, 1) or a percentage such as 80%, got {text!r}")
+    return x
 
 
 def load_scenario(path: str | None):
@@ -200,4 +228,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # `python -m dialer.cli` runs this file as __main__, a second copy of the module; the
+    # commands registered themselves in the importable `dialer.cli`, so run that one's main
+    from dialer.cli import main as _main
+
+    sys.exit(_main())

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 from typing import Any
 
 from rich.console import Console
@@ -46,19 +45,7 @@ APPROXIMATION = (
 # --- registering with dialer.cli -------------------------------------------------------------
 
 
-def _command(name: str, help: str, arguments: cli.Arguments) -> Any:
-    """`cli.command`, also into the copy of `dialer.cli` that `python -m dialer.cli` runs as __main__."""
-    hosts = [cli]
-    main = sys.modules.get("__main__")
-    if main is not None and main is not cli and getattr(getattr(main, "__spec__", None), "name", "") == "dialer.cli":
-        hosts.append(main)
-
-    def deco(run: cli.Runner) -> cli.Runner:
-        for host in hosts:
-            host.command(name, help, arguments)(run)
-        return run
-
-    return deco
+_command = cli.command
 
 
 # --- argument types (argparse prefixes the flag: "argument --servers: must be ...") ------------
@@ -72,19 +59,6 @@ def _number(text: str) -> float:
     if not math.isfinite(x):
         raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
     return x
-
-
-def whole(minimum: int):
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-        if v < minimum:
-            raise argparse.ArgumentTypeError(f"must be a whole number >= {minimum}, got {text!r}")
-        return v
-
-    return parse
 
 
 def positive_seconds(text: str) -> float:
@@ -126,18 +100,6 @@ def rate_per_second(text: str) -> float:
     if not math.isfinite(x) or x <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive number of calls per hour, got {text!r}")
     return x / per
-
-
-def fraction(text: str) -> float:
-    """'0.8' or '80%': a fraction strictly between 0 and 1."""
-    t = text.strip()
-    try:
-        x = float(t[:-1]) / 100.0 if t.endswith("%") else float(t)
-    except ValueError:
-        x = math.nan
-    if not (0.0 < x < 1.0):
-        raise argparse.ArgumentTypeError(f"must be a fraction in (0, 1) or a percentage such as 80%, got {text!r}")
-    return x
 
 
 def _pct(x: float | None, digits: int = 2) -> str:
@@ -408,8 +370,8 @@ def _erlang_args(p: argparse.ArgumentParser) -> None:
     b = sub.add_parser("b", help="Erlang B: blocking of a loss system (trunk lines, no queue)",
                        description="Erlang B (M/G/n/n): the share of calls that find every server busy.")
     b.add_argument("--load", type=positive_erlangs, required=True, help="offered load in Erlangs (calls/s x hold s)")
-    b.add_argument("--servers", type=whole(0), help="servers (lines or agents)")
-    b.add_argument("--target", type=fraction, help="blocking to reach, e.g. 1%%: prints the servers needed")
+    b.add_argument("--servers", type=cli.whole(0), help="servers (lines or agents)")
+    b.add_argument("--target", type=cli.fraction, help="blocking to reach, e.g. 1%%: prints the servers needed")
     b.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
     for name, text in (
         ("c", "Erlang C (M/M/n): waiting, service level, occupancy; infinitely patient callers"),
@@ -421,9 +383,9 @@ def _erlang_args(p: argparse.ArgumentParser) -> None:
         q.add_argument("--handle", type=positive_seconds, required=True, help="mean handle time (talk + wrap), seconds")
         if name == "a":
             q.add_argument("--patience", type=positive_seconds, required=True, help="mean patience, seconds")
-        q.add_argument("--servers", type=whole(1), help="agents")
+        q.add_argument("--servers", type=cli.whole(1), help="agents")
         q.add_argument("--within", type=nonneg_seconds, default=20.0, help="service-level time, seconds (default 20)")
-        q.add_argument("--target", type=fraction,
+        q.add_argument("--target", type=cli.fraction,
                        help="service level to reach within --within, e.g. 80%%: prints the agents needed")
         q.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
 

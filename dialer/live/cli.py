@@ -15,25 +15,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
-from typing import Any
 
 from dialer import cli
 
 
-def _command(name: str, help: str, arguments: cli.Arguments) -> Any:
-    """`cli.command`, also into the copy of `dialer.cli` that `python -m dialer.cli` runs as __main__."""
-    hosts = [cli]
-    main = sys.modules.get("__main__")
-    if main is not None and main is not cli and getattr(getattr(main, "__spec__", None), "name", "") == "dialer.cli":
-        hosts.append(main)
-
-    def deco(run: cli.Runner) -> cli.Runner:
-        for host in hosts:
-            host.command(name, help, arguments)(run)
-        return run
-
-    return deco
+_command = cli.command
 
 
 def _port(text: str) -> int:

@@ -32,33 +32,6 @@ DEFAULT_CACHE = ".dialer-cache"
 _command = cli.command
 
 
-def whole(minimum: int) -> Callable[[str], int]:
-    """argparse type: a whole number >= minimum."""
-
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-        if v < minimum:
-            raise argparse.ArgumentTypeError(f"must be a whole number >= {minimum}, got {text!r}")
-        return v
-
-    return parse
-
-
-def fraction(text: str) -> float:
-    """argparse type: '0.9' or '90%', strictly between 0 and 1."""
-    t = text.strip()
-    try:
-        x = float(t[:-1]) / 100.0 if t.endswith("%") else float(t)
-    except ValueError:
-        x = math.nan
-    if not 0.0 < x < 1.0:
-        raise argparse.ArgumentTypeError(f"must be a fraction in (0, 1) or a percentage such as 90%, got {text!r}")
-    return x
-
-
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "study"
 
@@ -74,7 +47,7 @@ def _backend_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--serial", action="store_true", help="run every simulation in this process, one after another")
     g.add_argument("--scheduler", type=_scheduler, metavar="tcp://HOST:PORT",
                    help="send the runs to an existing Dask scheduler (its workers need dialer installed)")
-    p.add_argument("--workers", type=whole(1), default=2,
+    p.add_argument("--workers", type=cli.whole(1), default=2,
                    help="worker processes of the local Dask cluster started by default (default 2)")
     c = p.add_mutually_exclusive_group()
     c.add_argument("--cache", metavar="DIR", default=DEFAULT_CACHE,
@@ -155,7 +128,7 @@ _LABELS = {
 def _study_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", nargs="?", metavar="SCENARIO|STUDY",
                    help="a scenario file, or a study file with a [sweep] table (default: the embedded scenario)")
-    p.add_argument("--replications", type=whole(1), help="seeds per variation (default 10, or the study file's)")
+    p.add_argument("--replications", type=cli.whole(1), help="seeds per variation (default 10, or the study file's)")
     p.add_argument("--seed", type=cli.nonneg_int, help="first seed; replication r uses seed + r (default 0)")
     p.add_argument("--out", metavar="DIR", help="results directory (default results/<study name>)")
     p.add_argument("--json", metavar="PATH", help="also write the summary (mean and 95 %% CI per statistic) as JSON")
@@ -266,12 +239,12 @@ def _study_plots(out: Path, result: Any) -> list[Path]:
 
 def _staff_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded default scenario)")
-    p.add_argument("--leads", type=whole(1), required=True, help="numbers in the list to work through")
-    p.add_argument("--within", type=whole(1), required=True, metavar="DAYS",
+    p.add_argument("--leads", type=cli.whole(1), required=True, help="numbers in the list to work through")
+    p.add_argument("--within", type=cli.whole(1), required=True, metavar="DAYS",
                    help="calendar days from the scenario's start date (its hours and calendar rules apply)")
-    p.add_argument("--confidence", type=fraction, default=0.9,
+    p.add_argument("--confidence", type=cli.fraction, default=0.9,
                    help="share of replications that must succeed (default 0.9)")
-    p.add_argument("--replications", type=whole(1), default=10, help="seeds per number of agents (default 10)")
+    p.add_argument("--replications", type=cli.whole(1), default=10, help="seeds per number of agents (default 10)")
     p.add_argument("--seed", type=cli.nonneg_int, default=0, help="first seed (default 0)")
     p.add_argument("--modes", default="power,predictive", help="modes to compare, comma-separated (default power,predictive)")
     p.add_argument("--campaign", help="the campaign to staff (default: the first)")
@@ -420,7 +393,7 @@ def _fit_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base", metavar="SCENARIO", help="scenario giving what records cannot tell (default: embedded)")
     p.add_argument("--campaign", help="fit only the rows of this campaign")
     p.add_argument("--plot", metavar="PATH", help="figure of the fits, PNG and SVG (default: beside --out)")
-    p.add_argument("--min-hour-dials", type=whole(1), default=30,
+    p.add_argument("--min-hour-dials", type=cli.whole(1), default=30,
                    help="dials an hour needs for its own outcome probabilities (default 30)")
     p.add_argument("--strict", action="store_true", help="stop at the first bad row instead of skipping it")
 

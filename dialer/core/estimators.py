@@ -480,21 +480,6 @@ class FloorEstimates:
             total += w[i if i < last else last]
         return total
 
-    @property
-    def busy_agents(self) -> int:
-        return len(self._handle_start)
-
-    def leaving_busy(self, floor: "Floor") -> int:
-        """Agents who announced they are leaving and are still talking or wrapping up."""
-        from dialer.core.floor import AgentState
-
-        n = 0
-        for a in self.leaving:
-            st = floor.agent_state(a)
-            if st is AgentState.TALKING or st is AgentState.WRAP:
-                n += 1
-        return n
-
     def snapshot(self, t: float) -> dict[str, float]:
         """Every estimate at `t`, as a plain dict (for logs and reports)."""
         return {

@@ -49,6 +49,7 @@ How a decision is made (the picture: the Markovian dialing floor of
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence
 
 from dialer.core.estimators import EstimatorConfig, FloorEstimates
@@ -321,10 +322,15 @@ class Predictive(Pacer):
             self._corners = corners
         return weights, corners
 
+    @staticmethod
+    def _mix(weights: tuple[float, ...], corners: tuple[tuple[int, ...], ...], busy: int) -> float:
+        """Dials in flight to keep with `busy` agents busy: the corners' policies, weighted."""
+        return sum(wt * pol[busy] for wt, pol in zip(weights, corners) if wt)
+
     def policy(self, agents: int, handle: float, ring: float, live: float, target: float) -> tuple[float, ...]:
         """Dials in flight to keep per busy agents 0..agents: the lattice policies interpolated at these inputs."""
         weights, corners = self._interpolate(agents, *self._coordinates(handle, ring, live, target))
-        return tuple(sum(wt * pol[b] for wt, pol in zip(weights, corners) if wt) for b in range(agents + 1))
+        return tuple(self._mix(weights, corners, b) for b in range(agents + 1))
 
     def _settled(self, agents: int, now: float) -> bool:
         """Whether policies may be solved for this many agents.
@@ -372,15 +378,9 @@ class Predictive(Pacer):
         target = self.effective_target(floor, now, agents, handle)
         if self._settled(agents, now):
             weights, corners = self._interpolate(agents, *self._coordinates(handle, ring, live, target))
-
-            def at(b: int) -> float:
-                return sum(wt * pol[b] for wt, pol in zip(weights, corners) if wt)
-
+            at: Callable[[int], float] = partial(self._mix, weights, corners)
         else:
-
-            def at(b: int) -> float:
-                return float(agents - b)
-
+            at = lambda b: float(agents - b)  # noqa: E731  (Power: one dial per idle agent)
         target_in_flight = at(busy)
         if self.lookahead > 0 and busy > 0:
             # agents likely to be free when a dial placed now is answered count as idle

@@ -23,13 +23,16 @@ import hashlib
 import json
 import os
 import tempfile
+from functools import cache
 from pathlib import Path
 
 from dialer.core import predictive
 
 _loaded: set[Path] = set()
+_on_disk: dict[Path, set[tuple]] = {}  # per file: the keys this process read from it or wrote to it
 
 
+@cache
 def _fingerprint() -> str:
     import dialer.theory.optimal as optimal
 
@@ -64,20 +67,30 @@ def load() -> int:
     if path is None or path in _loaded:
         return 0
     _loaded.add(path)
-    return predictive.add_policies(_read(path))
+    found = _read(path)
+    _on_disk.setdefault(path, set()).update(found)
+    return predictive.add_policies(found)
 
 
 def save() -> int:
-    """Merge the process cache into the file; returns the number of policies the file holds after."""
+    """Merge the process cache into the file; returns the number of policies known to be in it.
+
+    Nothing is read or written when every policy of the process is already
+    known to be in the file (the common case: a run that solved nothing new).
+    """
     path = location()
     if path is None:
         return 0
     mine = predictive.cached_policies()
     if not mine:
         return 0
+    known = _on_disk.setdefault(path, set())
+    if known.issuperset(mine):
+        return len(known)
     on_disk = _read(path)
-    if set(mine) <= set(on_disk):
-        return len(on_disk)
+    known.update(on_disk)
+    if known.issuperset(mine):
+        return len(known)
     merged = {**on_disk, **mine}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -86,5 +99,6 @@ def save() -> int:
             json.dump([[list(k), list(v)] for k, v in merged.items()], fh)
         os.replace(tmp, path)
     except OSError:
-        return len(on_disk)
-    return len(merged)
+        return len(known)
+    known.update(merged)
+    return len(known)

@@ -7,6 +7,7 @@ Must not know about: what the rules mean (that is `dialer.core.rules`), the CLI.
 from __future__ import annotations
 
 import tomllib
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -21,19 +22,28 @@ def packaged_text() -> str:
     return resources.files("dialer").joinpath("data/presets.toml").read_text(encoding="utf-8")
 
 
+@cache
+def _packaged() -> dict[str, Preset]:
+    """The packaged presets, parsed once per process (they are frozen; callers get a copy of the dict)."""
+    return _parse(packaged_text(), "presets.toml")
+
+
 def load_presets(path: str | Path | None = None) -> dict[str, Preset]:
     """Every preset of a file (default: the packaged one); each problem is one ConfigError line."""
     if path is None:
-        text, source = packaged_text(), "presets.toml"
-    else:
-        p = Path(path)
-        source = str(p)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ConfigError(f"presets file {source!r} does not exist") from None
-        except (OSError, UnicodeDecodeError) as err:
-            raise ConfigError(f"presets file {source!r} cannot be read: {err}") from None
+        return dict(_packaged())
+    p = Path(path)
+    source = str(p)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"presets file {source!r} does not exist") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"presets file {source!r} cannot be read: {err}") from None
+    return _parse(text, source)
+
+
+def _parse(text: str, source: str) -> dict[str, Preset]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

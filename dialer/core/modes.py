@@ -27,17 +27,18 @@ def register(cls: type[Pacer]) -> type[Pacer]:
     return cls
 
 
+def _accepted(cls: type[Pacer]) -> list[str]:
+    """The keyword-only parameters a pacer class takes, in order."""
+    return [p.name for p in inspect.signature(cls.__init__).parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+
+
 def make_pacer(mode: str, params: dict[str, Any] | None = None) -> Pacer:
     """Build the pacer of `mode` with keyword `params`; errors name the mode and parameter."""
     cls = PACERS.get(mode)
     if cls is None:
         raise ConfigError(f"mode must be one of {', '.join(PACERS)}, got {mode!r}")
     params = dict(params or {})
-    accepted = [
-        p.name
-        for p in inspect.signature(cls.__init__).parameters.values()
-        if p.kind is inspect.Parameter.KEYWORD_ONLY
-    ]
+    accepted = _accepted(cls)
     for name in params:
         if name not in accepted:
             takes = ", ".join(accepted) if accepted else "no parameters"
@@ -63,12 +64,10 @@ def pacer_params(mode: str, params: dict[str, Any] | None, abandon_limit: Any) -
     cls = PACERS.get(mode)
     if cls is None:
         return out
-    accepted = {
-        p.name for p in inspect.signature(cls.__init__).parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY
-    }
+    accepted = _accepted(cls)
     limit = float(abandon_limit)
     if "limit" in accepted and "limit" not in out:
         out["limit"] = limit
     if "target" in accepted and "target" not in out:
-        out["target"] = round(TARGET_SHARE * min(limit, float(out["limit"]) if "limit" in out else limit), 12)
+        out["target"] = round(TARGET_SHARE * min(limit, float(out.get("limit", limit))), 12)
     return out

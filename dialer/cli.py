@@ -167,7 +167,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     sc = load_scenario(args.scenario)
     store = None
     if args.store:
-        from dialer.compliance.store import Store
+        from dialer.compliance.store import COUNTS, Store
 
         store = Store(args.store)  # opened first: a bad URL fails before a long run
     result = simulate(sc, seed=args.seed)
@@ -179,8 +179,8 @@ def run_simulate(args: argparse.Namespace) -> int:
             n = 0
             for c in result.campaigns:
                 for d in c.days:
-                    s = d.stats
-                    counts = {k: getattr(s, k) for k in ("attempted", "answered", "connected", "transferred", "abandoned")}
+                    # every count but written complaints, which the store keeps as recorded
+                    counts = {k: getattr(d.stats, k) for k in COUNTS if k != "complaints"}
                     store.put_day(c.name, d.date, counts)
                     n += 1
         _console().print(f"  recorded {n} campaign-day(s) in {store.shown}")

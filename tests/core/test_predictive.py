@@ -180,7 +180,9 @@ def test_leaving_agents_are_not_counted(solver):
 @pytest.mark.parametrize(
     "params, field",
     [({"target": 0.06, "limit": 0.05}, "pacer.target"), ({"target": 0}, "pacer.target"), ({"half_life": -5}, "pacer.half_life"),
-     ({"live_prob": 1.5}, "pacer.live_prob"), ({"max_target": 2}, "pacer.max_target")],
+     ({"live_prob": 1.5}, "pacer.live_prob"), ({"max_target": 2}, "pacer.max_target"),
+     ({"resolution": 0.9}, "pacer.resolution"), ({"resolution": "fine"}, "pacer.resolution"),
+     ({"settle": -1}, "pacer.settle")],
 )
 def test_bad_parameters_are_named(params, field):
     with pytest.raises(ConfigError, match=rf"^{field} must be"):

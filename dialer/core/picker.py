@@ -1,0 +1,198 @@
+"""Which leads to dial now, and how: a decision's dials matched to the dialer's candidate leads.
+
+Owns: `pick_leads` (a `Decision`, the dialer's candidate leads in its order
+of preference, the floor -> `Picks`: each chosen lead with the agent reserved
+for it or None, and the candidates refused with a reason), and the types of
+its answer (`Dial`, `Skipped`, `Picks`).
+
+Rule 1: picking changes nothing. It reads the floor (idle agents, the redial
+guard's memory) and returns a value; the dials count only when the dialer
+reports them (`DialPlaced`), exactly as without picking. Asking twice gives
+the same answer twice, and a pick is not a lease: a lead or an agent picked
+and not dialled is simply free again.
+Rule 2: it knows leads and agents, not pacers, the ledger or time beyond the
+`now` it is given; no clock, no I/O, no SimPy, HTTP or database. It never
+keeps a lead list of its own: the dialer owns its leads (its hopper), and
+sends the candidates with each question.
+
+The rules, for candidates taken in the dialer's order:
+
+- a lead already in flight, or listed twice, is skipped (`in_flight`,
+  `repeated`); so is a lead the optional `screen` refuses (`screened`: the
+  caller's own calling-hours or do-not-call check, see below);
+- a lead that must be dialled with an agent reserved (norm 4.6.3: its last
+  call was abandoned, within the campaign's lockout) only ever goes on a
+  reserved dial. It takes one of the decision's `reserve` agents; if none is
+  left, it may take *one of the decision's unreserved dials* instead, turned
+  into a dial reserved for another idle agent (longest idle first). That
+  swap never adds a dial and never adds an unreserved one: the unreserved
+  dial it replaces spent one unit of the abandon envelope's slack, and an
+  idle agent that stops covering spends at most one (none if the agent
+  announced leaving), so the exposure the controller allowed is not
+  exceeded. With neither left the lead is skipped (`needs_reserved_agent`);
+- every other lead may go on any dial;
+- the total never exceeds `decision.dials`, the reserved agents used are
+  the decision's (and swapped ones as above), and the unreserved dials plus
+  the swaps never exceed `decision.unreserved`.
+
+Which candidates are chosen: in order, each one that still fits beside
+those chosen before it (the longest prefix-respecting choice; a lead later
+in the list is taken only when an earlier one cannot be). Once every dial is
+filled the walk stops: the candidates after that are neither chosen nor
+skipped, only not needed now.
+
+How the chosen leads are dialled: the must-reserve ones get the decision's
+reserved agents first, in order; of the others, the earliest in the list get
+the reserved agents left over, and the rest go unreserved. So with fewer
+candidates than dials the answer has fewer dials (the dialer places only
+those: fewer is always safe) and the ones it has are reserved first, which
+lowers the exposure below what the decision allowed, never raises it.
+
+    d = controller.decide(now)
+    picks = pick_leads(d, ["+4790000001", "+4790000002"], controller.floor, now)
+    for dial in picks.dials:          # Dial(lead=..., agent=... or None)
+        ...                           # originate, then report DialPlaced(lead=dial.lead, agent=dial.agent)
+
+`screen(lead) -> None | str`: a check of the caller's, asked once per
+candidate the walk reaches (before the lead's guard), that answers None if
+the lead may be called now and otherwise why not (a `CallingCalendar`'s
+`reason_closed`, a `Registers` verdict's reason). The core keeps neither
+calendar nor registers per campaign; whoever holds them passes the screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import islice
+from typing import Callable, Hashable, Iterable
+
+from dialer.core.controller import Decision
+from dialer.core.floor import Floor
+from dialer.errors import bad
+
+#: reasons a candidate is skipped
+IN_FLIGHT = "in_flight"
+REPEATED = "repeated"
+NEEDS_RESERVED_AGENT = "needs_reserved_agent"
+SCREENED = "screened"
+REASONS = (IN_FLIGHT, REPEATED, NEEDS_RESERVED_AGENT, SCREENED)
+
+Screen = Callable[[Hashable], "str | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class Dial:
+    """One dial to place now: `lead`, with `agent` reserved for it (None: unreserved)."""
+
+    lead: Hashable
+    agent: Hashable | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A candidate the campaign refused now: `reason` is one of `REASONS`, `detail` says it in words."""
+
+    lead: Hashable
+    reason: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Picks:
+    """A decision and the leads it is spent on.
+
+    `dials`: in the candidates' order; place these (`len(dials)` may be less
+    than `decision.dials`). `skipped`: candidates refused, in order.
+    """
+
+    decision: Decision
+    dials: tuple[Dial, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+
+    @property
+    def reserved(self) -> int:
+        return sum(1 for d in self.dials if d.agent is not None)
+
+    @property
+    def unreserved(self) -> int:
+        return sum(1 for d in self.dials if d.agent is None)
+
+
+def pick_leads(decision: Decision, leads: Iterable[Hashable], floor: Floor, now: float, *,
+               screen: Screen | None = None) -> Picks:
+    """Spend `decision` (just given by the controller that owns `floor`) on `leads`, in their order.
+
+    Reads the floor's redial guard (`must_reserve_lead`, `lead_in_flight`) at
+    `now` and its idle agents; changes nothing. See the module docstring.
+    """
+    reserve = decision.reserve
+    n_reserve = len(reserve)
+    n_unreserved = decision.unreserved
+    total = n_reserve + n_unreserved
+    if total == 0:
+        return Picks(decision)
+    # idle agents a must-reserve lead may take in place of an unreserved dial (longest idle first)
+    taken = set(reserve)
+    spare = list(islice((a for a in floor.idle_agents() if a not in taken), n_unreserved)) if n_unreserved else []
+    must_cap = n_reserve + len(spare)  # most must-reserve leads the decision can carry
+
+    chosen: list[tuple[Hashable, bool]] = []  # (lead, must reserve), in order
+    skipped: list[Skipped] = []
+    seen: set[Hashable] = set()
+    musts = 0
+    for i, lead in enumerate(leads):
+        if len(chosen) == total:
+            break
+        try:
+            repeated = lead in seen
+        except TypeError:
+            raise bad(f"leads[{i}]", lead, "a lead id (a string or a whole number)") from None
+        if repeated:
+            skipped.append(Skipped(lead, REPEATED, "listed before"))
+            continue
+        seen.add(lead)
+        if floor.lead_in_flight(lead):
+            skipped.append(Skipped(lead, IN_FLIGHT, "a dial of this lead is in progress"))
+            continue
+        if screen is not None:
+            why = screen(lead)
+            if why is not None:
+                skipped.append(Skipped(lead, SCREENED, str(why)))
+                continue
+        if floor.must_reserve_lead(lead, now):
+            if musts == must_cap:
+                skipped.append(Skipped(
+                    lead, NEEDS_RESERVED_AGENT,
+                    "abandoned before: may only be dialled with an agent reserved (norm 4.6.3), "
+                    "and no agent is left to reserve for it now",
+                ))
+                continue
+            musts += 1
+            chosen.append((lead, True))
+        else:
+            chosen.append((lead, False))
+
+    # who gets a reserved agent: musts first on the decision's agents, then on spare ones;
+    # the others take the decision's agents the musts leave, earliest candidates first
+    must_on_reserve = min(musts, n_reserve)
+    others_on_reserve = min(len(chosen) - musts, n_reserve - must_on_reserve)
+    agents = iter(reserve)
+    swaps = iter(spare)
+    dials: list[Dial] = []
+    for lead, must in chosen:
+        if must:
+            if must_on_reserve:
+                must_on_reserve -= 1
+                dials.append(Dial(lead, next(agents)))
+            else:
+                dials.append(Dial(lead, next(swaps)))
+        elif others_on_reserve:
+            others_on_reserve -= 1
+            dials.append(Dial(lead, next(agents)))
+        else:
+            dials.append(Dial(lead, None))
+    return Picks(decision, tuple(dials), tuple(skipped))
+
+
+__all__ = ["pick_leads", "Picks", "Dial", "Skipped", "REASONS", "IN_FLIGHT", "REPEATED",
+           "NEEDS_RESERVED_AGENT", "SCREENED"]

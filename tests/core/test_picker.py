@@ -1,0 +1,338 @@
+"""The lead picker: a decision spent on the dialer's candidate leads, by the rules of dialer.core.picker.
+
+Unit tests on hand-built floors, then a hypothesis property over arbitrary floors, decisions and
+candidate lists: never more dials than decided, never an unreserved must-reserve lead, no lead
+twice, no lead in flight, the unreserved dials plus swapped agents within `decision.unreserved`,
+the candidates' order kept, nothing changed by picking, every pick accepted by the controller as
+a `DialPlaced`, and the exposure after placing the picks within what the decision allowed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import pickle
+from fractions import Fraction
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dialer.core import (
+    AgentLeaving,
+    AgentLoggedIn,
+    AgentReady,
+    CallAbandoned,
+    CallAnswered,
+    CallConnected,
+    CallEnded,
+    Controller,
+    DialPlaced,
+    FixedRatio,
+    Pacer,
+    Plan,
+    Power,
+)
+from dialer.core.controller import Decision
+from dialer.core.dnc import Entry, Hasher, Lead, Registers
+from dialer.core.picker import (
+    IN_FLIGHT,
+    NEEDS_RESERVED_AGENT,
+    REPEATED,
+    SCREENED,
+    Dial,
+    Picks,
+    Skipped,
+    pick_leads,
+)
+from dialer.errors import ConfigError, ProtocolError
+
+
+class Wants(Pacer):
+    """Test-only: asks for `reserved` reserved and `unreserved` unreserved dials, inside the envelope."""
+
+    mode = "wants-test"
+    uses_envelope = True
+
+    def __init__(self, *, reserved: int = 0, unreserved: int = 0) -> None:
+        self.reserved = reserved
+        self.unreserved = unreserved
+
+    def plan(self, floor, now):
+        return Plan(reserved=self.reserved, unreserved=self.unreserved)
+
+
+def floor_with(pacer, agents=("ann", "bob", "cid"), **kw) -> Controller:
+    c = Controller(pacer, **kw)
+    for a in agents:
+        c.handle(AgentLoggedIn(time=0.0, agent=a))
+    return c
+
+
+def abandon(c: Controller, lead, call, t: float) -> None:
+    """A call to `lead` answered by a person who met no agent (the agents are made busy meanwhile)."""
+    c.handle(DialPlaced(time=t, call=call, lead=lead, agent=None))
+    c.handle(CallAnswered(time=t, call=call, human=True))
+    c.handle(CallAbandoned(time=t, call=call))
+
+
+def transfer(c: Controller, lead, call, agent, t: float) -> None:
+    c.handle(DialPlaced(time=t, call=call, lead=lead, agent=None))
+    c.handle(CallAnswered(time=t, call=call, human=True))
+    c.handle(CallConnected(time=t, call=call, agent=agent))
+    c.handle(CallEnded(time=t, call=call))
+    c.handle(AgentReady(time=t, agent=agent))
+
+
+def picked(p: Picks) -> list[tuple]:
+    return [(d.lead, d.agent) for d in p.dials]
+
+
+def test_power_gives_each_reserved_agent_the_next_candidate_in_order():
+    c = floor_with(Power())
+    d = c.decide(1.0)
+    assert d == Decision(reserve=("ann", "bob", "cid"))
+    p = pick_leads(d, ["L1", "L2", "L3", "L4"], c.floor, 1.0)
+    assert picked(p) == [("L1", "ann"), ("L2", "bob"), ("L3", "cid")]
+    assert p.skipped == ()  # L4 was not needed: neither picked nor skipped
+    assert (p.reserved, p.unreserved) == (3, 0)
+
+
+def test_in_flight_and_repeated_leads_are_skipped_with_a_reason_and_the_next_ones_taken():
+    c = floor_with(Power())
+    c.handle(DialPlaced(time=0.5, call=1, lead="L1", agent="ann"))
+    d = c.decide(1.0)
+    assert d.reserve == ("bob", "cid")
+    p = pick_leads(d, ["L1", "L2", "L2", "L3", "L4"], c.floor, 1.0)
+    assert picked(p) == [("L2", "bob"), ("L3", "cid")]
+    assert [(s.lead, s.reason) for s in p.skipped] == [("L1", IN_FLIGHT), ("L2", REPEATED)]
+
+
+def test_fewer_candidates_than_dials_gives_fewer_dials_reserved_first():
+    c = floor_with(Wants(reserved=1, unreserved=2), agents=("ann", "bob", "cid", "dan"), abandon_limit=Fraction(1, 3))
+    d = c.decide(1.0)
+    assert d.reserve == ("ann",) and d.unreserved == 2
+    p = pick_leads(d, ["L1", "L2"], c.floor, 1.0)
+    assert picked(p) == [("L1", "ann"), ("L2", None)]  # the safest dial goes first, to the preferred lead
+    assert pick_leads(d, [], c.floor, 1.0) == Picks(d)  # an empty hopper: no dials
+
+
+def test_a_must_reserve_lead_takes_a_reserved_agent_and_the_others_go_unreserved():
+    c = floor_with(Wants(reserved=1, unreserved=2), abandon_limit=Fraction(1, 2))
+    for i, a in enumerate(("ann", "bob", "cid")):
+        transfer(c, f"ok{i}", i, a, 0.1 * i)
+    abandon(c, "A", 9, 0.5)
+    assert c.floor.must_reserve_lead("A", 1.0)
+    d = c.decide(1.0)
+    assert d == Decision(reserve=("ann",), unreserved=2)
+    p = pick_leads(d, ["F1", "A", "F2", "F3"], c.floor, 1.0)
+    assert picked(p) == [("F1", None), ("A", "ann"), ("F2", None)]
+    p = pick_leads(d, ["F1", "F2", "F3", "A"], c.floor, 1.0)  # preferred first: A is not needed now
+    assert picked(p) == [("F1", "ann"), ("F2", None), ("F3", None)]
+
+
+def test_a_must_reserve_lead_may_swap_an_unreserved_dial_for_an_idle_agent():
+    c = floor_with(FixedRatio(ratio=2.0), agents=("ann", "bob"))
+    abandon(c, "A", 1, 0.5)
+    d = c.decide(1.0)
+    assert d == Decision(reserve=(), unreserved=4)
+    p = pick_leads(d, ["A", "F1", "F2", "F3", "F4"], c.floor, 1.0)
+    # A takes ann (longest idle), in place of one unreserved dial: 3 unreserved left, 4 dials in all
+    assert picked(p) == [("A", "ann"), ("F1", None), ("F2", None), ("F3", None)]
+    assert p.unreserved == 3 and len(p.dials) == d.dials
+
+
+def test_a_must_reserve_lead_with_no_agent_left_is_skipped_and_later_leads_still_taken():
+    c = floor_with(FixedRatio(ratio=1.0), agents=("ann",))
+    abandon(c, "A", 1, 0.5)
+    abandon(c, "B", 2, 0.6)
+    d = c.decide(1.0)
+    assert d == Decision(unreserved=1)
+    p = pick_leads(d, ["A", "B", "F1"], c.floor, 1.0)
+    assert picked(p) == [("A", "ann")]  # the swap used the one unreserved dial
+    p = pick_leads(d, ["F1", "A"], c.floor, 1.0)
+    assert picked(p) == [("F1", None)]  # preferred first; A no longer needed now: not skipped
+    p = pick_leads(Decision(unreserved=2), ["A", "B", "F1"], c.floor, 1.0)  # one idle agent: one swap
+    assert picked(p) == [("A", "ann"), ("F1", None)]
+    assert [(s.lead, s.reason) for s in p.skipped] == [("B", NEEDS_RESERVED_AGENT)]
+    assert "norm 4.6.3" in p.skipped[0].detail
+    c.handle(DialPlaced(time=1.0, call=3, lead="X", agent="ann"))  # no idle agent left to swap in
+    p = pick_leads(Decision(unreserved=1), ["A", "F1"], c.floor, 1.0)
+    assert picked(p) == [("F1", None)]
+    assert [(s.lead, s.reason) for s in p.skipped] == [("A", NEEDS_RESERVED_AGENT)]
+
+
+def test_the_guard_lockout_lets_a_lead_go_unreserved_once_over():
+    c = floor_with(FixedRatio(ratio=1.0), agents=("ann",), redial_lockout=100.0)
+    abandon(c, "A", 1, 0.5)
+    d = c.decide(1.0)
+    assert picked(pick_leads(d, ["A"], c.floor, 1.0)) == [("A", "ann")]
+    d = c.decide(200.0)
+    assert picked(pick_leads(d, ["A"], c.floor, 200.0)) == [("A", None)]
+
+
+def test_picking_changes_nothing_and_gives_the_same_answer_twice():
+    c = floor_with(FixedRatio(ratio=2.0), agents=("ann", "bob"))
+    abandon(c, "A", 1, 0.5)
+    d = c.decide(1.0)
+    before = pickle.dumps(c)
+    p1 = pick_leads(d, ["A", "F1", "F1", "F2"], c.floor, 1.0)
+    assert pickle.dumps(c) == before
+    assert pick_leads(d, ["A", "F1", "F1", "F2"], c.floor, 1.0) == p1
+
+
+def test_no_dials_examines_no_candidate():
+    c = floor_with(Power(), agents=())
+    d = c.decide(1.0)
+    assert pick_leads(d, ["L1"], c.floor, 1.0) == Picks(d)
+
+
+def test_a_screen_from_the_do_not_call_registers_skips_with_its_reason():
+    """The caller's own registers (dialer.core.dnc) screen the candidates; the core keeps none."""
+    hasher = Hasher(b"secret-of-the-centre")
+    at = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.timezone.utc)
+    regs = Registers([Entry("national", hasher.person("+4790000002"), at - dt.timedelta(days=3))])
+
+    def screen(lead):
+        v = regs.check(Lead(hasher.person(lead)), at)
+        return None if v.may_call() else f"{v.register} register: {v.reason}"
+
+    c = floor_with(Power(), agents=("ann", "bob"))
+    d = c.decide(1.0)
+    p = pick_leads(d, ["+4790000001", "+4790000002", "+4790000003"], c.floor, 1.0, screen=screen)
+    assert picked(p) == [("+4790000001", "ann"), ("+4790000003", "bob")]
+    assert p.skipped == (Skipped("+4790000002", SCREENED, "national register: number on the register"),)
+
+
+def test_an_unhashable_candidate_is_named():
+    c = floor_with(Power())
+    with pytest.raises(ConfigError, match=r"leads\[1\] must be a lead id .*got \['x'\]"):
+        pick_leads(c.decide(1.0), ["L1", ["x"]], c.floor, 1.0)
+
+
+# --- the property ----------------------------------------------------------------------------------
+
+LEADS = st.integers(0, 7)
+
+
+@st.composite
+def scenes(draw):
+    """A floor built from an arbitrary history, a time, candidate leads, and a decision: the
+    controller's (None) or one made by hand (any reserved idle agents, any unreserved count)."""
+    lockout = draw(st.sampled_from([None, 5.0]))
+    limit = draw(st.sampled_from([Fraction(1, 2), Fraction(1, 5), Fraction(1, 20)]))
+    kind = draw(st.sampled_from(["wants", "power", "ratio", "handmade"]))
+    if kind == "wants":
+        pacer: Pacer = Wants(reserved=draw(st.integers(0, 5)), unreserved=draw(st.integers(0, 6)))
+    elif kind in ("power", "handmade"):
+        pacer = Power()
+    else:
+        pacer = FixedRatio(ratio=draw(st.sampled_from([1.0, 1.5, 2.5])))
+    n_agents = draw(st.integers(0, 5))
+    c = Controller(pacer, abandon_limit=limit, redial_lockout=lockout, lines=draw(st.sampled_from([None, 4, 9])))
+    agents = [f"a{i}" for i in range(n_agents)]
+    for a in agents:
+        c.handle(AgentLoggedIn(time=0.0, agent=a))
+    t = 0.0
+    call = 0
+    # connects first (budget for unreserved dials), then abandons (leads that must be reserved), then anything
+    steps = [("transfer", lead, i) for i, lead in enumerate(draw(st.lists(LEADS, max_size=6)))]
+    steps += [("abandon", lead, 0) for lead in draw(st.sets(LEADS, max_size=5))]
+    kinds = st.sampled_from(["abandon", "transfer", "ring", "ring-reserved", "leave"])
+    steps += draw(st.lists(st.tuples(kinds, LEADS, st.integers(0, 9)), max_size=8))
+    for what, lead, ai in steps:
+        t += 1.0
+        call += 1
+        ai = ai % max(1, n_agents)
+        try:  # a step that does not fit the state is refused and changes nothing: skip it
+            if what == "abandon":
+                abandon(c, lead, call, t)
+            elif what == "transfer" and agents:
+                transfer(c, lead, call, agents[ai], t)
+            elif what == "ring":
+                c.handle(DialPlaced(time=t, call=call, lead=lead, agent=None))
+            elif what == "ring-reserved" and agents:
+                c.handle(DialPlaced(time=t, call=call, lead=lead, agent=agents[ai]))
+            elif what == "leave" and agents:
+                c.handle(AgentLeaving(time=t, agent=agents[ai]))
+        except ProtocolError:
+            pass
+    now = t + draw(st.sampled_from([0.0, 3.0, 10.0]))
+    candidates = draw(st.permutations(range(8)))[: draw(st.integers(0, 8))] + draw(st.lists(LEADS, max_size=4))
+    decision = None
+    if kind == "handmade":
+        idle = list(c.floor.idle_agents())
+        reserve = draw(st.lists(st.sampled_from(idle), unique=True)) if idle else []
+        decision = Decision(reserve=tuple(reserve), unreserved=draw(st.integers(0, 6)))
+    return c, now, candidates, decision
+
+
+def _raw(c: Controller) -> int:
+    f = c.floor
+    return f.ringing_unreserved + f.live_waiting - f.idle_committed
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(scenes())
+def test_picks_keep_every_rule_whatever_the_floor(scene):
+    c, now, candidates, d = scene
+    d = d or c.decide(now)
+    f = c.floor
+    before = pickle.dumps(c)
+    must = {lead for lead in set(candidates) if f.must_reserve_lead(lead, now)}
+    flying = {lead for lead in set(candidates) if f.lead_in_flight(lead)}
+    idle = list(f.idle_agents())
+    p = pick_leads(d, candidates, f, now)
+    assert pickle.dumps(c) == before  # picking changes nothing
+    assert p.decision is d
+
+    leads = [x.lead for x in p.dials]
+    agents = [x.agent for x in p.dials if x.agent is not None]
+    assert len(p.dials) <= d.dials
+    assert len(leads) == len(set(leads))  # no lead twice
+    assert not flying & set(leads)  # no lead in flight
+    assert all(x.agent is not None for x in p.dials if x.lead in must)  # never an unreserved must-reserve lead
+    assert len(agents) == len(set(agents)) and set(agents) <= set(idle)
+    swaps = [a for a in agents if a not in d.reserve]
+    assert p.unreserved + len(swaps) <= d.unreserved  # the envelope: no unreserved dial added
+    assert len(agents) - len(swaps) <= len(d.reserve)
+    firsts = list(dict.fromkeys(candidates))
+    assert leads == [x for x in firsts if x in set(leads)]  # the candidates' order
+    for s in p.skipped:
+        assert s.reason in (IN_FLIGHT, REPEATED, NEEDS_RESERVED_AGENT)
+        if s.reason == IN_FLIGHT:
+            assert s.lead in flying
+        if s.reason == NEEDS_RESERVED_AGENT:
+            assert s.lead in must
+    # with dials left over, every candidate was reached: picked or skipped, none passed over
+    if len(p.dials) < d.dials:
+        assert set(firsts) <= set(leads) | {s.lead for s in p.skipped}
+
+    # the dialer places them: every one is accepted, and the exposure stays within what was allowed
+    head = c.headroom(now)
+    raw = _raw(c)
+    for i, x in enumerate(p.dials):
+        c.handle(DialPlaced(time=now, call=("pick", i), lead=x.lead, agent=x.agent))
+    if c.pacer.uses_envelope:
+        assert max(0, _raw(c)) <= max(0, raw, head)
+
+
+def test_the_property_meets_swaps_and_refusals():
+    """The strategy reaches the interesting cases (guards against a vacuous property)."""
+    seen = {"swap": 0, "needs": 0, "in_flight": 0}
+
+    @settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+    @given(scenes())
+    def look(scene):
+        c, now, candidates, d = scene
+        d = d or c.decide(now)
+        p = pick_leads(d, candidates, c.floor, now)
+        seen["swap"] += any(x.agent is not None and x.agent not in d.reserve for x in p.dials)
+        seen["needs"] += any(s.reason == NEEDS_RESERVED_AGENT for s in p.skipped)
+        seen["in_flight"] += any(s.reason == IN_FLIGHT for s in p.skipped)
+
+    look()
+    assert all(seen.values()), seen
+
+
+def test_dial_is_a_plain_value():
+    assert Dial("L1") == Dial("L1", None)

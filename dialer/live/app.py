@@ -22,14 +22,14 @@ from __future__ import annotations
 import hmac
 import math
 import re
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.json_schema import SkipJsonSchema
+from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dialer import __version__
@@ -37,7 +37,7 @@ from dialer.errors import ConfigError, DialerError, ProtocolError
 from dialer.live.campaign import Batch, LiveCampaign, Rejected, StoreError
 from dialer.live.metrics import render_metrics
 from dialer.live.service import CampaignExists, Service, UnknownCampaign
-from dialer.live.wire import decision_to_dict, stats_to_dict
+from dialer.live.wire import decision_to_dict, picks_to_dict, stats_to_dict
 
 MAX_BATCH = 10_000
 
@@ -47,7 +47,9 @@ The pacing controller of `dialer`, for any dialer that speaks HTTP/JSON.
 Create a campaign (`PUT /campaigns/{name}`), post the call floor's events as
 they happen (`POST /campaigns/{name}/events`), and ask how many numbers to
 dial (`POST /campaigns/{name}/decide`, which takes the events since the last
-call in the same request). Every event carries the dialer's own `id`: an id
+call in the same request, and optionally the candidate leads of the dialer's
+hopper: the answer then names which leads to dial now, each with the agent
+reserved for it or none). Every event carries the dialer's own `id`: an id
 applied before is skipped, so retries are safe. Events are stored before the
 answer is sent. See docs/integration.md.
 """
@@ -109,11 +111,25 @@ class AskIn(EventsIn):
     now: float = Field(description="the dialer's time now, seconds")
 
 
+Id = str | int
+# a lead id is checked by the campaign (`leads[i] must be a string or a whole number, got ...`), the
+# project's one message shape, rather than by pydantic's union errors; the schema still says what it is
+LeadId = Annotated[Any, WithJsonSchema({"anyOf": [{"type": "string", "minLength": 1, "maxLength": 200},
+                                                  {"type": "integer", "minimum": -(2**63 - 1), "maximum": 2**63 - 1}]})]
+
+
+class DecideIn(AskIn):
+    leads: list[LeadId] | None = Field(
+        None, max_length=MAX_BATCH,
+        description="candidate lead ids from the dialer's hopper, preferred first (strings or whole numbers): "
+                    "the answer then names which to dial now and how (`dials`), and which were refused "
+                    "(`skipped`). Leave out (or null) to get the counts only.",
+    )
+
+
 # --- response shapes (documentation: the fuzz test checks every answer against them) ---------------
 # Routes return plain dicts and these models only describe them in /openapi.json: a shape that
 # drifted would fail tests/live/test_fuzz_schema.py, never turn a good answer into a 500.
-
-Id = str | int
 
 
 class ErrorOut(BaseModel):
@@ -168,8 +184,19 @@ class CampaignsOut(BaseModel):
 class DecisionOut(BaseModel):
     reserve: list[Id] = Field(description="idle agents to dial for, one dial each")
     unreserved: int
-    dials: int
+    dials: int = Field(description="how many dials the pacer allows now: reserve + unreserved")
     wake_at: float | None
+
+
+class DialOut(BaseModel):
+    lead: Id
+    agent: Id | None = Field(description="the agent reserved for this dial: send it in DialPlaced (null: unreserved)")
+
+
+class SkippedOut(BaseModel):
+    lead: Id
+    reason: str = Field(description="in_flight | repeated | needs_reserved_agent (norm 4.6.3, no agent left) | screened")
+    detail: str
 
 
 class BatchOut(BaseModel):
@@ -180,6 +207,12 @@ class BatchOut(BaseModel):
 
 class DecideOut(BatchOut):
     decision: DecisionOut
+    dials: list[DialOut] | None = Field(
+        None, description="only when the request sent `leads`: the dials to place now, in the candidates' order, "
+                          "at most decision.dials (fewer when fewer candidates fit)")
+    skipped: list[SkippedOut] | None = Field(
+        None, description="only when the request sent `leads`: candidates refused now, with why; candidates "
+                          "after the last dial was filled are neither picked nor skipped")
 
 
 class ReleasableOut(BatchOut):
@@ -348,6 +381,8 @@ def create_app(service: Service, token: str | None = None) -> FastAPI:
         out: dict[str, Any] = {"applied": b.applied, "duplicates": list(b.duplicates), "seq": b.seq}
         if b.decision is not None:
             out["decision"] = decision_to_dict(b.decision)
+        if b.picks is not None:
+            out.update(picks_to_dict(b.picks))
         if b.releasable is not None:
             out["releasable"] = b.releasable
         return out
@@ -406,9 +441,10 @@ def create_app(service: Service, token: str | None = None) -> FastAPI:
     def post_events(name: str, body: EventsIn) -> SafeJSON:
         return SafeJSON(batch_out(service.get(name).submit(body.events)))
 
-    @app.post("/campaigns/{name}/decide", response_model=None, responses=_answers(DecideOut, *WRITE), summary="apply events, then: how many dials now and which agents to reserve")
-    def post_decide(name: str, body: AskIn) -> SafeJSON:
-        return SafeJSON(batch_out(service.get(name).submit(body.events, decide_at=body.now)))
+    @app.post("/campaigns/{name}/decide", response_model=None, responses=_answers(DecideOut, *WRITE),
+              summary="apply events, then: how many dials now, which agents to reserve, and (with leads) which leads")
+    def post_decide(name: str, body: DecideIn) -> SafeJSON:
+        return SafeJSON(batch_out(service.get(name).submit(body.events, decide_at=body.now, leads=body.leads)))
 
     @app.post("/campaigns/{name}/releasable", response_model=None, responses=_answers(ReleasableOut, *WRITE),
               summary="apply events, then: how many committed idle agents may pause or leave now")

@@ -11,7 +11,11 @@ entries that then go to the journal in the same call; what the journal holds,
 replayed in order into a fresh controller, is the controller. Decisions are
 journaled too: some pacers learn from being asked (the adaptive baseline
 samples the floor, the Poisson pacer draws its arrivals), so replaying the
-events alone would not rebuild them exactly.
+events alone would not rebuild them exactly. A decision asked with candidate
+leads (`pick`) is journaled with the dials it picked, `{"now": t, "dials":
+[[lead, agent or null], ...]}`, as a record of what the dialer was told:
+picking changes nothing (`dialer.core.picker`), so replay decides again and
+ignores them; the dials count when their `DialPlaced` events arrive.
 Rule 2: no clock, no HTTP, no database here. Time is an argument; the
 journal is any object with `append(campaign, first_seq, entries)` (the
 service's `Store`, or none for purely in-memory use).
@@ -38,6 +42,7 @@ from typing import Any, Hashable, Iterable, Mapping, Protocol, Sequence
 
 from dialer.core.controller import Controller, Decision
 from dialer.core.events import Event
+from dialer.core.picker import Picks, Screen, pick_leads
 from dialer.core.stats import DailyStats
 from dialer.errors import ConfigError, DialerError, ProtocolError, bad
 from dialer.live.config import MUTABLE, CampaignConfig, check_lines, check_pacer
@@ -88,6 +93,7 @@ class Batch:
     seq: int  # journal position after the batch
     decision: Decision | None = None
     releasable: int | None = None
+    picks: Picks | None = None  # the decision spent on the candidate leads, when leads were sent
 
 
 @dataclass
@@ -163,15 +169,25 @@ class LiveCampaign:
     # --- feeding events and asking ---------------------------------------------------
 
     def submit(self, events: Iterable[Event | Mapping[str, Any]] = (), *, decide_at: float | None = None,
-               releasable_at: float | None = None) -> Batch:
+               releasable_at: float | None = None, leads: Iterable[Any] | None = None,
+               screen: Screen | None = None) -> Batch:
         """Apply `events` in order (each a core event or a wire dict, see `dialer.live.wire`), then
         optionally decide at `decide_at` or tell how many agents are releasable at `releasable_at`.
+
+        With `leads` (candidate lead ids in the dialer's order of preference; decide only) the
+        decision is also spent on them (`Batch.picks`, see `dialer.core.picker`); `screen`, if
+        given, is asked about each candidate reached (None: may be called, else why not).
+        Malformed `leads` raise `ConfigError` before any event is applied.
 
         Raises `Rejected` if an event is refused (the ones before it stay applied),
         `StoreError` if the journal cannot be written (then nothing of the batch counts).
         """
         if decide_at is not None and releasable_at is not None:
             raise ConfigError("ask for a decision or for releasable agents, not both in one batch")
+        if leads is not None:
+            if decide_at is None:
+                raise ConfigError("leads: candidate leads go with a decision (decide_at), not alone")
+            leads = _check_leads(leads)
         with self._lock:
             self._check_fresh()
             entries: list[Entry] = []
@@ -204,13 +220,22 @@ class LiveCampaign:
                     self._ids[ev_id] = text
                     ids_added.append(ev_id)
                 entries.append(("event", ev_id, body))
-            decision = releasable = None
+            decision = releasable = picks = None
+            pick_error: Exception | None = None
             if failure is None and decide_at is not None:
                 try:
                     now = self._check_now("decide_at", decide_at)
                     decision = self._controller.decide(now)
                     self._last_decide = now
-                    entries.append(("decide", None, {"now": now}))
+                    entry: dict[str, Any] = {"now": now}
+                    entries.append(("decide", None, entry))
+                    if leads is not None:  # picking changes nothing: the picks are journaled as a record
+                        try:
+                            picks = pick_leads(decision, leads, self._controller.floor, now, screen=screen)
+                        except Exception as err:  # the caller's screen failed: the decision is still journaled
+                            pick_error = err
+                        else:
+                            entry["dials"] = [[d.lead, d.agent] for d in picks.dials]
                 except DialerError as err:
                     failure = (None, None, err)
             if failure is None and releasable_at is not None:
@@ -232,7 +257,9 @@ class LiveCampaign:
                     msg = f"events[{index}]" + ("" if ev_id is None else f" (id {ev_id!r})") + f": {msg}"
                 raise Rejected(msg, cause=err, index=index, event_id=ev_id, applied=applied,
                                duplicates=tuple(duplicates), seq=self._seq)
-            return Batch(applied, tuple(duplicates), self._seq, decision, releasable)
+            if pick_error is not None:
+                raise pick_error
+            return Batch(applied, tuple(duplicates), self._seq, decision, releasable, picks)
 
     def handle(self, event: Event | Mapping[str, Any]) -> Batch:
         """Apply one event (a core event, or a wire dict with an optional `id`)."""
@@ -243,6 +270,19 @@ class LiveCampaign:
         batch = self.submit(events, decide_at=now)
         assert batch.decision is not None
         return batch.decision
+
+    def pick(self, now: float, leads: Iterable[Any], events: Iterable[Event | Mapping[str, Any]] = (), *,
+             screen: Screen | None = None) -> Picks:
+        """Apply `events`, then decide at `now` and spend the decision on `leads` (candidate lead
+        ids, the dialer's preferred first): which to dial now, each with its reserved agent or None.
+
+        The same question as `decide` (and journaled as one), with the leads' answer added: see
+        `dialer.core.picker` for the rules. `screen(lead) -> None | reason`: an optional check of
+        the caller's (calling hours, do-not-call) for each candidate reached.
+        """
+        batch = self.submit(events, decide_at=now, leads=leads, screen=screen)
+        assert batch.picks is not None
+        return batch.picks
 
     def releasable(self, now: float, events: Iterable[Event | Mapping[str, Any]] = ()) -> int:
         """Apply `events`, then: how many committed idle agents may pause or leave at `now`."""
@@ -380,6 +420,16 @@ class LiveCampaign:
     @property
     def stale(self) -> bool:
         return self._stale is not None
+
+
+def _check_leads(leads: Iterable[Any]) -> list[Any]:
+    """Candidate lead ids as a list, each a string or a whole number (named `leads[i]` if not)."""
+    if isinstance(leads, (str, bytes, Mapping)) or not hasattr(leads, "__iter__"):
+        raise bad("leads", leads, "a list of lead ids (strings or whole numbers)")
+    out = list(leads)
+    for i, lead in enumerate(out):
+        check_id(f"leads[{i}]", lead)
+    return out
 
 
 class _Body(dict):  # type: ignore[type-arg]

@@ -4,7 +4,8 @@ Owns: `Client` (one method per route, the token, turning a refused request
 back into the project's error with the service's own message) and
 `RemoteController`, which offers the `Controller` methods a dialer loop calls
 (`handle`, `decide`, `releasable`, `stats`, `floor`, `pacer.uses_envelope`)
-while the deciding happens in the service.
+while the deciding happens in the service, and `pick` (a decision spent on
+the dialer's candidate leads, as `LiveCampaign.pick` gives it in process).
 
 How `RemoteController` talks: `handle` applies the event to a local mirror
 of the floor (a core `Floor`: the dialer's own book of its agents and calls,
@@ -27,11 +28,12 @@ import httpx
 from dialer.core.controller import Decision
 from dialer.core.events import Event, Outcome
 from dialer.core.floor import Floor
+from dialer.core.picker import Picks
 from dialer.core.guards import RedialGuard
 from dialer.core.stats import DailyStats
 from dialer.errors import ConfigError, DialerError
 from dialer.live.config import CampaignConfig
-from dialer.live.wire import decision_from_dict, event_to_dict, stats_from_dict
+from dialer.live.wire import decision_from_dict, event_to_dict, picks_from_dict, stats_from_dict
 
 
 class ServiceError(DialerError):
@@ -93,8 +95,13 @@ class Client:
     def events(self, name: str, events: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         return self.request("POST", f"/campaigns/{name}/events", {"events": list(events)})
 
-    def decide(self, name: str, now: float, events: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
-        return self.request("POST", f"/campaigns/{name}/decide", {"now": now, "events": list(events)})
+    def decide(self, name: str, now: float, events: Sequence[Mapping[str, Any]] = (),
+               leads: Sequence[str | int] | None = None) -> dict[str, Any]:
+        """With `leads` (candidates, preferred first) the answer also has `dials` and `skipped`."""
+        body: dict[str, Any] = {"now": now, "events": list(events)}
+        if leads is not None:
+            body["leads"] = list(leads)
+        return self.request("POST", f"/campaigns/{name}/decide", body)
 
     def releasable(self, name: str, now: float, events: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
         return self.request("POST", f"/campaigns/{name}/releasable", {"now": now, "events": list(events)})
@@ -152,6 +159,14 @@ class RemoteController:
         d = decision_from_dict(self.client.decide(self.name, now, events)["decision"])
         self.decisions.append(d)
         return d
+
+    def pick(self, now: float, leads: Sequence[str | int]) -> Picks:
+        """`decide`, spent on the candidate `leads` (preferred first): which to dial now, and how."""
+        events, self._pending = self._pending, []
+        answer = self.client.decide(self.name, now, events, leads)
+        d = decision_from_dict(answer["decision"])
+        self.decisions.append(d)
+        return picks_from_dict(d, answer)
 
     def releasable(self, now: float) -> int:
         events, self._pending = self._pending, []

@@ -3,7 +3,8 @@
 Owns: `event_from_dict` (a dict a dialer sent -> a core event and its id,
 or one `ConfigError` naming the field and the value), `event_to_dict` (the
 canonical form the store keeps and the reference client sends), and the
-dict forms of a `Decision`, of `DailyStats` and of the ledger's state.
+dict forms of a `Decision`, of picked leads (`Picks`), of `DailyStats` and
+of the ledger's state.
 
 Must not know about: HTTP, storage, locks, whether an event fits the state
 (the controller's business). This is a pure translation layer.
@@ -29,6 +30,7 @@ from typing import Any, Mapping
 
 from dialer.core.controller import Decision
 from dialer.core.events import EVENT_TYPES, AgentId, Event, FailReason
+from dialer.core.picker import Dial, Picks, Skipped
 from dialer.core.stats import DailyStats
 from dialer.errors import ConfigError, ProtocolError, bad
 
@@ -130,6 +132,20 @@ def decision_from_dict(data: Mapping[str, Any]) -> Decision:
     return Decision(reserve=reserve, unreserved=int(data["unreserved"]), wake_at=data.get("wake_at"))
 
 
+def picks_to_dict(p: Picks) -> dict[str, Any]:
+    """The leads' part of a decide answer: `dials` to place, `skipped` candidates with why."""
+    return {
+        "dials": [{"lead": d.lead, "agent": d.agent} for d in p.dials],
+        "skipped": [{"lead": s.lead, "reason": s.reason, "detail": s.detail} for s in p.skipped],
+    }
+
+
+def picks_from_dict(decision: Decision, data: Mapping[str, Any]) -> Picks:
+    dials = tuple(Dial(d["lead"], d.get("agent")) for d in data["dials"])
+    skipped = tuple(Skipped(s["lead"], s["reason"], s.get("detail", "")) for s in data.get("skipped", ()))
+    return Picks(decision, dials, skipped)
+
+
 def stats_to_dict(day: Any, s: DailyStats) -> dict[str, Any]:
     """One campaign-day: the raw counters and time sums, and the published figures (norm 4.3)."""
     return {"day": day, "counts": dataclasses.asdict(s), "report": s.report()}
@@ -150,6 +166,8 @@ __all__ = [
     "canonical",
     "decision_to_dict",
     "decision_from_dict",
+    "picks_to_dict",
+    "picks_from_dict",
     "stats_to_dict",
     "stats_from_dict",
 ]

@@ -1,7 +1,8 @@
 """The sans-IO core: events in, pacing decisions out.
 
 Owns: events, the floor state machines, daily tallies, the abandon ledger, the
-redial guard, pacers and the controller.
+redial guard, pacers, the controller, and the lead picker (a decision spent on
+the dialer's candidate leads).
 Must not import anything from dialer.sim, dialer.live or dialer.plan, nor SimPy,
 HTTP frameworks, databases or plotting libraries.
 """
@@ -27,6 +28,7 @@ from dialer.core.floor import AgentState, CallInfo, CallState, Floor
 from dialer.core.guards import RedialGuard
 from dialer.core.ledger import Interval, IntervalState, Ledger, Tally, month_key
 from dialer.core.pacers import FixedRatio, Pacer, Plan, Power
+from dialer.core.picker import Dial, Picks, Skipped, pick_leads
 from dialer.core.stats import DailyStats
 
 __all__ = [
@@ -61,4 +63,8 @@ __all__ = [
     "Power",
     "FixedRatio",
     "DailyStats",
+    "pick_leads",
+    "Picks",
+    "Dial",
+    "Skipped",
 ]

@@ -7,7 +7,8 @@ a journal that every applied event and decision goes to *before* the caller
 hears back, and `restore`, which rebuilds a campaign by replaying its journal.
 
 Rule 1: the controller is only ever changed under the lock, and only by
-entries that then go to the journal in the same call; what the journal holds,
+entries that then go to the journal in the same call (a decision alone may
+be queued for the next commit: Rule 2); what the journal holds,
 replayed in order into a fresh controller, is the controller. Decisions are
 journaled too: some pacers learn from being asked (the adaptive baseline
 samples the floor, the Poisson pacer draws its arrivals), so replaying the
@@ -16,7 +17,24 @@ leads (`pick`) is journaled with the dials it picked, `{"now": t, "dials":
 [[lead, agent or null], ...]}`, as a record of what the dialer was told:
 picking changes nothing (`dialer.core.picker`), so replay decides again and
 ignores them; the dials count when their `DialPlaced` events arrive.
-Rule 2: no clock, no HTTP, no database here. Time is an argument; the
+Rule 2: only a decision may wait for the next commit. An entry that is a
+decision alone (asked with no new event and no candidate leads) changes the
+pacer's own learning and nothing else: the floor, the abandon ledger, the
+redial guard and the statistics change by events only. So its answer does
+not wait for a disk flush: the entry is queued here and written ahead of the
+campaign's next entries, in the same transaction (or by `flush`, or once
+`MAX_QUEUED` wait). The store therefore always holds a prefix of the
+campaign's entries, and a crash can lose only queued decisions: the campaign
+rebuilt from that prefix is the campaign just before them, and its envelope
+is exactly the one those decisions were capped by, since no event came in
+between; the dials the dialer placed on a lost decision arrive as
+`DialPlaced` events and count like any other. What a crash may change is
+the pacer's learning since the last commit (the adaptive baseline's floor
+samples, the Poisson pacer's draws), and `seq`, which counts queued entries,
+may go back by as many. Everything else is committed before the answer:
+every event (acknowledged means stored), a change of mode, and a decision
+with leads (the record of the dials the dialer was told to place).
+Rule 3: no clock, no HTTP, no database here. Time is an argument; the
 journal is any object with `append(campaign, first_seq, entries)` (the
 service's `Store`, or none for purely in-memory use).
 
@@ -47,6 +65,9 @@ from dialer.core.stats import DailyStats
 from dialer.errors import ConfigError, DialerError, ProtocolError, bad
 from dialer.live.config import MUTABLE, CampaignConfig, check_lines, check_pacer
 from dialer.live.wire import canonical, check_id, check_time, event_from_dict, event_to_dict
+
+#: decisions alone queued at most for the next commit (Rule 2); one more is written at once, with them
+MAX_QUEUED = 256
 
 #: one journal entry: (kind, event id or None, body); kinds: "event", "decide", "configure"
 Entry = tuple[str, "str | int | None", dict[str, Any]]
@@ -129,7 +150,8 @@ class LiveCampaign:
         self._lock = threading.RLock()
         self._controller: Controller = config.build()
         self._ids: dict[Any, str] = {}  # event id -> its canonical content
-        self._seq = 0  # entries journaled so far
+        self._seq = 0  # entries journaled so far, the queued ones included
+        self._queued: list[Entry] = []  # decisions alone, written with the next entries (Rule 2)
         self._last_decide = -math.inf
         self._stale: str | None = None  # set when the journal failed: memory may be ahead of it
         self.counters = Counters()
@@ -243,7 +265,8 @@ class LiveCampaign:
                     releasable = self._controller.releasable(self._check_now("releasable_at", releasable_at))
                 except DialerError as err:
                     failure = (None, None, err)
-            self._write(entries, ids_added)
+            # a decision alone may wait for the next commit (Rule 2); anything else is committed now
+            self._write(entries, ids_added, wait=leads is not None or len(entries) != 1 or entries[0][0] != "decide")
             applied = sum(1 for e in entries if e[0] == "event")
             self.counters.events += applied
             self.counters.duplicates += len(duplicates)
@@ -403,12 +426,18 @@ class LiveCampaign:
         if self._stale is not None:
             raise StoreError(f"campaign {self.name!r} is out of step with its store ({self._stale}); reload it")
 
-    def _write(self, entries: list[Entry], ids_added: list[Any]) -> None:
-        if not entries:
+    def _write(self, entries: list[Entry], ids_added: list[Any], *, wait: bool = True) -> None:
+        """Journal `entries` after the queued decisions; `wait` False: a decision alone, which may be queued."""
+        if not entries and not self._queued:
             return
         if self._journal is not None:
+            if not wait and len(self._queued) < MAX_QUEUED:
+                self._queued += entries
+                self._seq += len(entries)
+                return
+            queued, self._queued = self._queued, []
             try:
-                self._journal.append(self.name, self._seq + 1, entries)
+                self._journal.append(self.name, self._seq - len(queued) + 1, queued + entries)
             except Exception as err:  # the memory is now ahead of the store: refuse everything until reloaded
                 for ev_id in ids_added:
                     self._ids.pop(ev_id, None)
@@ -416,6 +445,12 @@ class LiveCampaign:
                 raise StoreError(f"campaign {self.name!r}: the store refused the batch ({self._stale}); "
                                  "nothing of it was acknowledged") from None
         self._seq += len(entries)
+
+    def flush(self) -> None:
+        """Write the decisions queued for the next commit (Rule 2) now; the service does it when it stops."""
+        with self._lock:
+            if self._queued and self._stale is None:
+                self._write([], [])
 
     @property
     def stale(self) -> bool:

@@ -83,4 +83,9 @@ def serve(host: str, port: int, store: str | None, token: str | None, log_level:
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
+        for campaign in service.all():  # decisions queued for the next commit (LiveCampaign, Rule 2)
+            try:
+                campaign.flush()
+            except Exception as err:  # lost decisions never break the guarantee: say so and go on
+                print(f"dialer: campaign {campaign.name!r}: queued decisions not written ({err})", file=sys.stderr)
         st.close()

@@ -1,0 +1,191 @@
+"""Rule 2 of dialer.live.campaign: a decision alone is queued for the next commit, never an event; a
+crash that loses queued decisions never breaks the abandon limit and counts every acknowledged event
+once (the store always holds a prefix of the campaign's entries)."""
+
+from __future__ import annotations
+
+import pytest
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dialer.core.floor import AgentState, Floor
+from dialer.live import CampaignConfig, LiveCampaign
+from dialer.live.campaign import MAX_QUEUED
+from dialer.live.wire import event_from_dict
+
+
+class Journal:
+    """The committed entries, in a list; each `append` is one commit."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, str, object, dict]] = []
+        self.commits: list[list[str]] = []  # kinds per commit
+
+    def append(self, campaign, first_seq, entries):
+        assert first_seq == len(self.rows) + 1  # a prefix, no gap
+        for i, (kind, ev_id, body) in enumerate(entries):
+            self.rows.append((first_seq + i, kind, ev_id, body))
+        self.commits.append([kind for kind, _, _ in entries])
+
+
+def login(i, agent, t=0.0):
+    return {"id": f"in{i}", "type": "AgentLoggedIn", "time": t, "agent": agent}
+
+
+def test_a_decision_alone_waits_for_the_next_commit_and_is_written_ahead_of_it():
+    j = Journal()
+    c = LiveCampaign(CampaignConfig(mode="power"), name="x", journal=j)
+    c.submit([login(1, "ann")])
+    assert j.commits == [["event"]]
+    c.decide(1.0)
+    c.decide(2.0)
+    assert j.commits == [["event"]] and c.seq == 3  # queued, counted in seq
+    c.submit([login(2, "bob", 2.0)])
+    assert j.commits == [["event"], ["decide", "decide", "event"]] and c.seq == len(j.rows) == 4
+    assert [r[0] for r in j.rows] == [1, 2, 3, 4]
+
+
+def test_events_a_decision_with_events_or_leads_and_a_change_of_mode_are_committed_before_the_answer():
+    j = Journal()
+    c = LiveCampaign(CampaignConfig(mode="power"), name="x", journal=j)
+    c.decide(0.0, [login(1, "ann")])
+    assert j.commits[-1] == ["event", "decide"]
+    c.decide(0.0, [login(1, "ann")])  # the event again: a duplicate, so a decision alone: queued
+    assert len(j.commits) == 1
+    c.pick(1.0, ["L1"])
+    assert j.commits[-1] == ["decide", "decide"]  # the queued one first, then the record of the picks
+    c.decide(2.0)
+    c.configure(mode="fixed-ratio", pacer={"ratio": 1.5})
+    assert j.commits[-1] == ["decide", "configure"]
+
+
+def test_flush_writes_the_queue_and_a_long_queue_is_written_at_once():
+    j = Journal()
+    c = LiveCampaign(CampaignConfig(mode="power"), name="x", journal=j)
+    for k in range(MAX_QUEUED):
+        c.decide(float(k))
+    assert j.commits == []
+    c.decide(float(MAX_QUEUED))
+    assert j.commits == [["decide"] * (MAX_QUEUED + 1)]
+    c.decide(1000.0)
+    c.flush()
+    assert j.commits[-1] == ["decide"] and c.seq == len(j.rows)
+    c.flush()  # nothing queued: no commit
+    assert len(j.commits) == 2
+
+
+def test_without_a_journal_nothing_is_queued():
+    c = LiveCampaign(CampaignConfig(mode="power"))
+    c.decide(0.0)
+    c.decide(1.0)
+    assert c.seq == 2 and c._queued == []
+
+
+# predictive: the envelope caps it (the limit must hold); adaptive: it learns from being asked (a crash
+# changes its learning, never what the events counted)
+CONFIG = {"predictive": CampaignConfig(mode="predictive", abandon_limit=0.05, lines=8, horizon=30.0),
+          "adaptive": CampaignConfig(mode="adaptive", abandon_limit=0.05, lines=8, horizon=30.0)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", sorted(CONFIG))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_crashes_that_lose_queued_decisions_keep_the_limit_and_count_every_acknowledged_event_once(mode, data):
+    """A dialer posts its events (committed before the answer), then asks a decision alone (queued) and
+    places its dials; the service crashes at drawn moments and is rebuilt from what was committed."""
+    cfg = CONFIG[mode]
+    j = Journal()
+    c = LiveCampaign(cfg, name="x", journal=j)
+    mirror = Floor()  # the dialer's book of its floor
+    acknowledged: list[dict] = []
+    pending: list[dict] = []
+    n = 0
+
+    def emit(tp: str, t: float, **kw) -> None:
+        nonlocal n
+        n += 1
+        e = {"id": f"e{n}", "type": tp, "time": t, **kw}
+        mirror.apply(event_from_dict(e)[1])
+        pending.append(e)
+
+    def post() -> None:
+        b = c.submit(pending)
+        assert b.applied == len(pending)
+        acknowledged.extend(pending)
+        pending.clear()
+
+    agents = [f"a{i}" for i in range(data.draw(st.integers(1, 4), label="agents"))]
+    t = 0.0
+    for a in agents:
+        emit("AgentLoggedIn", t, agent=a)
+    calls = 0
+    ringing: list[int] = []
+    waiting: list[int] = []
+    talking: list[int] = []
+    crashes = 0
+    for _ in range(data.draw(st.integers(3, 40), label="steps")):
+        post()
+        for _ in range(data.draw(st.integers(1, 3), label="questions")):  # the dialer's tick asks again
+            d = c.decide(t)
+            t += data.draw(st.sampled_from([0.0, 0.1]), label="tick")
+        if data.draw(st.booleans(), label="crash"):  # kill -9: the queued decisions are lost
+            before = (c.floor(), c.stats(), c.ledger(t))
+            c = LiveCampaign.restore("x", cfg, list(j.rows), journal=j)
+            crashes += 1
+            assert (c.floor(), c.stats(), c.ledger(t)) == before  # events alone make all of these
+        for agent in d.reserve:  # the dialer places what the (maybe lost) decision said
+            calls += 1
+            emit("DialPlaced", t, call=calls, lead=calls, agent=agent)
+            ringing.append(calls)
+        for _ in range(d.unreserved):
+            calls += 1
+            emit("DialPlaced", t, call=calls, lead=calls, agent=None)
+            ringing.append(calls)
+        post()
+        for iv in c.ledger(t)["intervals"]:
+            assert not (c.uses_envelope and iv["over"]), iv  # the adaptive baseline promises no limit
+        t += data.draw(st.floats(0.5, 10.0), label="dt")
+        wrapping = [a for a in agents if mirror.agent_state(a) is AgentState.WRAP]
+        moves = (["ring"] if ringing else []) + (["end"] if talking else []) + (["ready"] if wrapping else [])
+        moves += ["abandon"] if waiting else []
+        if not moves:
+            continue
+        move = data.draw(st.sampled_from(moves), label="move")
+        if move == "ring":
+            call = ringing.pop(data.draw(st.integers(0, len(ringing) - 1), label="which"))
+            outcome = data.draw(st.sampled_from(["human", "machine", "no_answer", "busy"]), label="outcome")
+            if outcome in ("no_answer", "busy"):
+                emit("CallFailed", t, call=call, reason=outcome)
+            elif outcome == "machine":
+                emit("CallAnswered", t, call=call, human=False)
+            else:
+                emit("CallAnswered", t, call=call, human=True)
+                info = mirror.call_info(call)
+                agent = info.agent if info.reserved else next(mirror.idle_agents(), None)
+                if agent is None:
+                    waiting.append(call)
+                else:
+                    emit("CallConnected", t, call=call, agent=agent)
+                    talking.append(call)
+        elif move == "end":
+            emit("CallEnded", t, call=talking.pop(0))
+        elif move == "ready":
+            emit("AgentReady", t, agent=wrapping[0])
+            if waiting:
+                call = waiting.pop(0)
+                emit("CallConnected", t, call=call, agent=wrapping[0])
+                talking.append(call)
+        else:
+            emit("CallAbandoned", t, call=waiting.pop(0))
+    post()
+    for iv in c.ledger(t)["intervals"]:
+        assert not (c.uses_envelope and iv["over"]), iv
+    # every acknowledged event is in the store once, in order, and the rebuilt campaign counts each once
+    stored = [body for _, kind, _, body in j.rows if kind == "event"]
+    assert [e["id"] for e in stored] == [e["id"] for e in acknowledged]
+    clean = LiveCampaign(cfg)
+    clean.submit(acknowledged)
+    final = LiveCampaign.restore("x", cfg, list(j.rows))
+    assert (final.floor(), final.stats(), final.ledger(t)) == (clean.floor(), clean.stats(), clean.ledger(t))

@@ -28,7 +28,9 @@ stage.
 
 from __future__ import annotations
 
-import heapq
+import math
+from collections import deque
+from heapq import heappop, heappush, heapreplace
 from dataclasses import dataclass
 from typing import Callable, Hashable
 
@@ -115,6 +117,56 @@ class _Dial:
         self.lead = lead
         self.agent = agent
         self.what = what
+
+
+class _Retries:
+    """Leads waiting to be dialled again, soonest due first; ties in the order they were queued.
+
+    A heap of (due, seq, lead) gives that order, but it holds a good part of
+    the list (a no-answer waits two hours), so every push and pop climbs a
+    tall heap. Each outcome has one fixed delay and the clock never goes
+    back, so the leads queued with the same delay fall due in the order they
+    were queued: a first-in-first-out lane per delay keeps them sorted, and
+    the next lead is the earliest (due, seq) of the lane heads (at most four,
+    kept in a small heap), the very lead the one big heap would pop.
+    """
+
+    __slots__ = ("_lanes", "_index", "_heads", "due")
+
+    def __init__(self) -> None:
+        self._lanes: list[deque[tuple[float, int, int, int]]] = []  # items (due, seq, lead, lane)
+        self._index: dict[float, int] = {}  # delay -> its lane
+        self._heads: list[tuple[float, int, int, int]] = []  # the first item of every lane that has one
+        self.due = math.inf  # when the next lead falls due (inf: none waiting)
+
+    def push(self, delay: float, due: float, seq: int, lead: int) -> None:
+        """Queue `lead`, due at `due` = now + `delay`; `seq` grows with every push."""
+        i = self._index.get(delay)
+        if i is None:
+            i = self._index[delay] = len(self._lanes)
+            self._lanes.append(deque())
+        lane = self._lanes[i]
+        item = (due, seq, lead, i)
+        lane.append(item)
+        if len(lane) == 1:  # the lane's new head
+            heappush(self._heads, item)
+            self.due = self._heads[0][0]
+
+    def pop(self) -> int:
+        """The lead due first (call only when one is waiting)."""
+        heads = self._heads
+        item = heads[0]
+        lane = self._lanes[item[3]]
+        lane.popleft()
+        if lane:
+            heapreplace(heads, lane[0])
+        else:
+            heappop(heads)
+        self.due = heads[0][0] if heads else math.inf
+        return item[2]
+
+    def __len__(self) -> int:
+        return len(self._heads) and sum(len(lane) for lane in self._lanes)
 
 
 @dataclass
@@ -209,8 +261,8 @@ class CampaignRun:
         n = campaign.leads
         self._attempts = [0] * n
         self._next_fresh = 0
-        self._retry: list[tuple[float, int, int]] = []  # (due, seq, lead)
-        self._redial_reserved: list[tuple[float, int, int]] = []  # abandoned before: reserved only
+        self._retry = _Retries()
+        self._redial_reserved = _Retries()  # abandoned before: reserved only
         self._seq = 0
         self._done = [False] * n
         self.leads = LeadSummary(total=n)
@@ -359,10 +411,10 @@ class CampaignRun:
     # --- leads -------------------------------------------------------------------------
 
     def _take_lead(self, reserved: bool, now: float) -> int | None:
-        if reserved and self._redial_reserved and self._redial_reserved[0][0] <= now:
-            return heapq.heappop(self._redial_reserved)[2]
-        if self._retry and self._retry[0][0] <= now:
-            return heapq.heappop(self._retry)[2]
+        if reserved and self._redial_reserved.due <= now:
+            return self._redial_reserved.pop()
+        if self._retry.due <= now:
+            return self._retry.pop()
         if self._next_fresh < len(self._attempts):
             lead = self._next_fresh
             self._next_fresh += 1
@@ -391,11 +443,10 @@ class CampaignRun:
             self.leads.exhausted += 1
             return
         self._seq += 1
-        item = (now + delay, self._seq, lead)
         if self._must_reserve(lead, now):
-            heapq.heappush(self._redial_reserved, item)
+            self._redial_reserved.push(delay, now + delay, self._seq, lead)
         else:
-            heapq.heappush(self._retry, item)
+            self._retry.push(delay, now + delay, self._seq, lead)
 
     # --- deciding and dialling ------------------------------------------------------
 

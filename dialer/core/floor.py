@@ -449,22 +449,24 @@ class Floor:
             raise ProtocolError(f"DialPlaced: call {call!r} is already in progress")
         agent = ev.agent
         t = ev.time
+        lead = ev.lead
         guard = self.guard
-        if agent is None:
-            guard.check_dial(ev.lead, reserved=False, now=t)
-        else:
-            guard.check_dial(ev.lead, reserved=True, now=t)
+        if agent is not None:
             a = self._agents.get(agent)
             if a is None or a.state is _A_OUT:
+                guard.check_dial(lead, reserved=True, now=t)  # the guard's refusal comes first
                 raise ProtocolError(f"DialPlaced: agent {agent!r} is not logged in")
             nxt = _AGENT_ON_DIAL.get(a.state)
             if nxt is None:
+                guard.check_dial(lead, reserved=True, now=t)
                 self._agent_next(ev, a)  # raises
         day = int(t // 86400.0) if self.day_of is _day_of else self.day_of(t)
+        # the guard's check, then its memory of the lead in flight: the last check, nothing below refuses
+        guard.admit(lead, agent is not None, t)
         s = self.days.get(day) or self.stats(day)
         c = self._calls[call] = _new(_Call)  # _Call(...) without the call: every field set here
         c.id = call
-        c.lead = ev.lead
+        c.lead = lead
         c.state = _PLACED_TO
         c.day = day
         c.stats = s
@@ -472,7 +474,6 @@ class Floor:
         c.reserved = agent is not None
         c.placed_at = t
         c.answered_at = c.connected_at = 0.0
-        guard.dialled(ev.lead)
         s.attempted += 1
         self.calls_active += 1
         if agent is None:

@@ -7,7 +7,8 @@ now (a lead is never dialled twice at once).
 
 Rule 1: the guard *checks* before the floor changes anything (`check_dial`
 raises `ProtocolError` and changes nothing) and *remembers* only when told
-that a dial was placed or a call ended.
+that a dial was placed or a call ended. `admit` does both for a dial, in that
+order: the floor calls it once everything else about the dial has passed.
 Rule 2: no clock, no I/O, no SimPy: `now` is an argument. The guard knows
 leads and times, nothing about agents, pacers or the abandon budget.
 
@@ -26,6 +27,9 @@ from typing import Hashable
 
 from dialer.core.events import Outcome
 from dialer.errors import ProtocolError, bad
+
+_ABANDONED = Outcome.ABANDONED
+_TRANSFERRED = Outcome.TRANSFERRED
 
 
 class RedialGuard:
@@ -74,6 +78,13 @@ class RedialGuard:
 
     # --- memory ----------------------------------------------------------------
 
+    def admit(self, lead: Hashable, reserved: bool, now: float) -> None:
+        """`check_dial` then `dialled` in one call: raise `ProtocolError` changing nothing, or
+        remember `lead` as being dialled. For a caller that has checked everything else first."""
+        if lead in self._in_flight or (not reserved and self.abandoned_at and self.must_reserve(lead, now)):
+            self.check_dial(lead, reserved=reserved, now=now)  # raises, naming the reason
+        self._in_flight.add(lead)
+
     def dialled(self, lead: Hashable) -> None:
         """A dial of `lead` was placed (after `check_dial` passed)."""
         self._in_flight.add(lead)
@@ -81,9 +92,9 @@ class RedialGuard:
     def ended(self, lead: Hashable, outcome: Outcome, now: float) -> None:
         """The call to `lead` is over with `outcome`."""
         self._in_flight.discard(lead)
-        if outcome is Outcome.ABANDONED:
+        if outcome is _ABANDONED:
             self.abandoned_at[lead] = now
-        elif outcome is Outcome.TRANSFERRED:
+        elif outcome is _TRANSFERRED and self.abandoned_at:
             self.abandoned_at.pop(lead, None)
         if self.lockout is not None:
             self._forget(now)

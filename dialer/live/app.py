@@ -409,7 +409,7 @@ def create_app(service: Service, token: str | None = None) -> FastAPI:
 
     @app.get("/metrics", response_class=PlainTextResponse, responses=json_401 if token else None, summary="Prometheus metrics (text format 0.0.4)")
     def metrics() -> PlainTextResponse:
-        return PlainTextResponse(render_metrics(service.all()), media_type="text/plain; version=0.0.4; charset=utf-8")
+        return PlainTextResponse(render_metrics(service.all(), service.store and service.store.checkpoint_counts()), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     # --- campaigns -------------------------------------------------------------------------
 

@@ -1,9 +1,10 @@
 """Prometheus metrics of the live campaigns, in the text exposition format (version 0.0.4).
 
 Owns: the metric names, their help texts and labels, and rendering them from
-the campaigns' counters, floor counts, current-day statistics and ledger.
+the campaigns' counters, floor counts, current-day statistics and ledger, and
+the store's checkpoint counters (`Store.checkpoint_counts`).
 
-Must not know about: HTTP (the app serves the text), storage. Written by hand
+Must not know about: HTTP (the app serves the text), SQL. Written by hand
 (a few dozen lines) rather than through a client library's global registry,
 so that what is exported is exactly the campaigns the service holds now.
 """
@@ -11,7 +12,7 @@ so that what is exported is exactly the campaigns the service holds now.
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from dialer.live.campaign import LiveCampaign
 
@@ -46,11 +47,12 @@ class _Out:
             self.lines.append(f"# HELP {name} {help}")
             self.lines.append(f"# TYPE {name} {kind}")
         text = ",".join(f'{k}="{_label(v)}"' for k, v in labels.items())
-        self.lines.append(f"{name}{{{text}}} {_num(value)}")
+        self.lines.append(f"{name}{{{text}}} {_num(value)}" if text else f"{name} {_num(value)}")
 
 
-def render_metrics(campaigns: Iterable[LiveCampaign]) -> str:
-    """The exposition text for every campaign (series grouped by metric name, as the format asks)."""
+def render_metrics(campaigns: Iterable[LiveCampaign], store: Mapping[str, int] | None = None) -> str:
+    """The exposition text for every campaign (series grouped by metric name, as the format asks), and
+    the store's checkpoint counters if given (`Store.checkpoint_counts()`; None for PostgreSQL)."""
     snaps = []
     for c in campaigns:
         stats = c.stats()
@@ -94,4 +96,12 @@ def render_metrics(campaigns: Iterable[LiveCampaign]) -> str:
     for c, *_, ledger in snaps:
         out.add("dialer_exposure", "gauge", "unreserved calls in flight no committed idle agent covers",
                 {"campaign": c.name}, ledger["exposure"])
+    store_counters = (
+        ("checkpoints", "dialer_store_checkpoints_total", "WAL checkpoints run off the request path (SQLite)"),
+        ("restarts", "dialer_store_wal_restarts_total", "checkpoints that held the commit turn to restart a long WAL"),
+        ("failures", "dialer_store_checkpoint_failures_total",
+         "checkpoints SQLite refused (the WAL grows until one succeeds; commits are not affected)"),
+    )
+    for key, name, help in store_counters if store is not None else ():
+        out.add(name, "counter", help, {}, store[key])
     return "\n".join(out.lines) + "\n"

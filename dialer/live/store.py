@@ -285,6 +285,11 @@ class Store:
         finally:
             raw.close()
 
+    def checkpoint_counts(self) -> dict[str, int] | None:
+        """Checkpoints run, WAL restarts and failed checkpoints since the store opened (None: not SQLite)."""
+        ck = self._checkpointer
+        return None if ck is None else {"checkpoints": ck.checkpoints, "restarts": ck.restarts, "failures": ck.failures}
+
     def hold_commits(self) -> "_Turn":
         """A context in which no group commit runs (the checkpointer takes the commit turn with it)."""
         return _Turn(self)

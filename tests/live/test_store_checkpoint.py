@@ -58,3 +58,20 @@ def test_the_thread_checkpoints_after_enough_commits(tmp_path, monkeypatch):
                 break
             threading.Event().wait(0.01)
         assert ck.checkpoints >= 1 and ck.failures == 0
+
+
+def test_the_checkpoint_counters_are_prometheus_metrics(tmp_path, monkeypatch):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from dialer.live.metrics import render_metrics
+    from dialer.live.service import Service
+
+    with Store(tmp_path / "s.sqlite", sqlite_sync="normal") as st:
+        svc = Service(st)
+        svc.get(svc.create("a", {"mode": "power"})[0].name).decide(0.0, [
+            {"id": "e1", "type": "AgentLoggedIn", "time": 0.0, "agent": "ann"}])
+        st._checkpointer.checkpoint()
+        text = render_metrics(svc.all(), st.checkpoint_counts())
+    found = {s.name: s.value for f in text_string_to_metric_families(text) for s in f.samples}
+    assert found["dialer_store_checkpoints_total"] >= 1
+    assert found["dialer_store_checkpoint_failures_total"] == 0 and "dialer_store_wal_restarts_total" in found

@@ -217,6 +217,13 @@ def _p99(xs: list[float]) -> float:
     return xs[min(len(xs) - 1, int(0.99 * len(xs)))]
 
 
+def _spread(xs: list[float], scale: float = 1.0, fmt: str = "{:.2f}") -> str:
+    """The median of the repeats, and their range when there are several."""
+    xs = sorted(x * scale for x in xs)
+    mid = fmt.format(statistics.median(xs))
+    return mid if len(xs) == 1 else f"{mid} ({fmt.format(xs[0])}-{fmt.format(xs[-1])})"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=8.0, help="per load (default 8)")
@@ -226,37 +233,57 @@ def main() -> int:
     ap.add_argument("--tick", type=float, default=0.1, help="the tick load's period, s (default 0.1)")
     ap.add_argument("--loads", nargs="+", default=list(LOADS), choices=LOADS)
     ap.add_argument("--sync", nargs="+", default=["full", "normal"], choices=("full", "normal"))
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run everything this many times (a fresh server each time); the table shows the median "
+                         "of the runs and their range (default 1, at most 5)")
+    ap.add_argument("--json", help="also write every run's numbers to this file")
     args = ap.parse_args()
     if args.seconds <= 0 or args.seconds > 120:
         raise SystemExit("--seconds must be in (0, 120]")
     if args.batch <= 0 or args.batch % 4 or args.rate <= 0 or not 0.01 <= args.tick <= 1:
         raise SystemExit("--batch must be a positive multiple of 4, --rate positive, --tick in [0.01, 1]")
-    table = Table(title=f"dialer serve on loopback, {os.cpu_count()} cores; saturated and paced: {args.batch} "
-                        f"events per decide; ticks: events posted every {args.tick * 1000:.0f} ms, then a decide alone")
+    if not 1 <= args.repeat <= 5:
+        raise SystemExit("--repeat must be 1 to 5")
+    runs: dict[tuple[str, int, str], list[dict]] = {}
+    for _ in range(args.repeat):
+        for sync in args.sync:
+            with tempfile.TemporaryDirectory() as d:
+                proc, url = _start(os.path.join(d, "load.sqlite"), sync)
+                try:
+                    for n in args.campaigns:
+                        for load in args.loads:
+                            before = os.getloadavg()[0]
+                            cpu = _cpu_seconds(proc.pid)
+                            r = _run(url, n, args.seconds, args.batch, f"c{n}-{load}", load, args.rate, args.tick)
+                            cpu = _cpu_seconds(proc.pid) - cpu
+                            runs.setdefault((sync, n, load), []).append({
+                                "requests": r.requests, "events_per_s": r.events / r.elapsed,
+                                "decide_median_s": statistics.median(r.decide), "decide_p99_s": _p99(r.decide),
+                                "post_p99_s": _p99(r.post), "server_cpu_s_per_request": cpu / max(1, r.requests),
+                                "load_before": before, "load_after": os.getloadavg()[0]})
+                finally:
+                    proc.terminate()
+                    proc.wait(timeout=30)
+    title = (f"dialer serve on loopback, {os.cpu_count()} cores; saturated and paced: {args.batch} events per "
+             f"decide; ticks: events posted every {args.tick * 1000:.0f} ms, then a decide alone")
+    if args.repeat > 1:
+        title += f"; median of {args.repeat} runs (range)"
+    table = Table(title=title)
     for col in ("store", "campaigns", "load", "requests", "events/s", "decide median ms", "decide p99 ms",
                 "post p99 ms", "server CPU ms/request", "load avg"):
         table.add_column(col, justify="right")
-    for sync in args.sync:
-        with tempfile.TemporaryDirectory() as d:
-            proc, url = _start(os.path.join(d, "load.sqlite"), sync)
-            try:
-                for n in args.campaigns:
-                    for load in args.loads:
-                        before = os.getloadavg()[0]
-                        cpu = _cpu_seconds(proc.pid)
-                        r = _run(url, n, args.seconds, args.batch, f"c{n}-{load}", load, args.rate, args.tick)
-                        cpu = _cpu_seconds(proc.pid) - cpu
-                        shown = {"saturated": "saturated", "paced": f"paced {args.rate:,.0f}/s",
-                                 "ticks": f"ticks {args.rate:,.0f}/s"}[load]
-                        table.add_row(f"SQLite WAL {sync}", str(n), shown, str(r.requests),
-                                      f"{r.events / r.elapsed:,.0f}", f"{1000 * statistics.median(r.decide):.2f}",
-                                      f"{1000 * _p99(r.decide):.2f}", f"{1000 * _p99(r.post):.2f}",
-                                      f"{1000 * cpu / max(1, r.requests):.2f}",
-                                      f"{before:.1f}-{os.getloadavg()[0]:.1f}")
-            finally:
-                proc.terminate()
-                proc.wait(timeout=30)
-    Console(width=200).print(table)
+    for (sync, n, load), rs in runs.items():
+        shown = {"saturated": "saturated", "paced": f"paced {args.rate:,.0f}/s", "ticks": f"ticks {args.rate:,.0f}/s"}[load]
+        col = lambda key: [r[key] for r in rs]  # noqa: E731
+        loads = col("load_before") + col("load_after")
+        table.add_row(f"SQLite WAL {sync}", str(n), shown, f"{statistics.median(col('requests')):.0f}",
+                      _spread(col("events_per_s"), fmt="{:,.0f}"), _spread(col("decide_median_s"), 1000),
+                      _spread(col("decide_p99_s"), 1000), _spread(col("post_p99_s"), 1000),
+                      _spread(col("server_cpu_s_per_request"), 1000), f"{min(loads):.1f}-{max(loads):.1f}")
+    Console(width=220).print(table)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump([{"sync": k[0], "campaigns": k[1], "load": k[2], "runs": v} for k, v in runs.items()], f, indent=1)
     return 0
 
 

@@ -92,7 +92,9 @@ class CampaignIn(_Model):
     lines: int | None = Field(None, description="trunk lines (null: no cap)")
     horizon: float = Field(60.0, description="longest a dial takes to be resolved, s (ring timeout + connect limit)")
     redial_lockout: float | None = Field(None, description="s after an abandon a lead may only be dialled reserved (null: forever)")
-    timezone: str | None = Field(None, min_length=1, description="IANA zone: times are Unix seconds, days local dates")
+    timezone: str | None = Field(None, min_length=1, description="IANA zone: days are local dates (with a preset: its calling hours are enforced)")
+    preset: str | None = Field(None, min_length=1, description="jurisdiction preset (NO, UK, US, CA): the stricter of its rules and the campaign's")
+    origin: str | None = Field(None, min_length=1, description="ISO 8601 instant that time 0 stands for (null: the Unix epoch)")
 
 
 class ConfigureIn(_Model):
@@ -160,6 +162,15 @@ class ConfigOut(BaseModel):
     horizon: float
     redial_lockout: float | None
     timezone: str | None
+    preset: str | None
+    origin: str | None
+
+
+class HoursOut(BaseModel):
+    enforced: bool = Field(description="a preset and a timezone: decisions outside the calling hours place no dial")
+    allowed: bool
+    reason: str | None = Field(description="why calling is not allowed (a weekend, a holiday by name, the hour)")
+    next_opening: float | None = Field(description="when calling is next allowed, in the campaign's seconds")
 
 
 class CountersOut(BaseModel):
@@ -461,6 +472,10 @@ def create_app(service: Service, token: str | None = None) -> FastAPI:
     @app.get("/campaigns/{name}/ledger", response_model=None, responses=_answers(LedgerOut, *READ), summary="the abandon envelope: every interval's counts, limit and headroom")
     def get_ledger(name: str, now: float | None = None) -> dict[str, Any]:
         return service.get(name).ledger(now)
+
+    @app.get("/campaigns/{name}/hours", response_model=None, responses=_answers(HoursOut, *READ), summary="the preset's calling window at a time (norm 4.2 j, Marketing Act § 14)")
+    def get_hours(name: str, now: float | None = None) -> dict[str, Any]:
+        return service.get(name).hours(now)
 
     @app.get("/campaigns/{name}/leads/{lead}", response_model=None, responses=_answers(LeadOut, *READ), summary="the redial guard on one lead (norm 4.6.3)")
     def get_lead(name: str, lead: str, now: float | None = None) -> dict[str, Any]:

@@ -149,6 +149,7 @@ class LiveCampaign:
         self._journal = journal
         self._lock = threading.RLock()
         self._controller: Controller = config.build()
+        self._calendar = config.calendar()  # the preset's calling hours, when enforced (preset and timezone)
         self._ids: dict[Any, str] = {}  # event id -> its canonical content
         self._seq = 0  # entries journaled so far, the queued ones included
         self._queued: list[Entry] = []  # decisions alone, written with the next entries (Rule 2)
@@ -249,6 +250,8 @@ class LiveCampaign:
                     now = self._check_now("decide_at", decide_at)
                     decision = self._controller.decide(now)
                     self._last_decide = now
+                    if self._calendar is not None:
+                        decision = self._within_hours(decision, now)
                     entry: dict[str, Any] = {"now": now}
                     entries.append(("decide", None, entry))
                     if leads is not None:  # picking changes nothing: the picks are journaled as a record
@@ -283,6 +286,37 @@ class LiveCampaign:
             if pick_error is not None:
                 raise pick_error
             return Batch(applied, tuple(duplicates), self._seq, decision, releasable, picks)
+
+    def _within_hours(self, decision: Decision, now: float) -> Decision:
+        """The decision if calling is allowed at `now`, else no dial and a wake-up at the next opening.
+
+        The controller was asked all the same (and the ask is journaled), so
+        a restore replays exactly what happened; only the answer is withheld.
+        """
+        cfg, cal = self._config, self._calendar
+        assert cal is not None
+        instant = cfg.instant(now)
+        if cal.allowed(instant):
+            return decision
+        opening = cal.next_opening(instant)
+        return Decision(wake_at=None if opening is None else cfg.seconds(opening))
+
+    def hours(self, now: float | None = None) -> dict[str, Any]:
+        """The calling window at `now` (default: the last event's time): is calling allowed, why
+        not, and the next opening (seconds). `enforced` is false without a preset and a timezone."""
+        with self._lock:
+            t = self._controller.floor.now if now is None else check_time("now", now)
+            if t == -math.inf:
+                t = 0.0
+            cfg, cal = self._config, self._calendar
+            if cal is None:
+                return {"enforced": False, "allowed": True, "reason": None, "next_opening": None}
+            instant = cfg.instant(t)
+            if cal.allowed(instant):
+                return {"enforced": True, "allowed": True, "reason": None, "next_opening": None}
+            opening = cal.next_opening(instant)
+            return {"enforced": True, "allowed": False, "reason": cal.reason_closed(instant),
+                    "next_opening": None if opening is None else cfg.seconds(opening)}
 
     def handle(self, event: Event | Mapping[str, Any]) -> Batch:
         """Apply one event (a core event, or a wire dict with an optional `id`)."""

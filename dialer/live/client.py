@@ -132,10 +132,11 @@ class RemoteController:
     def __init__(self, client: Client, name: str, config: CampaignConfig, *, id_prefix: str = "") -> None:
         self.client = client
         self.name = name
+        self.config = config
         info = client.put_campaign(name, config.to_dict())
         self.pacer = _PacerInfo(config.mode, bool(info["uses_envelope"]))
         day_of = config.day_of()
-        guard = RedialGuard(lockout=config.redial_lockout)
+        guard = RedialGuard(lockout=config.lockout())
         self.floor = Floor(guard=guard) if day_of is None else Floor(guard=guard, day_of=day_of)
         self._pending: list[dict[str, Any]] = []
         self._n = 0

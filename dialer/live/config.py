@@ -7,32 +7,51 @@ which turns it into a core `Controller`.
 
 Must not know about: HTTP, storage, threads. It only validates and builds.
 
-Times. A live dialer supplies every timestamp as seconds (a float). With
-`timezone` unset, day `d` is [d * 86400, (d + 1) * 86400): Unix seconds give
-UTC days, and the simulator's "seconds since the first midnight" give its
-days (this is what `dialer emulate` relies on for parity). With `timezone`
-set (say "Europe/Oslo"), times must be Unix seconds and a day is the local
-calendar date, written "2026-11-24".
+Times. A live dialer supplies every timestamp as seconds (a float) since
+`origin` (an ISO 8601 instant; unset: the Unix epoch, so times are Unix
+seconds). With `timezone` unset, day `d` is [d * 86400, (d + 1) * 86400)
+after the origin: Unix seconds give UTC days, and the simulator's "seconds
+since the first midnight" (origin: that midnight) give its days (this is
+what `dialer emulate` relies on for parity). With `timezone` set (say
+"Europe/Oslo"), a day is the local calendar date of origin + t, written
+"2026-11-24".
+
+Presets. `preset` names a jurisdiction preset (`dialer presets`: NO, UK, US,
+CA, ...). The campaign is then held to the stricter of its own and the
+preset's rules, as `dialer simulate` holds a scenario's campaigns under
+`study.preset`: the lower abandon limit, accounted over every interval the
+preset names (on top of any `intervals` given), and the preset's redial
+lockout when `redial_lockout` is unset. With `timezone` set as well, the
+preset's calling hours and public holidays are enforced: a decision asked
+while calling is not allowed places no dial and says when it may
+(`wake_at`, the next opening). Without a timezone the hours are not
+enforced (a time is not a wall-clock instant then): the configuration says
+so (`hours_enforced`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dialer.core.calendar import CallingCalendar
 from dialer.core.controller import Controller
 from dialer.core.ledger import Interval, as_rate
+from dialer.core.rules import Preset
 from dialer.core.modes import PACERS, make_pacer
 from dialer.errors import ConfigError, bad
 
 #: the keys a configuration may carry (anything else is a typo and is refused)
-FIELDS = ("mode", "pacer", "abandon_limit", "intervals", "lines", "horizon", "redial_lockout", "timezone")
+FIELDS = ("mode", "pacer", "abandon_limit", "intervals", "lines", "horizon", "redial_lockout", "timezone",
+          "preset", "origin")
 #: the keys that may change once a campaign exists (`LiveCampaign.configure`)
 MUTABLE = ("mode", "pacer", "lines")
 INTERVAL_KINDS = ("day", "campaign", "rolling")
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def _number(x: Any) -> bool:
@@ -75,6 +94,8 @@ class CampaignConfig:
     horizon: float = 60.0
     redial_lockout: float | None = None
     timezone: str | None = None
+    preset: str | None = None
+    origin: str | None = None
 
     def __post_init__(self) -> None:
         check_pacer(self.mode, self.pacer)
@@ -96,6 +117,10 @@ class CampaignConfig:
             raise bad("redial_lockout", self.redial_lockout, "a positive number of seconds (or null: forever)")
         if self.timezone is not None:
             _zone(self.timezone)
+        if self.preset is not None:
+            self.rules()
+        if self.origin is not None:
+            self.origin_instant()
         self.build()  # the controller itself checks the combination (say, a rolling window vs the horizon)
 
     @classmethod
@@ -118,18 +143,76 @@ class CampaignConfig:
             "horizon": self.horizon,
             "redial_lockout": self.redial_lockout,
             "timezone": self.timezone,
+            "preset": self.preset,
+            "origin": self.origin,
         }
+
+    def rules(self) -> Preset | None:
+        """The jurisdiction preset named by `preset` (None without one)."""
+        if self.preset is None:
+            return None
+        if not isinstance(self.preset, str) or not self.preset:
+            raise bad("preset", self.preset, "the name of a preset such as 'NO' (or null)")
+        from dialer.compliance.presets import get_preset
+
+        return get_preset(self.preset)
+
+    def origin_instant(self) -> dt.datetime:
+        """The aware instant that time 0 stands for (the Unix epoch unless `origin` says otherwise)."""
+        if self.origin is None:
+            return _EPOCH
+        if not isinstance(self.origin, str):
+            raise bad("origin", self.origin, "an ISO 8601 instant with its UTC offset, e.g. '2026-11-24T00:00:00+01:00'")
+        try:
+            when = dt.datetime.fromisoformat(self.origin)
+        except ValueError:
+            when = None
+        if when is None or when.tzinfo is None:
+            raise bad("origin", self.origin, "an ISO 8601 instant with its UTC offset, e.g. '2026-11-24T00:00:00+01:00'")
+        return when
+
+    def lockout(self) -> float | None:
+        """The redial lockout held: `redial_lockout`, or when unset the preset's lockout (None: for ever)."""
+        preset = self.rules()
+        if self.redial_lockout is None and preset is not None and preset.redial_rule == "lockout":
+            return preset.redial_lockout
+        return self.redial_lockout
+
+    @property
+    def hours_enforced(self) -> bool:
+        """Whether decisions are refused outside the preset's calling hours (a preset and a timezone)."""
+        return self.preset is not None and self.timezone is not None
+
+    def calendar(self) -> CallingCalendar | None:
+        """The preset's calling calendar when hours are enforced (see `hours_enforced`), else None."""
+        preset = self.rules()
+        return CallingCalendar(preset) if preset is not None and self.timezone is not None else None
+
+    def instant(self, t: float) -> dt.datetime:
+        """The wall-clock instant of time `t` (seconds since the origin)."""
+        return self.origin_instant() + dt.timedelta(seconds=t)
+
+    def seconds(self, instant: dt.datetime) -> float:
+        """The time (seconds since the origin) of an aware instant."""
+        return (instant - self.origin_instant()).total_seconds()
 
     def day_of(self) -> Callable[[float], Hashable] | None:
         """The accounting day of a time (None: the core's whole days from t = 0)."""
         if self.timezone is None:
             return None
         zone = _zone(self.timezone)
+        if self.origin is None:
 
-        def day(t: float) -> str:
-            return dt.datetime.fromtimestamp(t, zone).date().isoformat()
+            def day(t: float) -> str:
+                return dt.datetime.fromtimestamp(t, zone).date().isoformat()
 
-        return day
+            return day
+        origin = self.origin_instant()
+
+        def local_day(t: float) -> str:
+            return (origin + dt.timedelta(seconds=t)).astimezone(zone).date().isoformat()
+
+        return local_day
 
     def build(self) -> Controller:
         """A fresh controller for this configuration."""
@@ -137,13 +220,27 @@ class CampaignConfig:
             limit: Any = [_interval(iv, i) for i, iv in enumerate(self.intervals)]
         else:
             limit = self.abandon_limit
+        lockout = self.lockout()
+        preset = self.rules()
+        if preset is not None:
+            # the stricter of the campaign's and the preset's, as `dialer simulate` holds a study.preset
+            own = [limit] if not isinstance(limit, list) else limit
+            rate = min(as_rate(self.abandon_limit, "abandon_limit"), preset.abandon_limit)
+            origin = self.origin_instant().astimezone(_zone(self.timezone) if self.timezone else preset.tz)
+            law = dataclasses.replace(preset, abandon_limit=rate).ledger_intervals(origin)
+            merged: dict[str, Interval] = {}
+            for iv in (own if isinstance(limit, list) else []) + law:
+                # an interval both name (say "day"): the lower limit of the two
+                if iv.name not in merged or iv.limit < merged[iv.name].limit:
+                    merged[iv.name] = iv
+            limit = list(merged.values())
         return Controller(
             make_pacer(self.mode, dict(self.pacer)),
             lines=self.lines,
             day_of=self.day_of(),
             abandon_limit=limit,
             horizon=self.horizon,
-            redial_lockout=self.redial_lockout,
+            redial_lockout=lockout,
         )
 
 

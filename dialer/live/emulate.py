@@ -13,9 +13,11 @@ Must not know about: routes (the client), how the engine simulates a call.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dialer.live.client import Client, RemoteController
 from dialer.live.config import CampaignConfig
@@ -40,6 +42,14 @@ def emulate(scenario: Scenario, url: str, *, seed: int = 0, token: str | None = 
     with Client(url, token) as client:
         client.healthz()  # a clear error now if the service is not there
 
+        preset = scenario.study.preset
+        # time 0 of the simulator is local midnight of the study's first day: the origin of the
+        # preset's calendar-month intervals. No timezone: days stay the simulator's whole days, and
+        # the calling hours are the engine's to keep (it dials only inside them), as in-process.
+        origin = None
+        if preset is not None:
+            origin = dt.datetime.combine(scenario.study.start, dt.time(0), tzinfo=ZoneInfo(scenario.study.timezone))
+
         def factory(campaign: Campaign, params: dict[str, Any], horizon: float) -> RemoteController:
             config = CampaignConfig(
                 mode=campaign.mode,
@@ -47,6 +57,8 @@ def emulate(scenario: Scenario, url: str, *, seed: int = 0, token: str | None = 
                 abandon_limit=campaign.abandon_limit,
                 lines=campaign.lines,
                 horizon=horizon,
+                preset=preset,
+                origin=None if origin is None else origin.isoformat(),
             )
             rc = RemoteController(client, campaign_name(prefix, campaign.name), config)
             if controllers is not None:

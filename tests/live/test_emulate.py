@@ -82,3 +82,19 @@ def test_emulate_errors_are_one_line(live_server, capsys, monkeypatch):
     assert err.startswith("dialer: error: GET /healthz: 401 missing or bad bearer token") and err.count("\n") == 1
     assert main(["emulate", "--url", "ftp://x", str(TINY)]) == 2
     assert capsys.readouterr().err == "dialer: error: --url must be an http:// or https:// URL, got 'ftp://x'\n"
+
+
+@pytest.mark.parametrize("preset", ["UK", "US"])
+def test_parity_under_a_study_preset(live_server, preset, tmp_path):
+    # the preset's stricter limit, its intervals (US: a rolling 30 days) and its redial rule reach the
+    # service's controller as they reach the simulator's: the same day through HTTP as in-process
+    sc = scenario("predictive", {}, tmp_path)
+    sc = sc.model_copy(update={"study": sc.study.model_copy(update={"preset": preset})})
+    expected = simulate(sc, seed=3)
+    plain = simulate(sc.model_copy(update={"study": sc.study.model_copy(update={"preset": None})}), seed=3)
+    assert expected.to_json() != plain.to_json()  # the preset changes the day: the check below can fail
+    remote: dict = {}
+    got = emulate(sc, live_server.url, seed=3, token=TOKEN, controllers=remote)
+    assert got.to_json() == expected.to_json()
+    config = remote["sales"].config
+    assert config.preset == preset and config.origin is not None and not config.hours_enforced

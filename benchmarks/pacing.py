@@ -60,6 +60,7 @@ SCENARIOS = {
     "e": "live rate halves at 17:00",
     "f": "talk mean 10 min",
     "m": "Markovian default",
+    "n": "Markovian (d)",  # (d)'s means on the bound's own model: every ring exponential 25.6 s, 8 % live
 }
 
 
@@ -90,9 +91,13 @@ def build(name: str, mode: str = "power", pacer: dict[str, Any] | None = None) -
             o["hours"][str(h)] = {"live": round(base.get(h, o["live"]) / 2.0, 4)}
     elif name == "f":
         du["talk"] = {"dist": "lognormal", "mean": 600.0, "sd": 120.0 * 600.0 / 170.0}
-    elif name == "m":
+    elif name in ("m", "n"):
         o["hours"] = {}
-        ring = {"dist": "exponential", "mean": 17.0}
+        ring = {"dist": "exponential", "mean": 17.0 if name == "m" else 25.6}
+        if name == "n":
+            o["live"] = 0.08
+            c["lines"] = 5 * agents
+            c["leads"] = 5000 * agents
         for k in ("ring", "no_answer", "busy", "invalid"):
             du[k] = ring
         du["talk"] = {"dist": "exponential", "mean": 200.0}
@@ -393,7 +398,8 @@ def decisions_in_a_day() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated: " + ",".join(SCENARIOS))
+    p.add_argument("--scenarios", default=",".join(k for k in SCENARIOS if k != "n"),
+                   help="comma-separated: " + ",".join(SCENARIOS) + " (default: all but n)")
     p.add_argument("--seeds", type=int, default=30)
     p.add_argument("--sweep-seeds", type=int, default=8, help="seeds per ratio in the FixedRatio sweep")
     p.add_argument("--json", default=None, help="write the rows to this JSON file")

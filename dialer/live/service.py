@@ -19,6 +19,7 @@ from dialer.errors import ConfigError, DialerError, ProtocolError, bad
 from dialer.live.campaign import LiveCampaign, StoreError
 from dialer.live.config import CampaignConfig
 from dialer.live.store import Store
+from dialer.sim import policy_cache as policies
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
@@ -40,13 +41,25 @@ def check_name(name: Any) -> str:
 class Service:
     """Campaigns by name, each journaled to `store` (None: in memory only, nothing survives a restart)."""
 
-    def __init__(self, store: Store | None = None) -> None:
+    def __init__(self, store: Store | None = None, *, policy_cache: bool = True) -> None:
         self.store = store
         self._lock = threading.Lock()
         self._campaigns: dict[str, LiveCampaign] = {}
+        self._policy_cache = policy_cache
+        if policy_cache:
+            # the Predictive pacer's solved policies from earlier runs (dialer.sim.policy_cache): a
+            # restore replays every decision of the day, and each new lattice point costs a solve
+            # (up to a second at 100 agents); the cache changes how long that takes, never a decision
+            policies.load()
         if store is not None:
             for name, config in store.campaigns():
                 self._campaigns[name] = self._restore(name, config)
+            self.save_policies()
+
+    def save_policies(self) -> int:
+        """Merge the policies solved in this process into the disk cache (`dialer serve` calls it
+        now and then and on shutdown); returns how many the file holds (0 with the cache off)."""
+        return policies.save() if self._policy_cache else 0
 
     def _restore(self, name: str, config: Mapping[str, Any]) -> LiveCampaign:
         assert self.store is not None

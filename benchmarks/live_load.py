@@ -1,14 +1,15 @@
 """Load on the live service over loopback: sustained events per second and decision latency.
 
-    python benchmarks/live_load.py [--seconds 8] [--campaigns 1 10] [--rate 2000]
+    python benchmarks/live_load.py [--seconds 8] [--campaigns 1 10] [--rate 2000] [--tick 0.1]
                                    [--loads saturated paced ticks] [--sync full normal]
+                                   [--repeat 3] [--json PATH]
 
 Starts `dialer serve` as a subprocess on 127.0.0.1 (a free port, a fresh
 SQLite store in a temporary directory), once per store setting (synchronous
-FULL and NORMAL), and for each number of campaigns runs one client thread
-per campaign (one keep-alive connection each) for a bounded time. Events:
-per agent, a log-in, a reserved dial that is busy, a log-out; Power mode
-(the pacer costs nothing: the service is what is measured). Three loads:
+FULL and NORMAL), and for each number of campaigns drives one keep-alive
+connection per campaign for a bounded time, one request at a time on each.
+Events: per agent, a log-in, a reserved dial that is busy, a log-out; Power
+mode (the pacer costs nothing: the service is what is measured). Loads:
 
 - saturated: every request is `POST /decide` carrying `--batch` events, and
   each client sends its next one as soon as it has the answer (closed loop):
@@ -34,23 +35,27 @@ round trip of a request carrying events, from when it was sent; saturated
 and paced: the decide requests themselves), the server's CPU
 per request (from /proc: user + system, all its threads), and the load
 average before and after the row (the machine is shared: read latency
-with it). The client is kept cheap: stdlib `http.client`, request bodies
-built before the clock starts. Only 127.0.0.1; bounded in time and count.
+with it). The client is kept cheap, since it shares the 2 cores with the
+server: one thread drives every connection through a selector (threads, one
+per campaign, queued for the interpreter lock and charged that wait to the
+service), over plain sockets with request bytes built before the clock
+starts. Only 127.0.0.1; bounded in time and count.
 Timings belong here, never in tests.
 """
 
 from __future__ import annotations
 
 import argparse
+import heapq
 import http.client
 import json
 import os
+import selectors
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 import httpx
@@ -118,93 +123,169 @@ class Result:
         self.elapsed = 0.0
 
 
+def _create(host: str, port: int, name: str) -> None:
+    conn = http.client.HTTPConnection(host, port, timeout=30)
+    try:
+        conn.request("PUT", f"/campaigns/{name}", body=b'{"mode":"power"}',
+                     headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+        r = conn.getresponse()
+        if r.status not in (200, 201):
+            raise SystemExit(f"PUT /campaigns/{name}: {r.status} {r.read()[:200]!r}")
+        r.read()
+    finally:
+        conn.close()
+
+
+class _Client:
+    """One campaign's keep-alive connection, driven by the one-thread loop in `_run`: one request at a time."""
+
+    def __init__(self, host: str, port: int, name: str, index: int) -> None:
+        self.index = index
+        self.sock = socket.create_connection((host, port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.setblocking(False)
+        self.head = (f"Host: {host}:{port}\r\nAuthorization: Bearer {TOKEN}\r\n"
+                     "Content-Type: application/json\r\nContent-Length: ").encode()
+        self.decide = f"POST /campaigns/{name}/decide HTTP/1.1\r\n".encode()
+        self.events = f"POST /campaigns/{name}/events HTTP/1.1\r\n".encode()
+        self.buf = b""
+        self.k = 0  # the request (or tick) in progress, 1, 2, ...
+        self.step = ""  # "decide" or "post" while a request is out, "" when idle
+        self.due = self.sent = 0.0
+        self.result = Result()
+
+    def send(self, line: bytes, body: bytes) -> None:
+        self.sock.sendall(line + self.head + b"%d\r\n\r\n" % len(body) + body)
+
+    def receive(self) -> bytes | None:
+        """Read what arrived; the body of a complete response, or None if it is not complete yet."""
+        data = self.sock.recv(65536)
+        if not data:
+            raise SystemExit("the server closed a connection")
+        self.buf += data
+        end = self.buf.find(b"\r\n\r\n")
+        if end < 0:
+            return None
+        head = self.buf[:end].lower()
+        at = head.find(b"content-length:")
+        if at < 0:
+            raise SystemExit(f"a response without content-length: {head[:200]!r}")
+        line_end = head.find(b"\r\n", at)
+        size = int(head[at + 15:line_end if line_end >= 0 else None])
+        if len(self.buf) < end + 4 + size:
+            return None
+        body, self.buf = self.buf[end + 4:end + 4 + size], self.buf[end + 4 + size:]
+        status = int(head[9:12])
+        if status >= 300:
+            raise SystemExit(f"{self.step}: {status} {body[:200]!r}")
+        return body
+
+
 def _run(url: str, campaigns: int, seconds: float, batch: int, tag: str, load: str, rate: float,
          tick: float) -> Result:
-    """One load: `campaigns` client threads for `seconds` (see the module docstring for the loads)."""
-    host, port = url.removeprefix("http://").split(":")
-    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    """One load: `campaigns` connections for `seconds` (see the module docstring for the loads), all driven
+    by this one thread through a selector: the client's own threads would queue for the interpreter lock
+    and charge that wait to the service."""
+    host, port_text = url.removeprefix("http://").split(":")
+    port = int(port_text)
     if load == "ticks":
         per = int(rate * tick / campaigns) // 4 * 4  # events per campaign per tick
-        interval = tick
+        interval: float | None = tick
     else:
         per = batch
         interval = None if load == "saturated" else campaigns * batch / rate  # s between one client's requests
     count = MAX_REQUESTS // campaigns if interval is None else min(MAX_REQUESTS // campaigns, int(seconds / interval) + 1)
-    if load == "ticks":
-        bodies = [(b'{"events":[' + _events(k, per).encode() + b"]}", b'{"now":%d.0}' % k) for k in range(1, count + 1)]
-    else:
-        bodies = [(b'{"now":%d.0,"events":[' % k + _events(k, per).encode() + b"]}", b"")
-                  for k in range(1, min(count, int(seconds * 3000)) + 1)]  # saturated: more made as needed
-    results = [Result() for _ in range(campaigns)]
-    ready = threading.Barrier(campaigns + 1)
-    start: list[float] = []
+    made = count if interval is not None else min(count, int(seconds * 3000))  # saturated: more made as needed
 
-    def call(conn: http.client.HTTPConnection, path: str, body: bytes) -> bytes:
-        conn.request("POST", path, body=body, headers=headers)
-        r = conn.getresponse()
-        data = r.read()
-        if r.status >= 300:
-            raise SystemExit(f"POST {path}: {r.status} {data[:200]!r}")
-        return data
+    def bodies(k: int) -> tuple[bytes, bytes]:
+        if load == "ticks":
+            return b'{"events":[' + _events(k, per).encode() + b"]}", b'{"now":%d.0}' % k
+        return b'{"now":%d.0,"events":[' % k + _events(k, per).encode() + b"]}", b""
 
-    def client(i: int) -> None:
-        name = f"{tag}-{i}"
-        res = results[i]
-        conn = http.client.HTTPConnection(host, int(port), timeout=30)
-        conn.request("PUT", f"/campaigns/{name}", body=b'{"mode":"power"}', headers=headers)
-        conn.getresponse().read()
-        decide, events = f"/campaigns/{name}/decide", f"/campaigns/{name}/events"
-        ready.wait()
-        t_start = start[0]
-        stop = t_start + seconds
-        offset = 0.0 if interval is None else interval * i / campaigns  # spread the clients' schedules
-        perf = time.perf_counter
-        try:
-            for k in range(1, count + 1):
-                if k <= len(bodies):
-                    first, second = bodies[k - 1]
-                else:
-                    first, second = b'{"now":%d.0,"events":[' % k + _events(k, per).encode() + b"]}", b""
-                if interval is None:
-                    due = perf()
-                else:
-                    due = t_start + offset + (k - 1) * interval
-                    if due > stop:
-                        return
-                    wait = due - perf()
-                    if wait > 0:
-                        time.sleep(wait)
-                if load == "ticks":
-                    posted = perf()
-                    out = json.loads(call(conn, events, first))
-                    sent = perf()
-                    res.post.append(sent - posted)
-                    call(conn, decide, second)
-                    res.decide.append(perf() - sent)
-                    res.requests += 2
-                else:
-                    sent = perf()
-                    out = json.loads(call(conn, decide, first))
-                    done = perf()
-                    res.decide.append(done - due)
-                    res.post.append(done - sent)
+    prebuilt = [bodies(k) for k in range(1, made + 1)]
+    names = [f"{tag}-{i}" for i in range(campaigns)]
+    for name in names:
+        _create(host, port, name)
+    clients = [_Client(host, port, name, i) for i, name in enumerate(names)]
+    sel = selectors.DefaultSelector()
+    for c in clients:
+        sel.register(c.sock, selectors.EVENT_READ, c)
+    perf = time.perf_counter
+    t_start = perf()
+    stop = t_start + seconds
+    timers: list[tuple[float, int]] = []  # (due, client): the next request of a paced client
+
+    def begin(i: int, c: _Client, due: float) -> None:
+        c.k += 1
+        first, _ = prebuilt[c.k - 1] if c.k <= len(prebuilt) else bodies(c.k)
+        c.due, c.sent = due, perf()
+        if load == "ticks":
+            c.step = "post"
+            c.send(c.events, first)
+        else:
+            c.step = "decide"
+            c.send(c.decide, first)
+
+    def schedule(i: int, c: _Client) -> None:
+        """The client's next request: now (saturated) or at its due time; none once over time or count."""
+        if c.k >= count or perf() > stop:
+            c.step = ""
+            return
+        if interval is None:
+            begin(i, c, perf())
+            return
+        offset = interval * i / campaigns  # spread the clients' schedules
+        due = t_start + offset + c.k * interval
+        if due > stop:
+            c.step = ""
+            return
+        c.step = "wait"
+        heapq.heappush(timers, (due, i))
+
+    for i, c in enumerate(clients):  # the first requests: now, or due at the start plus the client's offset
+        if interval is None:
+            begin(i, c, perf())
+        else:
+            c.step = "wait"
+            heapq.heappush(timers, (t_start + interval * i / campaigns, i))
+    try:
+        while any(c.step for c in clients):
+            now = perf()
+            while timers and timers[0][0] <= now:
+                due, i = heapq.heappop(timers)
+                begin(i, clients[i], due)
+            timeout = None if not timers else max(0.0, timers[0][0] - perf())
+            for key, _ in sel.select(timeout):
+                c = key.data
+                body = c.receive()
+                if body is None:
+                    continue
+                done = perf()
+                res = c.result
+                if c.step == "post":  # ticks: the tick's events are in; now the decision alone
+                    res.post.append(done - c.sent)
+                    res.events += json.loads(body)["applied"]
                     res.requests += 1
-                res.events += out["applied"]
-                if perf() > stop:
-                    return
-        finally:
-            conn.close()
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(campaigns)]
-    for t in threads:
-        t.start()
-    start.append(time.perf_counter())
-    ready.wait()
-    for t in threads:
-        t.join()
+                    c.step = "decide-alone"
+                    c.sent = perf()
+                    c.send(c.decide, (prebuilt[c.k - 1] if c.k <= len(prebuilt) else bodies(c.k))[1])
+                    continue
+                if c.step == "decide-alone":
+                    res.decide.append(done - c.sent)
+                else:
+                    res.decide.append(done - c.due)  # paced: from when due; saturated: due is when sent
+                    res.post.append(done - c.sent)
+                    res.events += json.loads(body)["applied"]
+                res.requests += 1
+                schedule(c.index, c)
+    finally:
+        sel.close()
+        for c in clients:
+            c.sock.close()
     total = Result()
-    total.elapsed = time.perf_counter() - start[0]
-    for r in results:
+    total.elapsed = perf() - t_start
+    for c in clients:
+        r = c.result
         total.requests += r.requests
         total.events += r.events
         total.decide += r.decide

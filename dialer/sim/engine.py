@@ -64,6 +64,8 @@ from dialer.core.events import (
 from dialer.core.floor import AgentState
 from dialer.core.modes import PACERS, make_pacer, pacer_params
 from dialer.sim.compliance import campaign_rules, open_days, ring_cap
+from dialer.sim.distributions import _BATCH as SAMPLER_BATCH
+from dialer.sim.distributions import Distribution
 from dialer.sim.scenario import Campaign, Scenario
 
 DAY = 86400.0
@@ -76,7 +78,7 @@ ControllerFactory = Callable[[Campaign, dict, float], Controller]
 
 # what the simulated world decided a dial will do (drawn when it is placed)
 _LIVE, _MACHINE, _BUSY, _INVALID, _NO_ANSWER = range(5)
-_FAILS = {_BUSY: FailReason.BUSY, _INVALID: FailReason.INVALID, _NO_ANSWER: FailReason.NO_ANSWER}
+_FAILS = (None, None, FailReason.BUSY, FailReason.INVALID, FailReason.NO_ANSWER)  # indexed by the above
 _RETRY_FIELD = {
     Outcome.NO_ANSWER: "no_answer",
     Outcome.BUSY: "busy",
@@ -89,6 +91,12 @@ _IDLE = AgentState.IDLE
 
 _new = object.__new__
 _UNIT_BATCH = 1024  # uniform draws for choosing outcomes, made this many at a time
+
+
+def _batches(dist: Distribution, rng: np.random.Generator) -> Callable[[], list[float]]:
+    """The next batch of draws of `dist`, as `dist.sampler(rng)` would hand them out, reversed (pop them)."""
+    draw = dist.draw
+    return lambda: draw(rng, SAMPLER_BATCH)[::-1].tolist()
 
 
 class _Timer:
@@ -108,15 +116,18 @@ class _Dial:
     Scheduled for one stage at a time; a stage's callback reschedules it for the next.
     """
 
-    __slots__ = ("callbacks", "call", "lead", "agent", "what")
+    __slots__ = ("callbacks", "call", "lead", "agent", "what", "at")
     _ok = True
 
-    def __init__(self, callback: Callable, call: int, lead: int, agent: Hashable | None, what: int) -> None:
+    def __init__(
+        self, callback: Callable, call: int, lead: int, agent: Hashable | None, what: int, at: float
+    ) -> None:
         self.callbacks = [callback]
         self.call = call
         self.lead = lead
         self.agent = agent
         self.what = what
+        self.at = at  # when the current stage ends: the clock's time when its callback runs
 
 
 class _Retries:
@@ -229,19 +240,28 @@ class CampaignRun:
             )
         self.floor = self.controller.floor
         self._decide = self.controller.decide
-        self._must_reserve = self.floor.guard.must_reserve  # a lead abandoned before: redial reserved only
+        guard = self.floor.guard
+        self._must_reserve = guard.must_reserve  # a lead abandoned before: redial reserved only
+        self._flagged = guard.abandoned_at  # none flagged (so far): no need to ask
         self._on_ring_end, self._on_talk_end, self._on_wrap_end = self._ring_end, self._talk_end, self._wrap_end
         # the events the engine reports: straight to the controller, or also to the observer
         self._emit = self.controller.handle if observer is None else self._emit_watched
         streams = [np.random.default_rng(s) for s in seed_seq.spawn(8)]
         self._u_rng = streams[0]
         self._u_left: list[float] = []  # the current batch of uniform draws, next one last
-        self._ring = d.ring.sampler(streams[1])
-        self._no_answer = d.no_answer.sampler(streams[2])
+        # the durations every dial needs come in batches the engine pops itself (next one last):
+        # the same draws as the distributions' `Sampler`s (same stream, same batch size), without a
+        # call per draw; the rarer ones use the samplers
+        self._ring_batch = _batches(d.ring, streams[1])
+        self._no_answer_batch = _batches(d.no_answer, streams[2])
+        self._talk_batch = _batches(d.talk, streams[5])
+        self._wrap_batch = _batches(d.wrap, streams[6])
+        self._ring_left: list[float] = []
+        self._no_answer_left: list[float] = []
+        self._talk_left: list[float] = []
+        self._wrap_left: list[float] = []
         self._busy = d.busy.sampler(streams[3])
         self._invalid = d.invalid.sampler(streams[4])
-        self._talk = d.talk.sampler(streams[5])
-        self._wrap = d.wrap.sampler(streams[6])
         self._patience = d.patience.sampler(streams[7])
         self._connect_limit = rules.connect_limit
         # retry rules: outcome -> seconds before the lead is dialled again (absent: never again)
@@ -257,10 +277,13 @@ class CampaignRun:
         for h in range(24):
             live, machine, busy, invalid = campaign.outcomes.for_hour(h)
             self._cum.append((live, live + machine, live + machine + busy, live + machine + busy + invalid))
+        self._hour_cum = self._cum[0]  # those of the hour of the last dial, which ends at _hour_end
+        self._hour_end = -math.inf
         # leads
         n = campaign.leads
         self._attempts = [0] * n
         self._next_fresh = 0
+        self._n_leads = n
         self._retry = _Retries()
         self._redial_reserved = _Retries()  # abandoned before: reserved only
         self._seq = 0
@@ -268,9 +291,7 @@ class CampaignRun:
         self.leads = LeadSummary(total=n)
         # compliance (dialer.sim.compliance): a preset's ring timeout; a do-not-call screen before each dial
         self._ring_cap = ring_cap(scenario, campaign)
-        if screen is not None:
-            self._screen = screen
-            self._take_lead = self._screened_take_lead  # type: ignore[method-assign]
+        self._screen = screen
         # calls
         self._next_call = 0
         self._waiting: dict[int, _Dial] = {}  # live calls with no agent yet, oldest first
@@ -331,7 +352,7 @@ class CampaignRun:
 
     def _open(self, _ev: _Timer) -> None:
         self._window_open = True
-        self._pump()
+        self._pump(self.env.now)
 
     def _close(self, _ev: _Timer) -> None:
         self._window_open = False
@@ -345,7 +366,7 @@ class CampaignRun:
         if self.floor.agent_state(agent.id) is AgentState.OUT:
             self._emit(AgentLoggedIn(time=self.env.now, agent=agent.id))
             self._agent_free(agent.id)
-        self._pump()
+        self._pump(self.env.now)
 
     def _leave(self, ev: _Timer) -> None:
         agent: _Agent = ev.value
@@ -410,27 +431,6 @@ class CampaignRun:
 
     # --- leads -------------------------------------------------------------------------
 
-    def _take_lead(self, reserved: bool, now: float) -> int | None:
-        if reserved and self._redial_reserved.due <= now:
-            return self._redial_reserved.pop()
-        if self._retry.due <= now:
-            return self._retry.pop()
-        if self._next_fresh < len(self._attempts):
-            lead = self._next_fresh
-            self._next_fresh += 1
-            return lead
-        return None
-
-    def _screened_take_lead(self, *args) -> int | None:
-        """`_take_lead`, skipping leads the do-not-call screen refuses now (they are never dialled again)."""
-        while True:
-            lead = CampaignRun._take_lead(self, *args)
-            if lead is None or self._screen(self.campaign.name, lead, self.env.now):
-                return lead
-            self._done[lead] = True
-            if self._attempts[lead]:
-                self.leads.exhausted += 1
-
     def _after(self, lead: int, outcome: Outcome, now: float) -> None:
         """Retry rules: schedule the lead again, or mark it finished."""
         if outcome is _TRANSFERRED:
@@ -443,32 +443,27 @@ class CampaignRun:
             self.leads.exhausted += 1
             return
         self._seq += 1
-        if self._must_reserve(lead, now):
+        if self._flagged and self._must_reserve(lead, now):
             self._redial_reserved.push(delay, now + delay, self._seq, lead)
         else:
             self._retry.push(delay, now + delay, self._seq, lead)
 
     # --- deciding and dialling ------------------------------------------------------
 
-    def _pump(self) -> None:
-        """Ask the controller what to dial now, and dial it."""
+    def _pump(self, now: float) -> None:
+        """Ask the controller what to dial now (`now`: the clock's time), and dial it."""
         if self._held:
             self._release_held()
         if not self._window_open:
             return
-        now = self.env.now
         decision = self._decide(now)
         for agent in decision.reserve:
-            lead = self._take_lead(True, now)
-            if lead is None:
+            if not self._dial(agent, now):
                 break
-            self._dial(lead, agent, now)
         if decision.unreserved:
             for _ in range(decision.unreserved):
-                lead = self._take_lead(False, now)
-                if lead is None:
+                if not self._dial(None, now):
                     break
-                self._dial(lead, None, now)
         wake = decision.wake_at
         if wake is not None and wake > now and (self._pending_wake is None or wake < self._pending_wake):
             self._pending_wake = wake
@@ -477,9 +472,30 @@ class CampaignRun:
     def _wake(self, ev: _Timer) -> None:
         if ev.value == self._pending_wake:
             self._pending_wake = None
-            self._pump()
+            self._pump(self.env.now)
 
-    def _dial(self, lead: int, agent: Hashable | None, now: float) -> None:
+    def _dial(self, agent: Hashable | None, now: float) -> bool:
+        """Dial the next lead, reserved for `agent` (None: unreserved); False if no lead is due.
+
+        The next lead: one abandoned before and due again (reserved dials only),
+        else one due for a retry, else a fresh one; a lead the do-not-call
+        screen refuses is never dialled again.
+        """
+        while True:
+            if agent is not None and self._redial_reserved.due <= now:
+                lead = self._redial_reserved.pop()
+            elif self._retry.due <= now:
+                lead = self._retry.pop()
+            elif self._next_fresh < self._n_leads:
+                lead = self._next_fresh
+                self._next_fresh = lead + 1
+            else:
+                return False
+            if self._screen is None or self._screen(self.campaign.name, lead, now):
+                break
+            self._done[lead] = True
+            if self._attempts[lead]:
+                self.leads.exhausted += 1
         call = self._next_call
         self._next_call = call + 1
         attempts = self._attempts
@@ -488,34 +504,46 @@ class CampaignRun:
             self.leads.dialled += 1
         attempts[lead] = n + 1
         self._emit(unchecked_dial_placed(now, call, lead, agent))
-        live, machine, busy, invalid = self._cum[int(now % DAY // 3600.0)]
+        if now >= self._hour_end:  # the outcome probabilities of the new hour of the day
+            hour = int(now % DAY // 3600.0)
+            self._hour_cum = self._cum[hour]
+            self._hour_end = now - now % DAY + (hour + 1) * 3600.0  # exact: whole seconds
+        live, machine, busy, invalid = self._hour_cum
         u_left = self._u_left
         if not u_left:
             u_left = self._u_left = self._u_rng.random(_UNIT_BATCH)[::-1].tolist()
         u = u_left.pop()
-        if u < live:
-            what, delay = _LIVE, self._ring()
-        elif u < machine:
-            what, delay = _MACHINE, self._ring()
+        if u < machine:
+            what = _LIVE if u < live else _MACHINE
+            left = self._ring_left
+            if not left:
+                left = self._ring_left = self._ring_batch()
+            delay = left.pop()
+            if delay > self._ring_cap:  # the preset's ring timeout: the dialer gives up
+                what, delay = _NO_ANSWER, self._ring_cap
         elif u < busy:
             what, delay = _BUSY, self._busy()
         elif u < invalid:
             what, delay = _INVALID, self._invalid()
         else:
-            what, delay = _NO_ANSWER, self._no_answer()
-        if delay > self._ring_cap and what <= _MACHINE:  # the preset's ring timeout: the dialer gives up
-            what, delay = _NO_ANSWER, self._ring_cap
+            what = _NO_ANSWER
+            left = self._no_answer_left
+            if not left:
+                left = self._no_answer_left = self._no_answer_batch()
+            delay = left.pop()
         d = _new(_Dial)  # _Dial(...) written out: every slot set here
         d.callbacks = [self._on_ring_end]
         d.call = call
         d.lead = lead
         d.agent = agent
         d.what = what
+        d.at = now + delay  # what the clock will read: Environment.schedule adds the same two floats
         self._schedule(d, NORMAL, delay)
+        return True
 
     def _ring_end(self, d: _Dial) -> None:
         what = d.what
-        now = self.env.now
+        now = d.at
         agent = d.agent
         if what == _LIVE:
             self._emit(unchecked_call_answered(now, d.call, True))
@@ -541,14 +569,19 @@ class CampaignRun:
                 a = self.agents[agent]
                 if a.off_shift or a.wants_leave or self._waiting:  # else being idle asks nothing more of it
                     self._agent_free(agent)
-        self._pump()
+        self._pump(now)
 
     def _connect(self, d: _Dial, agent: Hashable, now: float) -> None:
         """Put the live call through to `agent`; the call's timer now runs until the talk ends."""
         self._emit(unchecked_call_connected(now, d.call, agent))
         d.agent = agent
         d.callbacks = [self._on_talk_end]
-        self._schedule(d, NORMAL, self._talk())
+        left = self._talk_left
+        if not left:
+            left = self._talk_left = self._talk_batch()
+        delay = left.pop()
+        d.at = now + delay
+        self._schedule(d, NORMAL, delay)
 
     def _abandon(self, d: _Dial, now: float) -> None:
         outcome = self._emit(unchecked_call_abandoned(now, d.call))
@@ -557,24 +590,31 @@ class CampaignRun:
     def _give_up(self, ev: _Timer) -> None:
         d: _Dial = ev.value  # type: ignore[assignment]
         if self._waiting.pop(d.call, None) is not None:
-            self._abandon(d, self.env.now)
-            self._pump()
+            now = self.env.now
+            self._abandon(d, now)
+            self._pump(now)
 
     def _talk_end(self, d: _Dial) -> None:
-        now = self.env.now
+        now = d.at
         outcome = self._emit(unchecked_call_ended(now, d.call))
         self._after(d.lead, outcome, now)  # type: ignore[arg-type]
         d.callbacks = [self._on_wrap_end]  # the call is over: its timer now runs the agent's wrap-up
-        self._schedule(d, NORMAL, self._wrap())
-        self._pump()
+        left = self._wrap_left
+        if not left:
+            left = self._wrap_left = self._wrap_batch()
+        delay = left.pop()
+        d.at = now + delay
+        self._schedule(d, NORMAL, delay)
+        self._pump(now)
 
     def _wrap_end(self, d: _Dial) -> None:
         agent = d.agent
-        self._emit(unchecked_agent_ready(self.env.now, agent))
+        now = d.at
+        self._emit(unchecked_agent_ready(now, agent))
         a = self.agents[agent]  # type: ignore[index]
         if a.off_shift or a.wants_leave or self._waiting:
             self._agent_free(agent)  # type: ignore[arg-type]
-        self._pump()
+        self._pump(now)
 
     def finish(self) -> None:
         """Count what is left of the list once the study is over."""

@@ -127,6 +127,7 @@ class Controller:
         # Python call: the record of a call in progress (`Floor.call_record`), the idle agents in order
         self._call_record = self.floor._calls.get
         self._idle_order = self.floor._idle
+        self._reserve_one: dict[Hashable, Decision] = {}  # agent -> Decision(reserve=(agent,)), made once
         self.ledger: Ledger | None = _make_ledger(abandon_limit, self.floor.day_of)
         if self.ledger is not None:
             w = self.ledger.shortest_window
@@ -220,7 +221,16 @@ class Controller:
         if pacer.uses_envelope and (reserved or unreserved):
             agents, unreserved = self._within_envelope(now, reserved, unreserved)
         elif reserved == 1:
-            agents = (next(iter(self._idle_order)),)
+            agent = next(iter(self._idle_order))
+            if unreserved == 0 and plan.wake_at is None:
+                # the commonest decision of all (an agent came free: one dial for it) is a value, made once
+                d = self._reserve_one.get(agent)
+                if d is None:
+                    if len(self._reserve_one) >= 4096:  # agents come and go in a long-lived service
+                        self._reserve_one.clear()
+                    d = self._reserve_one[agent] = Decision(reserve=(agent,))
+                return d
+            agents = (agent,)
         else:
             agents = tuple(islice(floor.idle_agents(), reserved)) if reserved else ()
         if not agents and unreserved == 0 and plan.wake_at is None:

@@ -31,6 +31,7 @@ Call life cycle::
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
 from typing import Callable, Hashable, Iterator
 
@@ -136,6 +137,7 @@ _ENDED_FROM, _ = _only(CallEnded)
 
 # the agent moves of the two hot call events, {state: next state}, read from AGENT_TRANSITIONS
 _AGENT_ON_DIAL = {st: n for (st, tp), n in AGENT_TRANSITIONS.items() if tp is DialPlaced}
+assert _AGENT_ON_DIAL == {_A_IDLE: _A_RESERVED}, "Floor._placed writes this one move out: change it with the table"
 _AGENT_ON_CONNECT = {st: n for (st, tp), n in AGENT_TRANSITIONS.items() if tp is CallConnected}
 
 _F_NO_ANSWER = FailReason.NO_ANSWER
@@ -159,6 +161,9 @@ _new = object.__new__
 
 def _day_of(t: float) -> int:
     return int(t // 86400.0)
+
+
+_KEPT = object()  # "the day's tallies kept at hand" (no day key computed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,13 +195,11 @@ class _Call:
     id: Hashable
     lead: Hashable
     state: CallState
-    day: int
     stats: DailyStats  # the tallies of the day the call was placed
     agent: Hashable | None  # reserved agent, then the connected agent
     reserved: bool
     placed_at: float = 0.0
     answered_at: float = 0.0
-    connected_at: float = 0.0
 
 
 class Floor:
@@ -211,7 +214,7 @@ class Floor:
         day_of: Callable[[float], Hashable] = _day_of,
         guard: RedialGuard | None = None,
     ) -> None:
-        self.day_of = day_of
+        self._day_of = day_of
         self._agents: dict[Hashable, _Agent] = {}
         self._calls: dict[Hashable, _Call] = {}
         # idle agents in the order they became idle (dict as an ordered set)
@@ -231,6 +234,18 @@ class Floor:
         # leads being dialled, and leads whose last call was abandoned (norm 4.6.3)
         self.guard = guard if guard is not None else RedialGuard()
         self.days: dict[Hashable, DailyStats] = {}
+        self._day_stats: DailyStats | None = None  # the tallies of the current whole day (default day_of)
+        self._day_until = -math.inf  # ... until this time (-inf: none kept, as with another day_of)
+
+    @property
+    def day_of(self) -> Callable[[float], Hashable]:
+        """Maps a time to the key of its accounting day (default: whole 86,400 s days from 0)."""
+        return self._day_of
+
+    @day_of.setter
+    def day_of(self, day_of: Callable[[float], Hashable]) -> None:
+        self._day_of = day_of
+        self._day_until = -math.inf  # the day's tallies kept at hand belong to the old key
 
     # --- counts pacers read --------------------------------------------------
 
@@ -450,30 +465,23 @@ class Floor:
         agent = ev.agent
         t = ev.time
         lead = ev.lead
-        guard = self.guard
         if agent is not None:
             a = self._agents.get(agent)
-            if a is None or a.state is _A_OUT:
-                guard.check_dial(lead, reserved=True, now=t)  # the guard's refusal comes first
-                raise ProtocolError(f"DialPlaced: agent {agent!r} is not logged in")
-            nxt = _AGENT_ON_DIAL.get(a.state)
-            if nxt is None:
-                guard.check_dial(lead, reserved=True, now=t)
-                self._agent_next(ev, a)  # raises
-        day = int(t // 86400.0) if self.day_of is _day_of else self.day_of(t)
+            if a is None or a.state is not _A_IDLE:  # the one agent state a reserved dial fits (checked below)
+                self._refuse_reserved_dial(ev, a)
+        day = _KEPT if t < self._day_until else self._day_of(t)  # (a custom day_of may raise: before any change)
         # the guard's check, then its memory of the lead in flight: the last check, nothing below refuses
-        guard.admit(lead, agent is not None, t)
-        s = self.days.get(day) or self.stats(day)
+        self.guard.admit(lead, agent is not None, t)
+        s = self._day_stats if day is _KEPT else self._day_tally(day)
         c = self._calls[call] = _new(_Call)  # _Call(...) without the call: every field set here
         c.id = call
         c.lead = lead
         c.state = _PLACED_TO
-        c.day = day
         c.stats = s
         c.agent = agent
         c.reserved = agent is not None
         c.placed_at = t
-        c.answered_at = c.connected_at = 0.0
+        c.answered_at = 0.0
         s.attempted += 1
         self.calls_active += 1
         if agent is None:
@@ -482,20 +490,33 @@ class Floor:
             s.reserved_dials += 1
             self.ringing_reserved += 1
             a.call = call
-            if nxt is _A_RESERVED and a.state is _A_IDLE:
-                # _set_agent(a, RESERVED, t) written out for the one move the table allows here
-                del self._idle[agent]
-                self.idle -= 1
-                if a.leaving:
-                    self._idle_leaving -= 1
-                a.stats.logged_in_time += t - a.since
-                if a.idle_since is None:
-                    a.idle_since = t
-                self.reserved_agents += 1
-                a.state = _A_RESERVED
-                a.since = t
-            else:  # pragma: no cover - only if the table changes
-                self._set_agent(a, nxt, t)  # type: ignore[arg-type]
+            # _set_agent(a, RESERVED, t) written out for the one move the table allows here
+            del self._idle[agent]
+            self.idle -= 1
+            if a.leaving:
+                self._idle_leaving -= 1
+            a.stats.logged_in_time += t - a.since
+            if a.idle_since is None:
+                a.idle_since = t
+            self.reserved_agents += 1
+            a.state = _A_RESERVED
+            a.since = t
+
+    def _refuse_reserved_dial(self, ev: DialPlaced, a: _Agent | None) -> None:
+        """Raise for a reserved dial whose agent is not idle, naming the reason (the guard's first)."""
+        self.guard.check_dial(ev.lead, reserved=True, now=ev.time)
+        if a is None or a.state is _A_OUT:
+            raise ProtocolError(f"DialPlaced: agent {ev.agent!r} is not logged in")
+        self._agent_next(ev, a)  # raises, naming the event and the state
+        raise AssertionError(f"{ev!r} should have been refused")  # pragma: no cover
+
+    def _day_tally(self, day: Hashable) -> DailyStats:
+        """The tallies of `day`; with the default whole days, kept at hand until the day ends."""
+        s = self.stats(day)
+        if self._day_of is _day_of:
+            self._day_stats = s
+            self._day_until = (day + 1) * 86400.0  # type: ignore[operator]  # events come in time order
+        return s
 
     def _call_in(self, ev: Event, state: CallState) -> _Call:
         """The call `ev` is about, which must be in `state` (the one state the table lets `ev` meet)."""
@@ -601,7 +622,6 @@ class Floor:
             self.live_waiting -= 1
         c.state = _CONNECTED_TO  # type: ignore[assignment]
         c.agent = agent
-        c.connected_at = t
         a.call = c.id
         c.stats.connect_wait += t - c.answered_at
         self._set_agent(a, a_next, t)  # type: ignore[arg-type]

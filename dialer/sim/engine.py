@@ -180,7 +180,7 @@ class _Retries:
         return len(self._heads) and sum(len(lane) for lane in self._lanes)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Agent:
     id: str
     shift: tuple[float, float]
@@ -203,6 +203,17 @@ class LeadSummary:
 
 class CampaignRun:
     """One campaign on the simulated floor: its controller, agents, leads and calls."""
+
+    # slots: every hot path reads a dozen of these per dial (a slot is the quickest attribute)
+    __slots__ = (
+        "env", "scenario", "campaign", "observer", "rules", "controller", "floor", "agents", "leads",
+        "_schedule", "_decide", "_emit", "_must_reserve", "_flagged", "_on_ring_end", "_on_talk_end",
+        "_on_wrap_end", "_u_rng", "_u_left", "_ring_batch", "_no_answer_batch", "_talk_batch", "_wrap_batch",
+        "_ring_left", "_no_answer_left", "_talk_left", "_wrap_left", "_busy", "_invalid", "_patience",
+        "_connect_limit", "_retry_delay", "_max_attempts", "_cum", "_hour_cum", "_hour_end", "_attempts",
+        "_next_fresh", "_n_leads", "_retry", "_redial_reserved", "_seq", "_done", "_ring_cap", "_screen",
+        "_next_call", "_waiting", "_window_open", "_pending_wake", "_envelope", "_held",
+    )
 
     def __init__(
         self,

@@ -137,8 +137,13 @@ _ENDED_FROM, _ = _only(CallEnded)
 
 # the agent moves of the two hot call events, {state: next state}, read from AGENT_TRANSITIONS
 _AGENT_ON_DIAL = {st: n for (st, tp), n in AGENT_TRANSITIONS.items() if tp is DialPlaced}
-assert _AGENT_ON_DIAL == {_A_IDLE: _A_RESERVED}, "Floor._placed writes this one move out: change it with the table"
 _AGENT_ON_CONNECT = {st: n for (st, tp), n in AGENT_TRANSITIONS.items() if tp is CallConnected}
+# the hot handlers write these moves out (each keeps every count and time sum as _set_agent does):
+# change them with the table
+assert _AGENT_ON_DIAL == {_A_IDLE: _A_RESERVED}, "Floor._placed"
+assert _AGENT_ON_CONNECT == {_A_IDLE: _A_TALKING, _A_RESERVED: _A_TALKING}, "Floor._connected"
+assert AGENT_TRANSITIONS[(_A_TALKING, CallEnded)] is _A_WRAP, "Floor._ended"
+assert AGENT_TRANSITIONS[(_A_WRAP, AgentReady)] is _A_IDLE, "Floor._ready"
 
 _F_NO_ANSWER = FailReason.NO_ANSWER
 _F_BUSY = FailReason.BUSY
@@ -436,6 +441,26 @@ class Floor:
         self.logged_in += 1
         self._set_agent(a, _A_IDLE, ev.time)
 
+    def _ready(self, ev: AgentReady) -> None:
+        a = self._agents.get(ev.agent)
+        if a is None or a.state is not _A_WRAP:
+            return self._agent_simple(ev)  # back from a pause, or refused
+        # _set_agent(a, IDLE, t) written out for the end of a wrap-up
+        t = ev.time
+        s = a.stats
+        elapsed = t - a.since
+        s.wrap_time += elapsed
+        self.wrapping -= 1
+        s.logged_in_time += elapsed
+        if a.idle_since is None:
+            a.idle_since = t
+        self._idle[a.id] = None
+        self.idle += 1
+        if a.leaving:
+            self._idle_leaving += 1
+        a.state = _A_IDLE
+        a.since = t
+
     def _agent_simple(self, ev: AgentReady | AgentPaused | AgentLoggedOut) -> None:
         a = self._agents.get(ev.agent)
         if a is None or a.state is _A_OUT:
@@ -614,8 +639,7 @@ class Floor:
             raise ProtocolError(
                 f"CallConnected: call {ev.call!r} is reserved for agent {c.agent!r}, not {agent!r}"
             )
-        a_next = _AGENT_ON_CONNECT.get(state)
-        if a_next is None:
+        if state is not _A_RESERVED and state is not _A_IDLE:
             self._agent_next(ev, a)  # raises
         t = ev.time
         if not c.reserved:
@@ -624,7 +648,24 @@ class Floor:
         c.agent = agent
         a.call = c.id
         c.stats.connect_wait += t - c.answered_at
-        self._set_agent(a, a_next, t)  # type: ignore[arg-type]
+        # _set_agent(a, TALKING, t) written out for the two moves the table allows here
+        s = a.stats
+        elapsed = t - a.since
+        if state is _A_RESERVED:
+            self.reserved_agents -= 1
+        else:
+            del self._idle[a.id]
+            self.idle -= 1
+            if a.leaving:
+                self._idle_leaving -= 1
+        s.logged_in_time += elapsed
+        if a.idle_since is not None:
+            s.idle_time_before_connect += t - a.idle_since
+            s.idle_periods += 1
+            a.idle_since = None
+        self.talking += 1
+        a.state = _A_TALKING
+        a.since = t
 
     def _abandoned(self, ev: CallAbandoned) -> Outcome:
         c = self._call_in(ev, _ABANDONED_FROM)
@@ -641,14 +682,27 @@ class Floor:
         c = self._call_in(ev, _ENDED_FROM)
         a = self._agents[c.agent]
         a.call = None
-        self._set_agent(a, _A_WRAP, ev.time)
+        t = ev.time
+        if a.state is _A_TALKING:
+            # _set_agent(a, WRAP, t) written out for the one move the table allows here
+            s = a.stats
+            elapsed = t - a.since
+            s.talk_time += elapsed
+            self.talking -= 1
+            s.logged_in_time += elapsed
+            a.idle_since = None
+            self.wrapping += 1
+            a.state = _A_WRAP
+            a.since = t
+        else:  # pragma: no cover - a talking call's agent is talking
+            self._set_agent(a, _A_WRAP, t)
         c.stats.transferred += 1
-        return self._finish(c, _O_TRANSFERRED, ev.time)
+        return self._finish(c, _O_TRANSFERRED, t)
 
 
 _HANDLERS: dict[type[Event], Callable[[Floor, Event], Outcome | None]] = {
     AgentLoggedIn: Floor._logged_in,
-    AgentReady: Floor._agent_simple,
+    AgentReady: Floor._ready,
     AgentPaused: Floor._agent_simple,
     AgentLoggedOut: Floor._agent_simple,
     AgentLeaving: Floor._leaving,

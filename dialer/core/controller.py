@@ -144,6 +144,7 @@ class Controller:
     @pacer.setter
     def pacer(self, pacer: Pacer) -> None:
         self._pacer = pacer
+        self._envelope = pacer.uses_envelope
         # the pacer's `observe`, or None when it is the base class's (learns nothing: skip the call)
         self._observe = None if type(pacer).observe is Pacer.observe else pacer.observe
 
@@ -203,22 +204,24 @@ class Controller:
         if plan is NOTHING:
             return _NO_DIALS
         reserved = plan.reserved
-        if reserved > floor.idle:
-            reserved = floor.idle
+        idle = floor.idle
+        if reserved > idle:
+            reserved = idle
         elif reserved < 0:
             reserved = 0
         unreserved = plan.unreserved
         if unreserved < 0:
             unreserved = 0
-        if self.lines is not None:
-            free = self.lines - floor.calls_active
+        lines = self.lines
+        if lines is not None:
+            free = lines - floor.calls_active
             if free < 0:
                 free = 0
             if reserved > free:
                 reserved = free
             if unreserved > free - reserved:
                 unreserved = free - reserved
-        if pacer.uses_envelope and (reserved or unreserved):
+        if self._envelope and (reserved or unreserved):
             agents, unreserved = self._within_envelope(now, reserved, unreserved)
         elif reserved == 1:
             agent = next(iter(self._idle_order))

@@ -103,8 +103,10 @@ class Power(Pacer):
     reserves_agents = True
 
     def plan(self, floor: "Floor", now: float) -> Plan:
-        n = floor.idle
-        return _RESERVE[n] if n < len(_RESERVE) else _reserve(n)
+        try:
+            return _RESERVE[floor.idle]
+        except IndexError:
+            return _reserve(floor.idle)
 
 
 class FixedRatio(Pacer):

@@ -158,8 +158,10 @@ class _Retries:
             self._lanes.append(deque())
         lane = self._lanes[i]
         item = (due, seq, lead, i)
-        lane.append(item)
-        if len(lane) == 1:  # the lane's new head
+        if lane:
+            lane.append(item)
+        else:  # the lane's new head
+            lane.append(item)
             heappush(self._heads, item)
             self.due = self._heads[0][0]
 
@@ -453,11 +455,11 @@ class CampaignRun:
             self._done[lead] = True
             self.leads.exhausted += 1
             return
-        self._seq += 1
+        self._seq = seq = self._seq + 1
         if self._flagged and self._must_reserve(lead, now):
-            self._redial_reserved.push(delay, now + delay, self._seq, lead)
+            self._redial_reserved.push(delay, now + delay, seq, lead)
         else:
-            self._retry.push(delay, now + delay, self._seq, lead)
+            self._retry.push(delay, now + delay, seq, lead)
 
     # --- deciding and dialling ------------------------------------------------------
 

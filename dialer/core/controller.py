@@ -154,27 +154,30 @@ class Controller:
         """Apply one event; returns the outcome if a call ended with it."""
         floor = self.floor
         tp = type(event)
-        apply = self._appliers.get(tp)
+        try:
+            apply = self._appliers[tp]
+        except KeyError:
+            floor.apply(event)  # raises ProtocolError: an unknown type
+            raise AssertionError(f"{event!r} should have been refused") from None  # pragma: no cover
         t = event.time
-        if apply is None or t < floor.now:
-            floor.apply(event)  # raises ProtocolError: an unknown type, or earlier than the last event
+        if t < floor.now:
+            floor.apply(event)  # raises ProtocolError: earlier than the last event
             raise AssertionError(f"{event!r} should have been refused")  # pragma: no cover
         # what Floor.apply does, without the second dispatch: the handler raises, changing
         # nothing, if the event does not fit
-        ledger = self.ledger
-        if ledger is not None and tp in _RESOLVING:
+        if tp in _RESOLVING and self.ledger is not None:
             # the call's record, taken before: a call that ends is gone from the floor after
             call = self._call_record(event.call)  # type: ignore[attr-defined]
             out = apply(event)
             floor.now = t
             if call is not None and not (call.reserved and (tp is CallFailed or tp is CallAnswered)):
-                _account(ledger, event, tp, call.placed_at, call.reserved)  # (a reserved call that
+                _account(self.ledger, event, tp, call.placed_at, call.reserved)  # (a reserved call that
                 # fails or meets a machine changes nothing: it was never open, never established)
         else:
             out = apply(event)
             floor.now = t
-            if ledger is not None and tp is DialPlaced and event.agent is None:  # type: ignore[attr-defined]
-                ledger.open_call(t)
+            if tp is DialPlaced and event.agent is None and self.ledger is not None:  # type: ignore[attr-defined]
+                self.ledger.open_call(t)
         if self._observe is not None:
             self._observe(event, floor)
         return out

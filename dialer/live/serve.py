@@ -80,12 +80,27 @@ def serve(host: str, port: int, store: str | None, token: str | None, log_level:
     # one worker (the campaigns live in this process); http and loop "auto" pick httptools and uvloop,
     # which the `live` extra installs (about 1 ms less CPU per request than h11), else h11 and asyncio
     config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off", http="auto", loop="auto")
-    try:
-        uvicorn.Server(config).run(sockets=[sock])
-    finally:
+    stopped: list[bool] = []
+
+    def stop() -> None:
+        if stopped:
+            return
+        stopped.append(True)
         for campaign in service.all():  # decisions queued for the next commit (LiveCampaign, Rule 2)
             try:
                 campaign.flush()
             except Exception as err:  # lost decisions never break the guarantee: say so and go on
                 print(f"dialer: campaign {campaign.name!r}: queued decisions not written ({err})", file=sys.stderr)
         st.close()
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().shutdown(sockets=sockets)
+            # here, not only in `finally`: after a SIGTERM uvicorn raises the signal again once this
+            # returns, and its default action ends the process before any `finally` runs
+            stop()
+
+    try:
+        Server(config).run(sockets=[sock])
+    finally:
+        stop()

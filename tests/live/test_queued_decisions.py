@@ -189,3 +189,27 @@ def test_crashes_that_lose_queued_decisions_keep_the_limit_and_count_every_ackno
     clean.submit(acknowledged)
     final = LiveCampaign.restore("x", cfg, list(j.rows))
     assert (final.floor(), final.stats(), final.ledger(t)) == (clean.floor(), clean.stats(), clean.ledger(t))
+
+
+@pytest.mark.slow  # two server start-ups
+def test_dialer_serve_writes_the_queued_decisions_when_it_stops(start_server, tmp_path):
+    import signal
+
+    import httpx
+    from conftest import TOKEN
+
+    store = str(tmp_path / "q.sqlite")
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    proc, url = start_server(store)
+    with httpx.Client(base_url=url, headers=auth, timeout=30) as http:
+        assert http.put("/campaigns/q", json={"mode": "adaptive"}).status_code == 201
+        assert http.post("/campaigns/q/events", json={"events": [login(1, "ann")]}).status_code == 200
+        for t in (1.0, 2.0, 3.0):  # decisions alone: queued
+            assert http.post("/campaigns/q/decide", json={"now": t}).status_code == 200
+        assert http.get("/campaigns/q").json()["seq"] == 4
+    proc.send_signal(signal.SIGTERM)  # a graceful stop writes the queue (uvicorn then ends by the signal)
+    proc.wait(timeout=30)
+    _, url = start_server(store)
+    with httpx.Client(base_url=url, headers=auth, timeout=30) as http:
+        assert http.get("/campaigns/q").json()["seq"] == 4
+        assert http.post("/campaigns/q/decide", json={"now": 2.5}).status_code == 409  # 3.0 was journaled

@@ -230,12 +230,13 @@ class Controller:
             agent = next(iter(self._idle_order))
             if unreserved == 0 and plan.wake_at is None:
                 # the commonest decision of all (an agent came free: one dial for it) is a value, made once
-                d = self._reserve_one.get(agent)
-                if d is None:
+                try:
+                    return self._reserve_one[agent]
+                except KeyError:
                     if len(self._reserve_one) >= 4096:  # agents come and go in a long-lived service
                         self._reserve_one.clear()
                     d = self._reserve_one[agent] = Decision(reserve=(agent,))
-                return d
+                    return d
             agents = (agent,)
         else:
             agents = tuple(islice(floor.idle_agents(), reserved)) if reserved else ()

@@ -168,9 +168,6 @@ def _day_of(t: float) -> int:
     return int(t // 86400.0)
 
 
-_KEPT = object()  # "the day's tallies kept at hand" (no day key computed)
-
-
 @dataclass(frozen=True, slots=True)
 class CallInfo:
     """A read-only view of one call in progress (for the controller and for reports)."""
@@ -494,10 +491,14 @@ class Floor:
             a = self._agents.get(agent)
             if a is None or a.state is not _A_IDLE:  # the one agent state a reserved dial fits (checked below)
                 self._refuse_reserved_dial(ev, a)
-        day = _KEPT if t < self._day_until else self._day_of(t)  # (a custom day_of may raise: before any change)
         # the guard's check, then its memory of the lead in flight: the last check, nothing below refuses
-        self.guard.admit(lead, agent is not None, t)
-        s = self._day_stats if day is _KEPT else self._day_tally(day)
+        if t < self._day_until:
+            self.guard.admit(lead, agent is not None, t)
+            s = self._day_stats
+        else:
+            day = self._day_of(t)  # (a custom day_of may raise: before any change)
+            self.guard.admit(lead, agent is not None, t)
+            s = self._day_tally(day)
         c = self._calls[call] = _new(_Call)  # _Call(...) without the call: every field set here
         c.id = call
         c.lead = lead

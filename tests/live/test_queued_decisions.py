@@ -4,7 +4,11 @@ once (the store always holds a prefix of the campaign's entries)."""
 
 from __future__ import annotations
 
+import signal
+
+import httpx
 import pytest
+from conftest import TOKEN
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -193,11 +197,6 @@ def test_crashes_that_lose_queued_decisions_keep_the_limit_and_count_every_ackno
 
 @pytest.mark.slow  # two server start-ups
 def test_dialer_serve_writes_the_queued_decisions_when_it_stops(start_server, tmp_path):
-    import signal
-
-    import httpx
-    from conftest import TOKEN
-
     store = str(tmp_path / "q.sqlite")
     auth = {"Authorization": f"Bearer {TOKEN}"}
     proc, url = start_server(store)

@@ -166,6 +166,15 @@ class Controller:
         # what Floor.apply does, without the second dispatch: the handler raises, changing
         # nothing, if the event does not fit
         if tp in _RESOLVING and self.ledger is not None:
+            if not floor.ringing_unreserved and (tp is CallFailed or tp is CallAnswered):
+                # only a ringing call fails or is answered, and no ringing call is unreserved: this
+                # one is reserved, and a reserved call that fails or is answered is nothing to the
+                # ledger (never open; established only once connected)
+                out = apply(event)
+                floor.now = t
+                if self._observe is not None:
+                    self._observe(event, floor)
+                return out
             # the call's record, taken before: a call that ends is gone from the floor after
             call = self._call_record(event.call)  # type: ignore[attr-defined]
             out = apply(event)
@@ -218,12 +227,13 @@ class Controller:
         lines = self.lines
         if lines is not None:
             free = lines - floor.calls_active
-            if free < 0:
-                free = 0
-            if reserved > free:
-                reserved = free
-            if unreserved > free - reserved:
-                unreserved = free - reserved
+            if reserved + unreserved > free:  # (else every line asked for is free: nothing to cap)
+                if free < 0:
+                    free = 0
+                if reserved > free:
+                    reserved = free
+                if unreserved > free - reserved:
+                    unreserved = free - reserved
         if self._envelope and (reserved or unreserved):
             agents, unreserved = self._within_envelope(now, reserved, unreserved)
         elif reserved == 1:

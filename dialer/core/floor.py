@@ -161,7 +161,6 @@ _FAIL_OUTCOME = {
 }
 
 
-_new = object.__new__
 
 
 def _day_of(t: float) -> int:
@@ -192,7 +191,7 @@ class _Agent:
     idle_since: float | None = None  # start of the current ready period
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)  # made bare by _placed, which sets every field (the quickest way)
 class _Call:
     id: Hashable
     lead: Hashable
@@ -200,8 +199,8 @@ class _Call:
     stats: DailyStats  # the tallies of the day the call was placed
     agent: Hashable | None  # reserved agent, then the connected agent
     reserved: bool
-    placed_at: float = 0.0
-    answered_at: float = 0.0
+    placed_at: float
+    answered_at: float  # when a person answered (0.0 before)
 
 
 class Floor:
@@ -499,7 +498,7 @@ class Floor:
             day = self._day_of(t)  # (a custom day_of may raise: before any change)
             self.guard.admit(lead, agent is not None, t)
             s = self._day_tally(day)
-        c = self._calls[call] = _new(_Call)  # _Call(...) without the call: every field set here
+        c = self._calls[call] = _Call()
         c.id = call
         c.lead = lead
         c.state = _PLACED_TO

@@ -89,7 +89,6 @@ _TRANSFERRED = Outcome.TRANSFERRED
 _IDLE = AgentState.IDLE
 
 
-_new = object.__new__
 _UNIT_BATCH = 1024  # uniform draws for choosing outcomes, made this many at a time
 
 
@@ -114,20 +113,13 @@ class _Dial:
     """One call, and the timer of its current stage: ringing, then talking, then the agent's wrap-up.
 
     Scheduled for one stage at a time; a stage's callback reschedules it for the next.
+    `_dial` makes it (no __init__: creating it bare is the quickest) and sets every slot:
+    callbacks (the current stage's), call (id), lead, agent (reserved, then connected; or None),
+    what (the outcome drawn), at (when the current stage ends: the clock's time when its callback runs).
     """
 
     __slots__ = ("callbacks", "call", "lead", "agent", "what", "at")
     _ok = True
-
-    def __init__(
-        self, callback: Callable, call: int, lead: int, agent: Hashable | None, what: int, at: float
-    ) -> None:
-        self.callbacks = [callback]
-        self.call = call
-        self.lead = lead
-        self.agent = agent
-        self.what = what
-        self.at = at  # when the current stage ends: the clock's time when its callback runs
 
 
 class _Retries:
@@ -544,7 +536,7 @@ class CampaignRun:
             if not left:
                 left = self._no_answer_left = self._no_answer_batch()
             delay = left.pop()
-        d = _new(_Dial)  # _Dial(...) written out: every slot set here
+        d = _Dial()
         d.callbacks = [self._on_ring_end]
         d.call = call
         d.lead = lead

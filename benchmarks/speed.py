@@ -2,7 +2,9 @@
 
     python benchmarks/speed.py [--agents 100] [--repeat 3] [--mode power] [--mode predictive ...]
 
-Prints one table. The target (issue 2) is Power mode, which is the default
+Prints one table, and the machine's load average (1, 5, 15 min) before and
+after: on a shared machine the ratio is only worth the load it was measured
+at. The target (issue 2) is Power mode, which is the default
 here whatever mode the default scenario dials in; `--mode` adds others for
 information. The yardstick is the simplest SimPy model there is: an M/M/c
 queue (c = 20, load 0.9) with a process per customer and a Resource, its
@@ -14,6 +16,7 @@ customers per second. Timings belong here, never in tests.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -83,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     for col in ("model", "units", "best s", "median s", "units / s (best)"):
         table.add_column(col, justify="left" if col == "model" else "right")
 
+    load_before = os.getloadavg()
     # the yardstick and every mode take turns, so that a machine busy with other work slows them alike
     modes = args.modes or ["power"]
     scenarios = {mode: scaled_default(args.agents, mode) for mode in modes}
@@ -105,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
                       f"{statistics.median(times[mode]):.3f}", f"{dials / best:,.0f}")
         table.add_row("  ratio to yardstick", "", "", "", f"{dials / best / yard:.2f}")
     Console(width=140).print(table)
+    load_after = os.getloadavg()
+    print("load average (1, 5, 15 min): before " + ", ".join(f"{x:.2f}" for x in load_before)
+          + "; after " + ", ".join(f"{x:.2f}" for x in load_after))
     return 0
 
 

@@ -34,7 +34,14 @@ samples, the Poisson pacer's draws), and `seq`, which counts queued entries,
 may go back by as many. Everything else is committed before the answer:
 every event (acknowledged means stored), a change of mode, and a decision
 with leads (the record of the dials the dialer was told to place).
-Rule 3: no clock, no HTTP, no database here. Time is an argument; the
+Rule 3: an event id is remembered for `id_memory` seconds of event time
+(default 6 h) after the last event, as a digest of its content, so a
+campaign that runs for weeks does not keep every id it ever saw. Forgetting
+is safe because events must come in time order: an event older than the id
+memory was either applied before (a late retry) or would be refused as
+earlier than the last event anyway; it is refused either way, never applied
+twice, with a message that says so.
+Rule 4: no clock, no HTTP, no database here. Time is an argument; the
 journal is any object with `append(campaign, first_seq, entries)` (the
 service's `Store`, or none for purely in-memory use).
 
@@ -53,8 +60,10 @@ many were applied. Resending the whole batch is safe: applied ids are skipped.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import threading
+from collections import deque
 from dataclasses import dataclass
 from typing import Any, Hashable, Iterable, Mapping, Protocol, Sequence
 
@@ -68,6 +77,15 @@ from dialer.live.wire import canonical, check_id, check_time, event_from_dict, e
 
 #: decisions alone queued at most for the next commit (Rule 2); one more is written at once, with them
 MAX_QUEUED = 256
+
+#: seconds of event time an event id is remembered after the last event (Rule 3)
+ID_MEMORY = 6 * 3600.0
+
+
+def _digest(text: str) -> bytes:
+    """What is remembered of an event's content: 16 bytes, enough to tell a retry from a conflict."""
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
 
 #: one journal entry: (kind, event id or None, body); kinds: "event", "decide", "configure"
 Entry = tuple[str, "str | int | None", dict[str, Any]]
@@ -136,7 +154,7 @@ class LiveCampaign:
     """
 
     def __init__(self, config: CampaignConfig | None = None, *, name: str = "campaign",
-                 journal: Journal | None = None, **settings: Any) -> None:
+                 journal: Journal | None = None, id_memory: float = ID_MEMORY, **settings: Any) -> None:
         if config is None:
             config = CampaignConfig.from_dict(settings)
         elif settings:
@@ -150,7 +168,12 @@ class LiveCampaign:
         self._lock = threading.RLock()
         self._controller: Controller = config.build()
         self._calendar = config.calendar()  # the preset's calling hours, when enforced (preset and timezone)
-        self._ids: dict[Any, str] = {}  # event id -> its canonical content
+        if not (isinstance(id_memory, (int, float)) and not isinstance(id_memory, bool) and id_memory > 0):
+            raise bad("id_memory", id_memory, "a positive number of seconds")
+        self.id_memory = float(id_memory)
+        self._ids: dict[Any, bytes] = {}  # event id -> digest of its canonical content (Rule 3)
+        self._id_times: deque[tuple[float, Any]] = deque()  # (event time, id), in the order applied
+        self._forgotten = -math.inf  # ids of events before this time are forgotten
         self._seq = 0  # entries journaled so far, the queued ones included
         self._queued: list[Entry] = []  # decisions alone, written with the next entries (Rule 2)
         self._last_decide = -math.inf
@@ -161,9 +184,9 @@ class LiveCampaign:
 
     @classmethod
     def restore(cls, name: str, config: CampaignConfig, entries: Iterable[tuple[int, str, Any, Mapping[str, Any]]],
-                *, journal: Journal | None = None) -> "LiveCampaign":
+                *, journal: Journal | None = None, id_memory: float = ID_MEMORY) -> "LiveCampaign":
         """Rebuild a campaign by replaying its journal entries `(seq, kind, event id, body)` in order."""
-        c = cls(config, name=name, journal=journal)
+        c = cls(config, name=name, journal=journal, id_memory=id_memory)
         for seq, kind, ev_id, body in entries:
             if seq != c._seq + 1:
                 raise StoreError(f"campaign {name!r}: journal entry {seq} follows {c._seq} (a gap)")
@@ -179,7 +202,9 @@ class LiveCampaign:
             _, ev = event_from_dict(body)
             self._controller.handle(ev)
             if ev_id is not None:
-                self._ids[ev_id] = canonical(body)
+                self._ids[ev_id] = _digest(canonical(body))
+                self._id_times.append((ev.time, ev_id))
+                self._forget()
         elif kind == "decide":
             now = body["now"]
             self._controller.decide(now)
@@ -229,18 +254,25 @@ class LiveCampaign:
                         text = canonical(body)
                         body = _Body(body)
                         body.json_text = text  # the store writes this text, not a second encoding
+                        digest = _digest(text)
                         seen = self._ids.get(ev_id)
                         if seen is not None:
-                            if seen != text:
-                                raise IdConflict(f"event id {ev_id!r} was applied before with other content ({seen})")
+                            if seen != digest:
+                                raise IdConflict(f"event id {ev_id!r} was applied before with other content")
                             duplicates.append(ev_id)
                             continue
+                        if ev.time < self._forgotten:
+                            raise ProtocolError(
+                                f"event id {ev_id!r} at time {ev.time!r} is older than the ids this campaign remembers "
+                                f"({self.id_memory:g} s before its last event, {self._controller.floor.now!r}): if it is a "
+                                "retry it was applied before; it is not applied now")
                     self._controller.handle(ev)  # raises, changing nothing, if it does not fit
                 except DialerError as err:
                     failure = (i, ev_id, err)
                     break
                 if ev_id is not None:
-                    self._ids[ev_id] = text
+                    self._ids[ev_id] = digest
+                    self._id_times.append((ev.time, ev_id))
                     ids_added.append(ev_id)
                 entries.append(("event", ev_id, body))
             decision = releasable = picks = None
@@ -270,6 +302,8 @@ class LiveCampaign:
                     failure = (None, None, err)
             # a decision alone may wait for the next commit (Rule 2); anything else is committed now
             self._write(entries, ids_added, wait=leads is not None or len(entries) != 1 or entries[0][0] != "decide")
+            if ids_added:
+                self._forget()
             applied = sum(1 for e in entries if e[0] == "event")
             self.counters.events += applied
             self.counters.duplicates += len(duplicates)
@@ -384,8 +418,18 @@ class LiveCampaign:
     def seq(self) -> int:
         return self._seq
 
+    def _forget(self) -> None:
+        """Drop the ids of events more than `id_memory` seconds before the last event (Rule 3)."""
+        horizon = self._controller.floor.now - self.id_memory
+        times = self._id_times
+        if horizon <= self._forgotten or not times or times[0][0] >= horizon:
+            return
+        while times and times[0][0] < horizon:
+            self._ids.pop(times.popleft()[1], None)
+        self._forgotten = horizon
+
     def knows(self, event_id: Any) -> bool:
-        """True if an event with this id was applied."""
+        """True if an event with this id was applied (and is still remembered: Rule 3)."""
         with self._lock:
             return event_id in self._ids
 

@@ -214,7 +214,7 @@ class Controller:
         pacer = self._pacer
         plan = pacer.plan(floor, now)
         if plan is NOTHING:
-            return _NO_DIALS
+            return NO_DIALS
         reserved = plan.reserved
         idle = floor.idle
         if reserved > idle:
@@ -251,7 +251,7 @@ class Controller:
         else:
             agents = tuple(islice(floor.idle_agents(), reserved)) if reserved else ()
         if not agents and unreserved == 0 and plan.wake_at is None:
-            return _NO_DIALS
+            return NO_DIALS
         d = _new(Decision)  # Decision(reserve=..., unreserved=..., wake_at=...), made the quick way
         _set_reserve(d, agents)
         _set_unreserved(d, unreserved)
@@ -310,7 +310,9 @@ class Controller:
         return self.floor.days
 
 
-_NO_DIALS = Decision()
+#: The decision "nothing to dial, ask again on the next event", as `decide` returns it: one shared
+#: value, so a dialer may test `decision is NO_DIALS` (equal decisions made elsewhere are == to it).
+NO_DIALS = Decision()
 
 _new = object.__new__
 _set_reserve = Decision.reserve.__set__  # type: ignore[attr-defined]

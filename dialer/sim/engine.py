@@ -38,7 +38,7 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL
 
-from dialer.core.controller import Controller
+from dialer.core.controller import NO_DIALS, Controller
 from dialer.core.events import (
     AgentLeaving,
     AgentLoggedIn,
@@ -114,7 +114,7 @@ class _Dial:
 
     Scheduled for one stage at a time; a stage's callback reschedules it for the next.
     `_dial` makes it (no __init__: creating it bare is the quickest) and sets every slot:
-    callbacks (the current stage's), call (id), lead, agent (reserved, then connected; or None),
+    callbacks (the current stage's, a tuple the run shares), call (id), lead, agent (reserved, then connected; or None),
     what (the outcome drawn), at (when the current stage ends: the clock's time when its callback runs).
     """
 
@@ -248,7 +248,8 @@ class CampaignRun:
         guard = self.floor.guard
         self._must_reserve = guard.must_reserve  # a lead abandoned before: redial reserved only
         self._flagged = guard.abandoned_at  # none flagged (so far): no need to ask
-        self._on_ring_end, self._on_talk_end, self._on_wrap_end = self._ring_end, self._talk_end, self._wrap_end
+        # a stage's callbacks, shared by every call (Environment.step only iterates them): no list per stage
+        self._on_ring_end, self._on_talk_end, self._on_wrap_end = (self._ring_end,), (self._talk_end,), (self._wrap_end,)
         # the events the engine reports: straight to the controller, or also to the observer
         self._emit = self.controller.handle if observer is None else self._emit_watched
         streams = [np.random.default_rng(s) for s in seed_seq.spawn(8)]
@@ -462,6 +463,8 @@ class CampaignRun:
         if not self._window_open:
             return
         decision = self._decide(now)
+        if decision is NO_DIALS:
+            return
         for agent in decision.reserve:
             if not self._dial(agent, now):
                 break
@@ -503,11 +506,7 @@ class CampaignRun:
                 self.leads.exhausted += 1
         call = self._next_call
         self._next_call = call + 1
-        attempts = self._attempts
-        n = attempts[lead]
-        if n == 0:
-            self.leads.dialled += 1
-        attempts[lead] = n + 1
+        self._attempts[lead] += 1  # (the leads dialled at least once are counted at the end)
         self._emit(unchecked_dial_placed(now, call, lead, agent))
         if now >= self._hour_end:  # the outcome probabilities of the new hour of the day
             hour = int(now % DAY // 3600.0)
@@ -537,7 +536,7 @@ class CampaignRun:
                 left = self._no_answer_left = self._no_answer_batch()
             delay = left.pop()
         d = _Dial()
-        d.callbacks = [self._on_ring_end]
+        d.callbacks = self._on_ring_end
         d.call = call
         d.lead = lead
         d.agent = agent
@@ -580,7 +579,7 @@ class CampaignRun:
         """Put the live call through to `agent`; the call's timer now runs until the talk ends."""
         self._emit(unchecked_call_connected(now, d.call, agent))
         d.agent = agent
-        d.callbacks = [self._on_talk_end]
+        d.callbacks = self._on_talk_end
         left = self._talk_left
         if not left:
             left = self._talk_left = self._talk_batch()
@@ -603,7 +602,7 @@ class CampaignRun:
         now = d.at
         outcome = self._emit(unchecked_call_ended(now, d.call))
         self._after(d.lead, outcome, now)  # type: ignore[arg-type]
-        d.callbacks = [self._on_wrap_end]  # the call is over: its timer now runs the agent's wrap-up
+        d.callbacks = self._on_wrap_end  # the call is over: its timer now runs the agent's wrap-up
         left = self._wrap_left
         if not left:
             left = self._wrap_left = self._wrap_batch()
@@ -624,6 +623,7 @@ class CampaignRun:
     def finish(self) -> None:
         """Count what is left of the list once the study is over."""
         s = self.leads
+        s.dialled = s.total - self._attempts.count(0)
         s.pending_retry = len(self._retry) + len(self._redial_reserved)
         s.never_dialled = s.total - s.dialled
 

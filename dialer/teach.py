@@ -125,10 +125,12 @@ class EnvelopeWatch:
         simulate(scenario, seed, observer=watch, controller_factory=watch.factory)
         watch.rows   # [(time, A, C, k, headroom), ...] for the campaign watched
 
-    The controller is built exactly as the simulator builds it by default, and
-    the observer only reads it (`exposure()`, `headroom(now)`, the ledger's
-    day tally), so watching changes nothing in the run. A, C: the day's
-    abandoned and established calls in the ledger (of the day being dialled);
+    The controller is built exactly as the simulator builds it by default (with
+    the campaign's rules, its study preset's included), and the observer only
+    reads it (`exposure()`, `headroom(now)`, the ledger's state of the watched
+    `interval`), so watching changes nothing in the run. A, C: that
+    interval's abandoned and established calls (the day being dialled, unless
+    the ledger keeps no day);
     k: unreserved calls in flight that no committed idle agent would cover.
     """
 
@@ -137,12 +139,13 @@ class EnvelopeWatch:
         self.controllers: dict[str, Controller] = {}
         self.rows: list[tuple[float, int, int, int, float]] = []
 
-    def factory(self, campaign: Any, params: dict[str, Any], horizon: float) -> Controller:
+    def factory(self, campaign: Any, params: dict[str, Any], horizon: float, rules: Any) -> Controller:
         c = Controller(
             make_pacer(campaign.mode, params),
             lines=campaign.lines,
-            abandon_limit=campaign.abandon_limit,
+            abandon_limit=rules.ledger,  # the campaign's limit, or its study preset's intervals if stricter
             horizon=horizon,
+            redial_lockout=rules.redial_lockout,
         )
         self.controllers[campaign.name] = c
         if self.campaign is None:
@@ -154,18 +157,25 @@ class EnvelopeWatch:
         return self.controllers[self.campaign]  # type: ignore[index]
 
     @property
-    def limit(self) -> Fraction:
+    def interval(self) -> Any:
+        """The accounting interval watched: the day's if the ledger keeps one, else its first
+        (a study preset may account by the calendar month, say)."""
         ledger = self.controller.ledger
         assert ledger is not None
-        return ledger.intervals[0].limit
+        return next((iv for iv in ledger.intervals if iv.kind == "day"), ledger.intervals[0])
+
+    @property
+    def limit(self) -> Fraction:
+        return self.interval.limit
 
     def __call__(self, campaign: str, ev: Any) -> None:
         if campaign != self.campaign:
             return
         c = self.controllers[campaign]
         t = ev.time
-        tally = c.ledger.tally("day", c.floor.day_of(t))  # type: ignore[union-attr]
-        self.rows.append((t, tally.abandoned, tally.established, c.exposure(), c.headroom(t)))
+        name = self.interval.name
+        state = next(s for s in c.ledger.snapshot(t) if s.name == name)  # type: ignore[union-attr]
+        self.rows.append((t, state.abandoned, state.established, c.exposure(), c.headroom(t)))
 
     def breaches(self) -> int:
         """Rows where the worst case A + k > r (C + k), compared exactly."""

@@ -50,7 +50,8 @@ def emulate(scenario: Scenario, url: str, *, seed: int = 0, token: str | None = 
         if preset is not None:
             origin = dt.datetime.combine(scenario.study.start, dt.time(0), tzinfo=ZoneInfo(scenario.study.timezone))
 
-        def factory(campaign: Campaign, params: dict[str, Any], horizon: float) -> RemoteController:
+        def factory(campaign: Campaign, params: dict[str, Any], horizon: float, rules: Any) -> RemoteController:
+            # `rules` (the engine's CampaignRules) is what the service derives from preset and origin
             config = CampaignConfig(
                 mode=campaign.mode,
                 pacer=params,

@@ -63,18 +63,19 @@ from dialer.core.events import (
 )
 from dialer.core.floor import AgentState
 from dialer.core.modes import PACERS, make_pacer, pacer_params
-from dialer.sim.compliance import campaign_rules, open_days, ring_cap
+from dialer.sim.compliance import CampaignRules, campaign_rules, open_days, ring_cap
 from dialer.sim.distributions import _BATCH as SAMPLER_BATCH
 from dialer.sim.distributions import Distribution
 from dialer.sim.scenario import Campaign, Scenario
 
 DAY = 86400.0
 
-#: builds a campaign's controller from (campaign, pacer parameters, horizon); the default is
-#: the in-process `Controller`. `dialer emulate` passes one whose controller lives in the HTTP
-#: service: anything with the `Controller` methods this engine calls (handle, decide,
-#: releasable, floor, pacer.uses_envelope, stats) will do.
-ControllerFactory = Callable[[Campaign, dict, float], Controller]
+#: builds a campaign's controller from (campaign, pacer parameters, horizon, rules: the
+#: campaign's `CampaignRules`, its own and its study preset's, stricter); the default is the
+#: in-process `Controller` built with `rules.ledger` and `rules.redial_lockout`. `dialer emulate`
+#: passes one whose controller lives in the HTTP service: anything with the `Controller` methods
+#: this engine calls (handle, decide, releasable, floor, pacer.uses_envelope, stats) will do.
+ControllerFactory = Callable[[Campaign, dict, float, CampaignRules], Controller]
 
 # what the simulated world decided a dial will do (drawn when it is placed)
 _LIVE, _MACHINE, _BUSY, _INVALID, _NO_ANSWER = range(5)
@@ -234,7 +235,7 @@ class CampaignRun:
             # a pacer that draws random numbers gets its seed from the run's, unless the scenario pins it
             params["seed"] = int(seed_seq.spawn(1)[0].generate_state(1)[0])
         if controller_factory is not None:
-            self.controller = controller_factory(campaign, params, horizon)
+            self.controller = controller_factory(campaign, params, horizon, rules)
         else:
             self.controller = Controller(
                 make_pacer(campaign.mode, params),

@@ -51,9 +51,9 @@ def test_same_decisions_and_statistics_through_http(live_server, mode, pacer, tm
     sc = scenario(mode, pacer, tmp_path)
     local: dict[str, Recording] = {}
 
-    def factory(campaign, params, horizon):
+    def factory(campaign, params, horizon, rules):
         c = Recording(make_pacer(campaign.mode, params), lines=campaign.lines,
-                      abandon_limit=campaign.abandon_limit, horizon=horizon)
+                      abandon_limit=rules.ledger, horizon=horizon, redial_lockout=rules.redial_lockout)
         local[campaign.name] = c
         return c
 

@@ -1,9 +1,11 @@
 """A live campaign's configuration: what a dialer sends to create one, checked in one place.
 
 Owns: `CampaignConfig` (dialing mode and pacer parameters, abandon limit and
-accounting intervals, trunk lines, horizon, redial lockout, time zone), its
-plain-dict form (what the HTTP service and the store carry), and `build`,
-which turns it into a core `Controller`.
+accounting intervals, trunk lines, horizon, redial lockout, time zone,
+jurisdiction preset and time origin), its plain-dict form (what the HTTP
+service and the store carry), and `build`, which turns it into a core
+`Controller` (the preset's calling calendar is `calendar()`: the live
+campaign asks it, the controller knows no wall clock).
 
 Must not know about: HTTP, storage, threads. It only validates and builds.
 
@@ -84,6 +86,8 @@ class CampaignConfig:
     `intervals`: instead of that, a list of accounting intervals, each
     {"kind": "day" | "campaign" | "rolling", "limit": rate, "window": seconds
     (rolling only), "name": optional}; every one is enforced, the strictest wins.
+    `preset`: a jurisdiction preset's name (see the module docstring);
+    `origin`: the ISO 8601 instant time 0 stands for (None: the Unix epoch).
     """
 
     mode: str = "power"

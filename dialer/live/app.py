@@ -180,9 +180,23 @@ class CountersOut(BaseModel):
     decisions: int
 
 
+class HeldIntervalOut(BaseModel):
+    name: str
+    kind: str
+    limit: float
+    window: float | None
+
+
+class HeldOut(BaseModel):
+    intervals: list[HeldIntervalOut] = Field(description="every accounting interval enforced, the preset's included")
+    redial_lockout: float | None = Field(description="s after an abandon a number is redialled only reserved (null: for ever)")
+    hours_enforced: bool = Field(description="a preset and a timezone: no dial outside the calling hours")
+
+
 class CampaignOut(BaseModel):
     name: str
     config: ConfigOut
+    held_to: HeldOut = Field(description="the rules the controller holds, once the preset is applied")
     uses_envelope: bool
     seq: int
     counters: CountersOut = Field(description="since this process started")
@@ -402,6 +416,7 @@ def create_app(service: Service, token: str | None = None) -> FastAPI:
         return {
             "name": c.name,
             "config": c.config.to_dict(),
+            "held_to": c.held_to(),
             "uses_envelope": c.uses_envelope,
             "seq": c.seq,
             "counters": vars(c.counters).copy(),

@@ -486,6 +486,19 @@ class LiveCampaign:
             t = f.now if now is None else check_time("now", now)
             return {"lead": lead, "must_reserve": f.must_reserve_lead(lead, t), "in_flight": f.lead_in_flight(lead)}
 
+    def held_to(self) -> dict[str, Any]:
+        """The rules the controller holds, once the preset is applied: every accounting interval
+        (name, kind, limit, window), the redial lockout (None: for ever) and whether calling hours
+        are enforced. What a compliance officer asks, beside the configuration as sent."""
+        with self._lock:
+            ledger = self._controller.ledger
+            intervals = [] if ledger is None else [
+                {"name": iv.name, "kind": iv.kind, "limit": float(iv.limit), "window": iv.window}
+                for iv in ledger.intervals
+            ]
+            return {"intervals": intervals, "redial_lockout": self._config.lockout(),
+                    "hours_enforced": self._config.hours_enforced}
+
     @property
     def uses_envelope(self) -> bool:
         """True if the dialer must hold pauses and log-outs until `releasable` > 0 (see Controller)."""

@@ -100,8 +100,17 @@ def http(live_server):
 def test_over_http(http):
     r = http.put("/campaigns/no-hours", json={"mode": "power", "preset": "NO", "timezone": "Europe/Oslo"})
     assert r.status_code in (200, 201), r.text
-    config = http.get("/campaigns/no-hours").json()["config"]
+    described = http.get("/campaigns/no-hours").json()
+    config = described["config"]
     assert config["preset"] == "NO" and config["origin"] is None
+    assert described["held_to"] == {"intervals": [{"name": "day", "kind": "day", "limit": 0.05, "window": None}],
+                                    "redial_lockout": None, "hours_enforced": True}
+    r = http.put("/campaigns/us-held", json={"mode": "power", "preset": "US", "abandon_limit": 0.02})
+    assert r.status_code in (200, 201), r.text
+    held = http.get("/campaigns/us-held").json()["held_to"]
+    # the law's 30 days at the campaign's 2 %, stricter than the law's 3 %
+    assert [(iv["kind"], iv["limit"], iv["window"]) for iv in held["intervals"]] == [("rolling", 0.02, 30 * 86400.0)]
+    assert held["hours_enforced"] is False  # no timezone
     sunday = at(2026, 11, 29, 12)
     r = http.post("/campaigns/no-hours/decide", json={"now": sunday, "events": [login(sunday)]})
     assert r.status_code == 200, r.text

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dialer.core.floor import AgentState, Floor
+from dialer_world import DialerWorld
+
 from dialer.live import CampaignConfig, LiveCampaign, Rejected
-from dialer.live.wire import event_from_dict
 
 CONFIG = CampaignConfig(mode="predictive", abandon_limit=0.05, lines=8, horizon=30.0)
 
@@ -25,72 +25,17 @@ def state(c: LiveCampaign) -> bytes:
 def record_script(data) -> list[tuple[list[dict], float]]:
     """Drive a campaign as a correct dialer would (hypothesis draws the world); return its batches."""
     c = LiveCampaign(CONFIG)
-    mirror = Floor()  # the dialer's own book of its floor
-    n = 0
-    batch: list[dict] = []
-
-    def emit(tp: str, t: float, **kw) -> None:
-        nonlocal n
-        n += 1
-        e = {"id": f"e{n}", "type": tp, "time": t, **kw}
-        mirror.apply(event_from_dict(e)[1])
-        batch.append(e)
-
+    world = DialerWorld(data)
     script: list[tuple[list[dict], float]] = []
-    agents = [f"a{i}" for i in range(data.draw(st.integers(1, 4), label="agents"))]
     t = 0.0
-    for a in agents:
-        emit("AgentLoggedIn", t, agent=a)
-    calls = 0
-    ringing: list[int] = []
-    waiting: list[int] = []
-    talking: list[int] = []
     for _ in range(data.draw(st.integers(3, 40), label="steps")):
+        batch = world.take()
         d = c.submit(batch, decide_at=t).decision
         script.append((batch, t))
-        batch = []
-        for agent in d.reserve:
-            calls += 1
-            emit("DialPlaced", t, call=calls, lead=calls, agent=agent)
-            ringing.append(calls)
-        for _ in range(d.unreserved):
-            calls += 1
-            emit("DialPlaced", t, call=calls, lead=calls, agent=None)
-            ringing.append(calls)
+        world.place(d, t)
         t += data.draw(st.floats(0.5, 10.0), label="dt")
-        wrapping = [a for a in agents if mirror.agent_state(a) is AgentState.WRAP]
-        moves = (["ring"] if ringing else []) + (["end"] if talking else []) + (["ready"] if wrapping else [])
-        moves += ["abandon"] if waiting else []
-        if not moves:
-            continue
-        move = data.draw(st.sampled_from(moves), label="move")
-        if move == "ring":
-            call = ringing.pop(data.draw(st.integers(0, len(ringing) - 1), label="which"))
-            outcome = data.draw(st.sampled_from(["human", "machine", "no_answer", "busy"]), label="outcome")
-            if outcome in ("no_answer", "busy"):
-                emit("CallFailed", t, call=call, reason=outcome)
-            elif outcome == "machine":
-                emit("CallAnswered", t, call=call, human=False)
-            else:
-                emit("CallAnswered", t, call=call, human=True)
-                info = mirror.call_info(call)
-                agent = info.agent if info.reserved else next(mirror.idle_agents(), None)
-                if agent is None:
-                    waiting.append(call)  # no agent free: abandoned later unless one frees up
-                else:
-                    emit("CallConnected", t, call=call, agent=agent)
-                    talking.append(call)
-        elif move == "end":
-            emit("CallEnded", t, call=talking.pop(0))
-        elif move == "ready":
-            emit("AgentReady", t, agent=wrapping[0])
-            if waiting:
-                call = waiting.pop(0)
-                emit("CallConnected", t, call=call, agent=wrapping[0])
-                talking.append(call)
-        else:
-            emit("CallAbandoned", t, call=waiting.pop(0))
-    script.append((batch, t))
+        world.move(t)
+    script.append((world.take(), t))
     return script
 
 

@@ -13,10 +13,10 @@ from conftest import TOKEN
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dialer.core.floor import AgentState, Floor
+from dialer_world import DialerWorld
+
 from dialer.live import CampaignConfig, LiveCampaign
 from dialer.live.campaign import MAX_QUEUED
-from dialer.live.wire import event_from_dict
 
 
 class Journal:
@@ -102,33 +102,16 @@ def test_crashes_that_lose_queued_decisions_keep_the_limit_and_count_every_ackno
     cfg = CONFIG[mode]
     j = Journal()
     c = LiveCampaign(cfg, name="x", journal=j)
-    mirror = Floor()  # the dialer's book of its floor
+    world = DialerWorld(data)  # the dialer's floor, its own book of it, and the events it queues
     acknowledged: list[dict] = []
-    pending: list[dict] = []
-    n = 0
-
-    def emit(tp: str, t: float, **kw) -> None:
-        nonlocal n
-        n += 1
-        e = {"id": f"e{n}", "type": tp, "time": t, **kw}
-        mirror.apply(event_from_dict(e)[1])
-        pending.append(e)
 
     def post() -> None:
+        pending = world.take()
         b = c.submit(pending)
         assert b.applied == len(pending)
         acknowledged.extend(pending)
-        pending.clear()
 
-    agents = [f"a{i}" for i in range(data.draw(st.integers(1, 4), label="agents"))]
     t = 0.0
-    for a in agents:
-        emit("AgentLoggedIn", t, agent=a)
-    calls = 0
-    ringing: list[int] = []
-    waiting: list[int] = []
-    talking: list[int] = []
-    crashes = 0
     for _ in range(data.draw(st.integers(3, 40), label="steps")):
         post()
         for _ in range(data.draw(st.integers(1, 3), label="questions")):  # the dialer's tick asks again
@@ -137,52 +120,13 @@ def test_crashes_that_lose_queued_decisions_keep_the_limit_and_count_every_ackno
         if data.draw(st.booleans(), label="crash"):  # kill -9: the queued decisions are lost
             before = (c.floor(), c.stats(), c.ledger(t))
             c = LiveCampaign.restore("x", cfg, list(j.rows), journal=j)
-            crashes += 1
             assert (c.floor(), c.stats(), c.ledger(t)) == before  # events alone make all of these
-        for agent in d.reserve:  # the dialer places what the (maybe lost) decision said
-            calls += 1
-            emit("DialPlaced", t, call=calls, lead=calls, agent=agent)
-            ringing.append(calls)
-        for _ in range(d.unreserved):
-            calls += 1
-            emit("DialPlaced", t, call=calls, lead=calls, agent=None)
-            ringing.append(calls)
+        world.place(d, t)  # the dialer places what the (maybe lost) decision said
         post()
         for iv in c.ledger(t)["intervals"]:
             assert not (c.uses_envelope and iv["over"]), iv  # the adaptive baseline promises no limit
         t += data.draw(st.floats(0.5, 10.0), label="dt")
-        wrapping = [a for a in agents if mirror.agent_state(a) is AgentState.WRAP]
-        moves = (["ring"] if ringing else []) + (["end"] if talking else []) + (["ready"] if wrapping else [])
-        moves += ["abandon"] if waiting else []
-        if not moves:
-            continue
-        move = data.draw(st.sampled_from(moves), label="move")
-        if move == "ring":
-            call = ringing.pop(data.draw(st.integers(0, len(ringing) - 1), label="which"))
-            outcome = data.draw(st.sampled_from(["human", "machine", "no_answer", "busy"]), label="outcome")
-            if outcome in ("no_answer", "busy"):
-                emit("CallFailed", t, call=call, reason=outcome)
-            elif outcome == "machine":
-                emit("CallAnswered", t, call=call, human=False)
-            else:
-                emit("CallAnswered", t, call=call, human=True)
-                info = mirror.call_info(call)
-                agent = info.agent if info.reserved else next(mirror.idle_agents(), None)
-                if agent is None:
-                    waiting.append(call)
-                else:
-                    emit("CallConnected", t, call=call, agent=agent)
-                    talking.append(call)
-        elif move == "end":
-            emit("CallEnded", t, call=talking.pop(0))
-        elif move == "ready":
-            emit("AgentReady", t, agent=wrapping[0])
-            if waiting:
-                call = waiting.pop(0)
-                emit("CallConnected", t, call=call, agent=wrapping[0])
-                talking.append(call)
-        else:
-            emit("CallAbandoned", t, call=waiting.pop(0))
+        world.move(t)
     post()
     for iv in c.ledger(t)["intervals"]:
         assert not (c.uses_envelope and iv["over"]), iv

@@ -392,12 +392,7 @@ class Floor:
             s.logged_in_time += elapsed
         # ready periods: IDLE and RESERVED are waiting for a call
         if new is _A_IDLE:
-            if a.idle_since is None:
-                a.idle_since = t
-            self._idle[a.id] = None
-            self.idle += 1
-            if a.leaving:
-                self._idle_leaving += 1
+            self._count_idle(a, t)
         elif new is _A_RESERVED:
             if a.idle_since is None:
                 a.idle_since = t
@@ -419,6 +414,16 @@ class Floor:
                 a.leaving = False
         a.state = new
         a.since = t
+
+    def _count_idle(self, a: _Agent, t: float) -> None:
+        """The counts of an agent becoming idle (its state is set by the caller): one place for
+        `_set_agent` and the moves written out on the hot paths."""
+        if a.idle_since is None:
+            a.idle_since = t
+        self._idle[a.id] = None
+        self.idle += 1
+        if a.leaving:
+            self._idle_leaving += 1
 
     # -- agent events
 
@@ -448,12 +453,7 @@ class Floor:
         s.wrap_time += elapsed
         self.wrapping -= 1
         s.logged_in_time += elapsed
-        if a.idle_since is None:
-            a.idle_since = t
-        self._idle[a.id] = None
-        self.idle += 1
-        if a.leaving:
-            self._idle_leaving += 1
+        self._count_idle(a, t)
         a.state = _A_IDLE
         a.since = t
 
@@ -589,12 +589,7 @@ class Floor:
                 a.call = None
                 self.reserved_agents -= 1
                 a.stats.logged_in_time += t - a.since
-                if a.idle_since is None:
-                    a.idle_since = t
-                self._idle[a.id] = None
-                self.idle += 1
-                if a.leaving:
-                    self._idle_leaving += 1
+                self._count_idle(a, t)
                 a.state = _A_IDLE
                 a.since = t
         else:

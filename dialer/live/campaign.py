@@ -327,30 +327,26 @@ class LiveCampaign:
         The controller was asked all the same (and the ask is journaled), so
         a restore replays exactly what happened; only the answer is withheld.
         """
-        cfg, cal = self._config, self._calendar
-        assert cal is not None
-        instant = cfg.instant(now)
-        if cal.allowed(instant):
-            return decision
-        opening = cal.next_opening(instant)
-        return Decision(wake_at=None if opening is None else cfg.seconds(opening))
+        window = self._window(now)
+        return decision if window["allowed"] else Decision(wake_at=window["next_opening"])
 
     def hours(self, now: float | None = None) -> dict[str, Any]:
         """The calling window at `now` (default: the last event's time): is calling allowed, why
         not, and the next opening (seconds). `enforced` is false without a preset and a timezone."""
         with self._lock:
             t = self._controller.floor.now if now is None else check_time("now", now)
-            if t == -math.inf:
-                t = 0.0
-            cfg, cal = self._config, self._calendar
-            if cal is None:
-                return {"enforced": False, "allowed": True, "reason": None, "next_opening": None}
-            instant = cfg.instant(t)
-            if cal.allowed(instant):
-                return {"enforced": True, "allowed": True, "reason": None, "next_opening": None}
-            opening = cal.next_opening(instant)
-            return {"enforced": True, "allowed": False, "reason": cal.reason_closed(instant),
-                    "next_opening": None if opening is None else cfg.seconds(opening)}
+            return self._window(0.0 if t == -math.inf else t)
+
+    def _window(self, t: float) -> dict[str, Any]:
+        cfg, cal = self._config, self._calendar
+        if cal is None:
+            return {"enforced": False, "allowed": True, "reason": None, "next_opening": None}
+        instant = cfg.instant(t)
+        if cal.allowed(instant):
+            return {"enforced": True, "allowed": True, "reason": None, "next_opening": None}
+        opening = cal.next_opening(instant)
+        return {"enforced": True, "allowed": False, "reason": cal.reason_closed(instant),
+                "next_opening": None if opening is None else cfg.seconds(opening)}
 
     def handle(self, event: Event | Mapping[str, Any]) -> Batch:
         """Apply one event (a core event, or a wire dict with an optional `id`)."""

@@ -189,8 +189,7 @@ class CampaignConfig:
 
     def calendar(self) -> CallingCalendar | None:
         """The preset's calling calendar when hours are enforced (see `hours_enforced`), else None."""
-        preset = self.rules()
-        return CallingCalendar(preset) if preset is not None and self.timezone is not None else None
+        return CallingCalendar(self.rules()) if self.hours_enforced else None
 
     def instant(self, t: float) -> dt.datetime:
         """The wall-clock instant of time `t` (seconds since the origin)."""

@@ -13,14 +13,13 @@ Must not know about: routes (the client), how the engine simulates a call.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import secrets
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from dialer.live.client import Client, RemoteController
 from dialer.live.config import CampaignConfig
+from dialer.sim.compliance import sim_instant
 from dialer.sim.results import SimulationResult, simulate
 from dialer.sim.scenario import Campaign, Scenario
 
@@ -46,9 +45,7 @@ def emulate(scenario: Scenario, url: str, *, seed: int = 0, token: str | None = 
         # time 0 of the simulator is local midnight of the study's first day: the origin of the
         # preset's calendar-month intervals. No timezone: days stay the simulator's whole days, and
         # the calling hours are the engine's to keep (it dials only inside them), as in-process.
-        origin = None
-        if preset is not None:
-            origin = dt.datetime.combine(scenario.study.start, dt.time(0), tzinfo=ZoneInfo(scenario.study.timezone))
+        origin = None if preset is None else sim_instant(scenario, 0.0)
 
         def factory(campaign: Campaign, params: dict[str, Any], horizon: float, rules: Any) -> RemoteController:
             # `rules` (the engine's CampaignRules) is what the service derives from preset and origin

@@ -72,8 +72,7 @@ def campaign_rules(scenario, campaign) -> CampaignRules:
     if preset is None:
         return CampaignRules(limit, campaign.abandon_limit, connect, None)
     rate = min(Fraction(str(campaign.abandon_limit)), preset.abandon_limit)
-    origin = dt.datetime.combine(scenario.study.start, dt.time(0), tzinfo=ZoneInfo(scenario.study.timezone))
-    intervals = dataclasses.replace(preset, abandon_limit=rate).ledger_intervals(origin)
+    intervals = dataclasses.replace(preset, abandon_limit=rate).ledger_intervals(sim_instant(scenario, 0.0))
     lockout = preset.redial_lockout if preset.redial_rule == "lockout" else None
     return CampaignRules(float(rate), intervals, min(connect, float(preset.connect_limit)), lockout)
 
@@ -119,8 +118,6 @@ def open_days(scenario, campaign, days: int) -> list[tuple[float, float, float]]
 
 def sim_instant(scenario, t: float) -> dt.datetime:
     """The aware wall-clock instant of simulated time `t` in the study's time zone."""
-    from zoneinfo import ZoneInfo
-
     day, secs = divmod(t, DAY)
     date = scenario.study.start + dt.timedelta(days=int(day))
     naive = dt.datetime.combine(date, dt.time(0)) + dt.timedelta(seconds=secs)

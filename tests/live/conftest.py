@@ -35,7 +35,7 @@ sys.modules[_spec.name] = _compliance  # type: ignore[union-attr]  # dataclasses
 _spec.loader.exec_module(_compliance)  # type: ignore[union-attr]
 postgres_server = _compliance.postgres_server
 
-TOKEN = "test-token-0123456789abcdef"
+from live_auth import TOKEN  # noqa: E402  (the tests import it from there)
 
 
 def free_port() -> int:

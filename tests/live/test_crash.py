@@ -10,7 +10,7 @@ import threading
 import httpx
 import pytest
 
-from conftest import TOKEN
+from live_auth import TOKEN
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 

@@ -13,7 +13,7 @@ from dialer.core.modes import make_pacer
 from dialer.live.emulate import emulate
 from dialer.sim import load, simulate
 
-from conftest import TOKEN
+from live_auth import TOKEN
 
 TINY = Path(__file__).parent / "data" / "tiny.toml"  # 3 agents, 40 minutes
 

@@ -35,7 +35,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis import checks
 
-from conftest import TOKEN
+from live_auth import TOKEN
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 CAMPAIGN = "fuzzed"

@@ -14,7 +14,7 @@ from dialer import LiveCampaign
 from dialer.errors import ConfigError
 from dialer.live.config import CampaignConfig
 
-from conftest import TOKEN
+from live_auth import TOKEN
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 OSLO = ZoneInfo("Europe/Oslo")

@@ -16,7 +16,7 @@ from dialer.live.client import Client, RemoteController
 from dialer.live.service import Service
 from dialer.live.store import Store
 
-from conftest import TOKEN
+from live_auth import TOKEN
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 

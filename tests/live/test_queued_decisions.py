@@ -8,7 +8,7 @@ import signal
 
 import httpx
 import pytest
-from conftest import TOKEN
+from live_auth import TOKEN
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

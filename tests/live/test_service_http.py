@@ -6,7 +6,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import TOKEN
+from live_auth import TOKEN
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 

@@ -6,8 +6,8 @@ every notebook runs in seconds), `explore` (call a drawing function now, or
 behind ipywidgets sliders when they are installed and wanted), `floor_dict`
 (a one-campaign scenario as a plain dict, for `dialer.sim.scenario.from_dict`)
 and `EnvelopeWatch` (records, after every event the simulator feeds a
-controller, the day's abandoned A and established C, the exposure k and the
-headroom, so a notebook can draw the invariant A + k <= r (C + k)).
+controller, the day's abandoned A and established C, the exposure k, the
+pool m and the headroom, so a notebook can draw the invariant A + k <= r (C + m)).
 
 Must not know about: plotting, files, the planning layer. It uses only public
 hooks: `simulate(..., observer=..., controller_factory=...)` and the
@@ -123,7 +123,7 @@ class EnvelopeWatch:
 
         watch = EnvelopeWatch()
         simulate(scenario, seed, observer=watch, controller_factory=watch.factory)
-        watch.rows   # [(time, A, C, k, headroom), ...] for the campaign watched
+        watch.rows   # [(time, A, C, k, m, headroom), ...] for the campaign watched
 
     The controller is built exactly as the simulator builds it by default (with
     the campaign's rules, its study preset's included), and the observer only
@@ -131,13 +131,15 @@ class EnvelopeWatch:
     `interval`), so watching changes nothing in the run. A, C: that
     interval's abandoned and established calls (the day being dialled, unless
     the ledger keeps no day);
-    k: unreserved calls in flight that no committed idle agent would cover.
+    k: unreserved calls in flight that no committed idle agent would cover;
+    m: unreserved calls in flight (the pool: if all were answered at once,
+    the idle agents would take m - k of them, and all m would be established).
     """
 
     def __init__(self, campaign: str | None = None) -> None:
         self.campaign = campaign
         self.controllers: dict[str, Controller] = {}
-        self.rows: list[tuple[float, int, int, int, float]] = []
+        self.rows: list[tuple[float, int, int, int, int, float]] = []
 
     def factory(self, campaign: Any, params: dict[str, Any], horizon: float, rules: Any) -> Controller:
         c = Controller(
@@ -175,9 +177,11 @@ class EnvelopeWatch:
         t = ev.time
         name = self.interval.name
         state = next(s for s in c.ledger.snapshot(t) if s.name == name)  # type: ignore[union-attr]
-        self.rows.append((t, state.abandoned, state.established, c.exposure(), c.headroom(t)))
+        f = c.floor
+        pool = f.ringing_unreserved + f.live_waiting
+        self.rows.append((t, state.abandoned, state.established, c.exposure(), pool, c.headroom(t)))
 
     def breaches(self) -> int:
-        """Rows where the worst case A + k > r (C + k), compared exactly."""
+        """Rows where the worst case A + k > r (C + m), compared exactly."""
         r = self.limit
-        return sum(1 for _, a, c, k, _ in self.rows if a + k > r * (c + k))
+        return sum(1 for _, a, c, k, m, _ in self.rows if a + k > r * (c + m))

@@ -22,5 +22,5 @@ def test_the_watch_holds_the_campaign_and_preset_rules(preset, limit, kind):
     watched = simulate(scenario, 4, observer=watch, controller_factory=watch.factory)
     assert watched.to_json() == simulate(scenario, 4).to_json()  # watching changes nothing
     assert watch.limit == limit and watch.interval.kind == kind
-    assert len(watch.rows) > 100 and max(k for *_, k, _ in watch.rows) > 0  # it dialled ahead
+    assert len(watch.rows) > 100 and max(row[3] for row in watch.rows) > 0  # it dialled ahead
     assert watch.breaches() == 0

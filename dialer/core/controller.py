@@ -17,15 +17,18 @@ A rejected event raises `ProtocolError` and changes nothing.
 
 The abandon envelope (DESIGN.md, "The abandon-rate guarantee"). The
 controller feeds the campaign's `Ledger` from the events it handles, and for a
-pacer with ``uses_envelope = True`` it caps every decision so that the
-exposure
+pacer with ``uses_envelope = True`` it caps every decision so that, with
 
-    k = max(0, ringing unreserved + live waiting + new unreserved
-               - (idle committed agents - committed agents reserved now))
+    m = ringing unreserved + live waiting + new unreserved   (the pool)
+    k = max(0, m - (idle committed agents - committed agents reserved now)),
 
-stays within `Ledger.headroom(now, horizon)`. Reserved dials never spend
-budget themselves, but the agent they take covers nothing any more, so a
-reserved dial of a committed agent costs one unit of slack too (an idle agent
+A + k <= r (C + m) holds in every accounting interval (the ledger's
+docstring: all of the pool answered at once, the idle agents take what they
+can and those calls are established too). `Ledger.dial_room` says how many
+new unreserved dials that allows, `Ledger.headroom` how large k may grow with
+the pool as it is. Reserved dials never spend budget themselves, but the
+agent they take covers nothing any more, so a reserved dial of a committed
+agent costs one unit of slack too (an idle agent
 who announced leaving is free to reserve). The guarantee holds if the dialer
 plays its part, as the simulator does:
 
@@ -46,7 +49,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from itertools import islice
 from numbers import Real
-from typing import Any, Callable, Hashable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, Sequence
 
 from dialer.core.events import (
     CallAbandoned,
@@ -62,6 +65,9 @@ from dialer.core.guards import RedialGuard
 from dialer.core.ledger import Headroom, Interval, Ledger, as_rate
 from dialer.core.pacers import NOTHING, Pacer
 from dialer.errors import bad
+
+if TYPE_CHECKING:
+    from dialer.core.picker import Picks
 
 #: Norm 4.6.2: 5 % per campaign; the interval defaults to the day (norm 4.3 counts per day).
 DEFAULT_ABANDON_LIMIT = Fraction(1, 20)
@@ -263,6 +269,7 @@ class Controller:
         floor = self.floor
         slack = self._slack(now)
         agents: list[Hashable] = []
+        stopped = 0  # committed agents reserved now: they stop covering
         if reserved:
             for a in floor.idle_agents():  # longest idle first; committed agents only while slack lasts
                 if floor.agent_leaving(a):
@@ -270,11 +277,50 @@ class Controller:
                 elif slack > 0:
                     agents.append(a)
                     slack -= 1
+                    stopped += 1
                 else:
                     continue
                 if len(agents) == reserved:
                     break
-        return tuple(agents), int(min(unreserved, slack))
+        if unreserved:
+            if self.ledger is None:
+                room: Headroom = math.inf
+            else:
+                pooled = floor.ringing_unreserved + floor.live_waiting
+                uncovered = pooled - floor.idle_committed + stopped
+                room = self.ledger.dial_room(now, self.horizon, pooled, uncovered)
+            if unreserved > room:
+                unreserved = max(int(room), 0)
+        return tuple(agents), unreserved
+
+    def pick(self, decision: "Decision", leads: Iterable[Hashable], now: float, *,
+             screen: "Callable[[Hashable], str | None] | None" = None) -> "Picks":
+        """Spend `decision` (just given by `decide(now)`) on the dialer's candidate `leads`, in their order.
+
+        `dialer.core.picker.pick_leads` with this controller's envelope as the
+        room for swaps (a lead abandoned before taking an idle agent in place
+        of an unreserved dial). Changes nothing.
+        """
+        from dialer.core.picker import pick_leads
+
+        return pick_leads(decision, leads, self.floor, now, screen=screen, room=self._swap_room(now, decision))
+
+    def _swap_room(self, now: float, decision: "Decision") -> Callable[[Sequence[Hashable]], int]:
+        """For `pick_leads`: swapped agents -> the most unreserved dials the envelope allows beside them."""
+        floor = self.floor
+        u = decision.unreserved
+        if not self._envelope or self.ledger is None:
+            return lambda swapped: u - len(swapped)
+        pooled = floor.ringing_unreserved + floor.live_waiting
+        base = pooled - floor.idle_committed + sum(1 for a in decision.reserve if not floor.agent_leaving(a))
+        ledger, horizon = self.ledger, self.horizon
+
+        def room(swapped: Sequence[Hashable]) -> int:
+            stopped = sum(1 for a in swapped if not floor.agent_leaving(a))
+            r = ledger.dial_room(now, horizon, pooled, base + stopped)
+            return u - len(swapped) if r >= u - len(swapped) else int(r)
+
+        return room
 
     # --- the abandon envelope ------------------------------------------------
 
@@ -284,13 +330,15 @@ class Controller:
         return max(0, f.ringing_unreserved + f.live_waiting - f.idle_committed)
 
     def headroom(self, now: float) -> Headroom:
-        """The largest exposure the ledger allows now (math.inf without a ledger; negative: already over)."""
+        """The largest exposure the ledger allows now with the calls in flight (math.inf without a ledger;
+        negative: already over)."""
         if self.ledger is None:
             return math.inf
-        return self.ledger.headroom(now, self.horizon)
+        f = self.floor
+        return self.ledger.headroom(now, self.horizon, f.ringing_unreserved + f.live_waiting)
 
     def _slack(self, now: float) -> Headroom:
-        """How far the exposure may still grow now (0 if it is already at or over the headroom)."""
+        """How many committed idle agents may stop covering now (0 if the exposure is at or over the headroom)."""
         f = self.floor
         raw = f.ringing_unreserved + f.live_waiting - f.idle_committed  # may be negative: spare agents
         return max(0, max(self.headroom(now), 0) - raw)

@@ -13,15 +13,40 @@ Rule 2: no clock, no SimPy, no I/O. Times are arguments; the ledger is told
 what happened by the controller and knows nothing of agents, pacers or leads.
 
 The worst-case invariant (DESIGN.md, "The abandon-rate guarantee"). With A
-abandoned and C established calls in an interval, limit r = p/q, and k
-unreserved calls exposed (if all were answered by a person at once, k would
-find no committed idle agent), every interval must satisfy
+abandoned and C established calls in an interval, limit r = p/q, m unreserved
+calls in flight (ringing, or answered and waiting for an agent: the *pool*)
+and I committed idle agents, suppose every call of the pool were answered by
+a person at once. The idle agents take I of them, which are established
+calls too, and k = max(0, m - I) find no agent (the *exposure*). So every
+interval must satisfy
 
-    A + k <= r (C + k)   <=>   k <= floor((p C - q A) / (q - p)) = headroom.
+    A + k <= r (C + m).
 
-r = 1 gives an unbounded headroom (`math.inf`); r = 0 gives -A (no exposure
-ever, once A = 0). A negative headroom means the interval is already over its
-limit (say a naive pacer ran before); no exposure is allowed then.
+DESIGN.md states the same scenario as A + k <= r (C + k), which leaves out
+the I calls the idle agents would take; counting them is exact, not bolder.
+Answering fewer of the pool is never worse for the interval: until the idle
+agents are taken every answer is put through (the rate falls), and after
+that every further answer adds one to both A and C (the rate rises towards
+the bound). Calls reserved for an agent can never be abandoned and their
+answers only add to C, so the worst case leaves them unanswered: they are
+not in the pool. With nothing in flight (m = k = 0) this reads A <= r C, and
+`room` is the exposure allowed when all of it is new:
+
+    A + k <= r (C + k)   <=>   k <= floor((p C - q A) / (q - p)) = room.
+
+r = 1 gives an unbounded room (`math.inf`); r = 0 gives -A (no exposure
+ever, once A = 0). A negative room means the interval is already over its
+limit (say a naive pacer ran before); no exposure is allowed then, but a
+dial an idle agent covers is (it cannot be abandoned).
+
+Two questions are asked of the ledger. `headroom(now, horizon, pooled)`:
+the largest exposure allowed with the pool as it is (how many committed idle
+agents may stop covering: they raise k and not m). `dial_room(now, horizon,
+pooled, uncovered)`: how many new unreserved dials may be placed now (each
+raises both k and m). With several keys of an interval in play (calls still
+in flight from yesterday), a key's own calls are the only ones that can be
+abandoned in it, and the other keys' calls may take the idle agents first:
+a key with m_K of the pool must satisfy A_K + min(k, m_K) <= r (C_K + m_K).
 
 What is counted, and where:
 
@@ -108,6 +133,19 @@ def room(limit: Fraction, abandoned: int, established: int) -> Headroom:
     if p == q:
         return math.inf
     return (p * established - q * abandoned) // (q - p)
+
+
+def _cap(p: int, q: int, abandoned: int, established: int, pooled: int) -> Headroom:
+    """Largest k with A + k <= r (C + max(k, m)) for r = p/q < 1: the exposure allowed with m calls of the pool.
+
+    Up to m the exposure comes from the pool (all m answered: m established);
+    beyond m it would come from new calls (each one established too), which
+    is `room`.
+    """
+    r = (p * established - q * abandoned) // (q - p)
+    if r >= pooled:
+        return r
+    return (p * (established + pooled) - q * abandoned) // q
 
 
 def month_key(origin: datetime) -> Callable[[float], tuple[int, int]]:
@@ -365,38 +403,98 @@ class Ledger:
 
     # --- being asked -------------------------------------------------------------
 
-    def headroom(self, now: float, horizon: float = 0.0) -> Headroom:
-        """The largest unreserved exposure allowed now, over every interval (negative: already over).
+    def headroom(self, now: float, horizon: float = 0.0, pooled: int = 0) -> Headroom:
+        """The largest exposure allowed now, over every interval (negative: already over).
 
         `horizon`: the longest a dial placed now may take to be resolved.
+        `pooled`: unreserved calls in flight (ringing or waiting for an agent).
         """
         best: Headroom = math.inf
         for iv, s in self._keyed:
-            h = self._keyed_room(iv, s, s.key(now))
+            h = self._keyed_headroom(iv, s, now)
             if h < best:
                 best = h
-            for k in s.open:
-                h = self._keyed_room(iv, s, k)
-                if h < best:
-                    best = h
         for iv, r in self._rolling:
-            h = self._rolling_room(iv, r, now, horizon)
+            h = self._rolling_headroom(iv, r, now, horizon, pooled)
             if h < best:
                 best = h
         return best
 
-    @staticmethod
-    def _keyed_room(iv: Interval, s: _Keyed, key: Hashable) -> Headroom:
-        t = s.tallies.get(key)
-        if t is None:
-            return room(iv.limit, 0, 0)
-        return room(iv.limit, t.abandoned, t.established)
+    def _keyed_headroom(self, iv: Interval, s: _Keyed, now: float) -> Headroom:
+        lim = iv.limit
+        p, q = lim.numerator, lim.denominator
+        if p == q:
+            return math.inf
+        k0 = s.key(now)
+        t = s.tallies.get(k0)
+        a, c = (t.abandoned, t.established) if t is not None else (0, 0)
+        best = _cap(p, q, a, c, s.open.get(k0, 0))
+        for k, m in s.open.items():
+            if k != k0:
+                h = self._other_key_cap(p, q, s, k, m)
+                if h < best:
+                    best = h
+        return best
+
+    def _rolling_headroom(self, iv: Interval, r: _Rolling, now: float, horizon: float, pooled: int) -> Headroom:
+        lim = iv.limit
+        p, q = lim.numerator, lim.denominator
+        if p == q:
+            return math.inf
+        return _cap(p, q, *self._rolling_counts(r, now, horizon), pooled)
+
+    def dial_room(self, now: float, horizon: float, pooled: int, uncovered: int) -> Headroom:
+        """How many new unreserved dials may be placed now (at least the idle agents to spare, -`uncovered`).
+
+        `pooled`: unreserved calls in flight; `uncovered`: pooled minus the
+        committed idle agents that will still be idle (negative: agents to
+        spare). A new dial adds one to the pool (one more established call in
+        the worst case) and one to the exposure once no agent is spare.
+        """
+        best: Headroom = math.inf
+        for iv, s in self._keyed:
+            lim = iv.limit
+            p, q = lim.numerator, lim.denominator
+            if p == q:
+                continue
+            k0 = s.key(now)
+            t = s.tallies.get(k0)
+            a, c = (t.abandoned, t.established) if t is not None else (0, 0)
+            m0 = s.open.get(k0, 0)
+            # the new dials join this key: A + min(k + x, m0 + x) <= r (C + m0 + x)
+            x = max((p * (c + m0) - q * (a + uncovered)) // (q - p), (p * c - q * a) // (q - p) - m0)
+            if x < best:
+                best = x
+            for k, m in s.open.items():
+                if k != k0:
+                    x = self._other_key_cap(p, q, s, k, m) - uncovered
+                    if x < best:
+                        best = x
+        for iv, r in self._rolling:
+            lim = iv.limit
+            p, q = lim.numerator, lim.denominator
+            if p == q:
+                continue
+            a, c = self._rolling_counts(r, now, horizon)
+            x = (p * (c + pooled) - q * (a + uncovered)) // (q - p)
+            if x < best:
+                best = x
+        return max(best, -uncovered)
 
     @staticmethod
-    def _rolling_room(iv: Interval, r: _Rolling, now: float, horizon: float) -> Headroom:
+    def _other_key_cap(p: int, q: int, s: _Keyed, key: Hashable, pooled: int) -> Headroom:
+        """An earlier key with `pooled` calls still open: no new call joins it, so only those can be abandoned in it."""
+        t = s.tallies.get(key)
+        a, c = (t.abandoned, t.established) if t is not None else (0, 0)
+        if q * (a + pooled) <= p * (c + pooled):
+            return math.inf
+        return (p * (c + pooled) - q * a) // q
+
+    @staticmethod
+    def _rolling_counts(r: _Rolling, now: float, horizon: float) -> tuple[int, int]:
         a = r.abandoned.count_after(now - r.window)  # every abandon that may still be in the window
         c = r.established.count_after(now + horizon - r.window)  # only those still in it at now + horizon
-        return room(iv.limit, a, c)
+        return a, c
 
     def tally(self, name: str, key: Hashable) -> Tally:
         """A copy of the counts of a calendar-like interval at `key` (e.g. a past day)."""
@@ -413,28 +511,29 @@ class Ledger:
                 return {k: Tally(t.abandoned, t.established) for k, t in s.tallies.items()}
         raise bad("interval", name, f"one of {', '.join(iv.name for iv, _ in self._keyed)}")
 
-    def snapshot(self, now: float, horizon: float = 0.0) -> tuple[IntervalState, ...]:
-        """Every interval as of `now`, in configuration order (O(calls in a rolling window): for reports)."""
+    def snapshot(self, now: float, horizon: float = 0.0, pooled: int = 0) -> tuple[IntervalState, ...]:
+        """Every interval as of `now`, in configuration order (O(calls in a rolling window): for reports).
+
+        `pooled`: unreserved calls in flight, as for `headroom`.
+        """
         out: list[IntervalState] = []
         for iv in self.intervals:
-            out.append(self._state(iv, now, horizon))
+            out.append(self._state(iv, now, horizon, pooled))
         return tuple(out)
 
-    def _state(self, iv: Interval, now: float, horizon: float) -> IntervalState:
+    def _state(self, iv: Interval, now: float, horizon: float, pooled: int) -> IntervalState:
         for jv, s in self._keyed:
             if jv is iv:
                 key = s.key(now)
                 t = s.tallies.get(key, Tally())
-                h = self._keyed_room(iv, s, key)
-                for k in s.open:
-                    h = min(h, self._keyed_room(iv, s, k))
+                h = self._keyed_headroom(iv, s, now)
                 return IntervalState(iv.name, iv.kind, key, t.abandoned, t.established, iv.limit, h)
         for jv, r in self._rolling:
             if jv is iv:
                 lo = now - r.window
                 a = r.abandoned.count_after(lo)
                 c = r.established.count_after(lo)
-                h = self._rolling_room(iv, r, now, horizon)
+                h = self._rolling_headroom(iv, r, now, horizon, pooled)
                 return IntervalState(
                     iv.name, iv.kind, (lo, now), a, c, iv.limit, h, peak_if_idle=self.peak_if_idle(iv.name, now)
                 )

@@ -288,7 +288,7 @@ class LiveCampaign:
                     entries.append(("decide", None, entry))
                     if leads is not None:  # picking changes nothing: the picks are journaled as a record
                         try:
-                            picks = pick_leads(decision, leads, self._controller.floor, now, screen=screen)
+                            picks = self._controller.pick(decision, leads, now, screen=screen)
                         except Exception as err:  # the caller's screen failed: the decision is still journaled
                             pick_error = err
                         else:
@@ -461,7 +461,8 @@ class LiveCampaign:
             t = c.floor.now if now is None else check_time("now", now)
             if t == -math.inf:
                 t = 0.0
-            intervals = [] if c.ledger is None else [s.as_dict() for s in c.ledger.snapshot(t, c.horizon)]
+            pooled = c.floor.ringing_unreserved + c.floor.live_waiting
+            intervals = [] if c.ledger is None else [s.as_dict() for s in c.ledger.snapshot(t, c.horizon, pooled)]
             for iv in intervals:
                 if isinstance(iv["key"], tuple):
                     iv["key"] = list(iv["key"])

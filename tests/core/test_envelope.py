@@ -180,15 +180,50 @@ def test_with_no_budget_only_covered_dials_are_placed():
     assert c.decide(0.0) == Decision()
 
 
-def test_budget_grows_with_connects_one_exposure_per_nineteen():
+def test_budget_grows_with_connects_one_exposure_per_nineteen_established():
+    """The worst case counts the call the idle agent would take: 18 connects + 1 covered = 19 established."""
     c = Controller(Greedy())
     login(c, 0.0, "ann")
-    connects(c, 0.0, 18)
-    assert c.headroom(1.0) == 0 and c.decide(1.0).unreserved == 1
+    connects(c, 0.0, 17)
+    assert c.decide(1.0) == Decision(unreserved=1)  # ann's call only: 1 abandon in 19 would be 5.3 %
     connects(c, 1.0, 1)
-    assert c.headroom(2.0) == 1 and c.decide(2.0).unreserved == 2
+    # 2 dials: if both are answered ann takes one (19 established) and one is abandoned: 1 / 20
+    assert c.decide(2.0) == Decision(unreserved=2)
     connects(c, 2.0, 19)
-    assert c.decide(3.0).unreserved == 3
+    assert c.decide(3.0) == Decision(unreserved=3)  # 37 + 1 + 2 = 40 established, 2 abandoned
+
+
+def _brute_dial_room(limit: Fraction, abandoned: int, established: int, pooled: int, idle: int) -> int:
+    """The most new dials such that no number of answers among the pool can put the day over the limit."""
+    x = max(0, idle - pooled)  # covered dials: never abandoned
+    while True:
+        m = pooled + x + 1
+        if any(abandoned + max(0, j - idle) > limit * (established + j) for j in range(m + 1)):
+            return x
+        x += 1
+
+
+@pytest.mark.parametrize("limit", [Fraction(1, 20), Fraction(1, 3), Fraction(0)])
+def test_decide_places_exactly_as_many_dials_as_the_worst_answers_allow(limit):
+    """Against a brute force over every number of answers: the cap is exact, neither bold nor timid."""
+    for agents in (1, 2, 5):
+        for pooled in (0, 1, 3, 7):
+            for est in (0, 5, 18, 19, 40, 77):
+                for ab in (0, 1, 2):
+                    if ab > limit * est:
+                        continue
+                    c = Controller(Greedy(), abandon_limit=limit)
+                    login(c, 0.0, *[f"a{i}" for i in range(agents)])
+                    connects(c, 0.0, est - ab)
+                    calls = Calls(c)
+                    calls.n = 50_000
+                    for _ in range(ab):  # abandoned calls: answered with every agent of the test busy elsewhere
+                        c.ledger.count(0.0, abandoned=True, at=0.0)
+                    for _ in range(pooled):
+                        calls.dial(0.0)
+                    want = _brute_dial_room(limit, ab, est, pooled, agents)
+                    got = c.decide(0.5).unreserved
+                    assert got == want, (limit, agents, pooled, est, ab, got, want)
 
 
 def test_an_abandon_spends_exactly_one_unit_and_the_limit_holds():
@@ -328,19 +363,21 @@ def test_yesterdays_open_exposure_caps_todays_dials():
     """Just after midnight, today's budget may be larger than what yesterday's open calls may still spend."""
     c = Controller(Greedy(), abandon_limit=Fraction(1, 3), day_of=lambda t: int(t // 1000.0), horizon=30.0)
     login(c, 0.0, "ann", "bob")
-    connects(c, 0.0, 2)  # day 0: 0/2, headroom 1
+    connects(c, 0.0, 2)  # day 0: 0/2
     calls = Calls(c)
     calls.n = 100
-    assert c.decide(995.0) == Decision(unreserved=3)  # 2 covered by ann and bob, 1 exposed
-    late = [calls.dial(995.0) for _ in range(3)]
-    assert c.exposure() == 1
-    connects(c, 1001.0, 4)  # day 1: 0/4, headroom 2 on its own
-    assert c.ledger.headroom(1001.0) == 1  # ... but day 0 still has calls open, and its headroom is 1
+    # 2 covered by ann and bob, 2 exposed: all 4 answered gives 2 abandoned in 6 established
+    assert c.decide(995.0) == Decision(unreserved=4)
+    late = [calls.dial(995.0) for _ in range(4)]
+    assert c.exposure() == 2
+    connects(c, 1001.0, 4)  # day 1: 0/4, room for 2 exposed calls of its own
+    assert c.ledger.headroom(1001.0) == 2  # ... and day 0's open calls may be 2 short of agents, no more
     assert c.decide(1001.0) == Decision()  # one more exposed call could be one of day 0's, abandoned
-    # worst case, as it happens: ann and bob take one call each, the third meets nobody
+    # worst case, as it happens: ann and bob take one call each, the other two meet nobody
     for call in late:
         c.handle(CallAnswered(time=1010.0, call=call, human=True))
     c.handle(CallConnected(time=1010.0, call=late[0], agent="ann"))
     c.handle(CallConnected(time=1010.0, call=late[1], agent="bob"))
     c.handle(CallAbandoned(time=1018.0, call=late[2]))
-    assert c.ledger.tally("day", 0) == Tally(abandoned=1, established=5)  # 1/5 <= 1/3
+    c.handle(CallAbandoned(time=1018.0, call=late[3]))
+    assert c.ledger.tally("day", 0) == Tally(abandoned=2, established=6)  # 1/3: at the limit, not over

@@ -24,16 +24,21 @@ The rules, for candidates taken in the dialer's order:
   call was abandoned, within the campaign's lockout) only ever goes on a
   reserved dial. It takes one of the decision's `reserve` agents; if none is
   left, it may take *one of the decision's unreserved dials* instead, turned
-  into a dial reserved for another idle agent (longest idle first). That
-  swap never adds a dial and never adds an unreserved one: the unreserved
-  dial it replaces spent one unit of the abandon envelope's slack, and an
-  idle agent that stops covering spends at most one (none if the agent
-  announced leaving), so the exposure the controller allowed is not
-  exceeded. With neither left the lead is skipped (`needs_reserved_agent`);
+  into a dial reserved for another idle agent (longest idle first): a
+  *swap*. A swap never adds a dial and never adds an unreserved one, but it
+  is not always free: the idle agent stops covering the other dials, and
+  the reserved call, unlike the unreserved one it replaces, adds nothing to
+  the calls that would be established in the envelope's worst case. So a
+  swap needs `room`, the caller's word on how many unreserved dials may go
+  beside the swapped agents (`Controller.pick` passes the controller's
+  envelope; an envelope pacer may have to give up a second unreserved dial
+  for a swap). Without `room` there are no swaps. With no swap possible the
+  lead is skipped (`needs_reserved_agent`);
 - every other lead may go on any dial;
 - the total never exceeds `decision.dials`, the reserved agents used are
   the decision's (and swapped ones as above), and the unreserved dials plus
-  the swaps never exceed `decision.unreserved`.
+  the swaps never exceed `decision.unreserved` (nor, with swaps, what
+  `room` allows).
 
 Which candidates are chosen: in order, each one that still fits beside
 those chosen before it (the longest prefix-respecting choice; a lead later
@@ -49,7 +54,7 @@ those: fewer is always safe) and the ones it has are reserved first, which
 lowers the exposure below what the decision allowed, never raises it.
 
     d = controller.decide(now)
-    picks = pick_leads(d, ["+4790000001", "+4790000002"], controller.floor, now)
+    picks = controller.pick(d, ["+4790000001", "+4790000002"], now)   # pick_leads with the envelope's room
     for dial in picks.dials:          # Dial(lead=..., agent=... or None)
         ...                           # originate, then report DialPlaced(lead=dial.lead, agent=dial.agent)
 
@@ -64,7 +69,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import islice
-from typing import Callable, Hashable, Iterable
+from typing import Callable, Hashable, Iterable, Sequence
 
 from dialer.core.controller import Decision
 from dialer.core.floor import Floor
@@ -78,6 +83,9 @@ SCREENED = "screened"
 REASONS = (IN_FLIGHT, REPEATED, NEEDS_RESERVED_AGENT, SCREENED)
 
 Screen = Callable[[Hashable], "str | None"]
+#: swapped agents -> the most unreserved dials allowed beside their reserved dials (negative: none, and
+#: those swaps are not allowed)
+Room = Callable[[Sequence[Hashable]], int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +127,7 @@ class Picks:
 
 
 def pick_leads(decision: Decision, leads: Iterable[Hashable], floor: Floor, now: float, *,
-               screen: Screen | None = None) -> Picks:
+               screen: Screen | None = None, room: Room | None = None) -> Picks:
     """Spend `decision` (just given by the controller that owns `floor`) on `leads`, in their order.
 
     Reads the floor's redial guard (`must_reserve_lead`, `lead_in_flight`) at
@@ -133,15 +141,25 @@ def pick_leads(decision: Decision, leads: Iterable[Hashable], floor: Floor, now:
         return Picks(decision)
     # idle agents a must-reserve lead may take in place of an unreserved dial (longest idle first)
     taken = set(reserve)
-    spare = list(islice((a for a in floor.idle_agents() if a not in taken), n_unreserved)) if n_unreserved else []
-    must_cap = n_reserve + len(spare)  # most must-reserve leads the decision can carry
+    spare = (list(islice((a for a in floor.idle_agents() if a not in taken), n_unreserved))
+             if n_unreserved and room is not None else [])
+    caps = [total]
+
+    def cap(s: int) -> int:
+        """The most dials in all with `s` swaps (-1: not possible)."""
+        while len(caps) <= s:
+            n = len(caps)
+            r = min(n_unreserved - n, room(spare[:n]))  # type: ignore[misc]
+            caps.append(n_reserve + n + r if r >= 0 else -1)
+        return caps[s]
 
     chosen: list[tuple[Hashable, bool]] = []  # (lead, must reserve), in order
     skipped: list[Skipped] = []
     seen: set[Hashable] = set()
     musts = 0
+    swaps = 0
     for i, lead in enumerate(leads):
-        if len(chosen) == total:
+        if len(chosen) >= cap(swaps):
             break
         try:
             repeated = lead in seen
@@ -160,7 +178,8 @@ def pick_leads(decision: Decision, leads: Iterable[Hashable], floor: Floor, now:
                 skipped.append(Skipped(lead, SCREENED, str(why)))
                 continue
         if floor.must_reserve_lead(lead, now):
-            if musts == must_cap:
+            s = max(0, musts + 1 - n_reserve)
+            if s > len(spare) or cap(s) < len(chosen) + 1:
                 skipped.append(Skipped(
                     lead, NEEDS_RESERVED_AGENT,
                     "abandoned before: may only be dialled with an agent reserved (norm 4.6.3), "
@@ -168,6 +187,7 @@ def pick_leads(decision: Decision, leads: Iterable[Hashable], floor: Floor, now:
                 ))
                 continue
             musts += 1
+            swaps = s
             chosen.append((lead, True))
         else:
             chosen.append((lead, False))
@@ -177,7 +197,7 @@ def pick_leads(decision: Decision, leads: Iterable[Hashable], floor: Floor, now:
     must_on_reserve = min(musts, n_reserve)
     others_on_reserve = min(len(chosen) - musts, n_reserve - must_on_reserve)
     agents = iter(reserve)
-    swaps = iter(spare)
+    swapped = iter(spare)
     dials: list[Dial] = []
     for lead, must in chosen:
         if must:
@@ -185,7 +205,7 @@ def pick_leads(decision: Decision, leads: Iterable[Hashable], floor: Floor, now:
                 must_on_reserve -= 1
                 dials.append(Dial(lead, next(agents)))
             else:
-                dials.append(Dial(lead, next(swaps)))
+                dials.append(Dial(lead, next(swapped)))
         elif others_on_reserve:
             others_on_reserve -= 1
             dials.append(Dial(lead, next(agents)))
@@ -194,5 +214,5 @@ def pick_leads(decision: Decision, leads: Iterable[Hashable], floor: Floor, now:
     return Picks(decision, tuple(dials), tuple(skipped))
 
 
-__all__ = ["pick_leads", "Picks", "Dial", "Skipped", "REASONS", "IN_FLIGHT", "REPEATED",
+__all__ = ["pick_leads", "Picks", "Dial", "Skipped", "Room", "REASONS", "IN_FLIGHT", "REPEATED",
            "NEEDS_RESERVED_AGENT", "SCREENED"]

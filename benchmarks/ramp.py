@@ -2,9 +2,10 @@
 
     python benchmarks/ramp.py [--scenario a] [--seeds N] [--ratio R] [--ends 09:30,10:00,11:00]
 
-At 09:00 no call has been established yet, so the abandon envelope allows no
-unreserved dial that an idle agent does not cover: the Predictive pacer
-starts as Power dialing and widens as the day's connects build budget. A
+At 09:00 no call has been established yet, so the abandon envelope allows
+hardly any unreserved dial that an idle agent does not cover (one per 19 of
+the calls the idle agents would take, at 5 %): the Predictive pacer starts
+as Power dialing and widens as the day's connects build budget. A
 fixed ratio knows nothing of the envelope and dials at full ratio from the
 first second (abandoning early calls that later connects dilute). This
 benchmark runs a scenario of benchmarks/pacing.py (default (a)) cut at each end time

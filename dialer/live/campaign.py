@@ -69,7 +69,7 @@ from typing import Any, Hashable, Iterable, Mapping, Protocol, Sequence
 
 from dialer.core.controller import Controller, Decision
 from dialer.core.events import Event
-from dialer.core.picker import Picks, Screen, pick_leads
+from dialer.core.picker import Picks, Screen
 from dialer.core.stats import DailyStats
 from dialer.errors import ConfigError, DialerError, ProtocolError, bad
 from dialer.live.config import MUTABLE, CampaignConfig, check_lines, check_pacer

@@ -65,7 +65,8 @@ What is counted, and where:
   abandoned (`close_call`), and the headroom is the minimum over the current
   key *and* every key with unreserved calls still open. Just after midnight
   the new day's headroom is 0 (it starts empty), and yesterday's open calls
-  are still held to yesterday's headroom.
+  are still held to what yesterday can take (A + min(k, m) <= r (C + m)
+  with yesterday's A, C and open calls m).
 - A rolling window of W seconds at time T holds the calls placed in
   (T - W, T]. `headroom(now, horizon)` (horizon: the longest a dial placed
   now may take to be resolved, ring timeout + connect limit) counts only the

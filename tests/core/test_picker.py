@@ -180,6 +180,20 @@ def test_under_the_envelope_a_swap_may_cost_a_second_unreserved_dial():
     assert [(x.lead, x.reason) for x in p.skipped] == [("A", NEEDS_RESERVED_AGENT)]
 
 
+def test_a_swap_onto_an_agent_who_announced_leaving_costs_nothing_more():
+    """An agent leaving covers nothing, so reserving her for a must-reserve lead changes no exposure:
+    the swap is one for one however tight the envelope (compare the test above)."""
+    c = floor_with(Wants(unreserved=10), agents=("ann", "bob"))
+    for i in range(37):
+        transfer(c, f"ok{i}", 100 + i, "ann", 0.1)
+    abandon(c, "A", 1, 0.5)  # 1 abandoned in 38 established
+    c.handle(AgentLeaving(time=0.6, agent="bob"))  # bob is idle longest and covers nothing
+    d = c.decide(1.0)
+    assert d == Decision(unreserved=2)  # ann covers one, one exposed: 2 abandoned in 40 at worst, 5 %
+    p = c.pick(d, ["A", "F1", "F2"], 1.0)
+    assert picked(p) == [("A", "bob"), ("F1", None)]  # ann still covers F1: nothing more given up
+
+
 def test_the_guard_lockout_lets_a_lead_go_unreserved_once_over():
     c = floor_with(FixedRatio(ratio=1.0), agents=("ann",), redial_lockout=100.0)
     abandon(c, "A", 1, 0.5)

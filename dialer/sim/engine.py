@@ -171,6 +171,10 @@ class _Retries:
         self.due = heads[0][0] if heads else math.inf
         return item[2]
 
+    def peek(self) -> int:
+        """The lead due first, left in the queue (call only when one is waiting)."""
+        return self._heads[0][2]
+
     def __len__(self) -> int:
         return len(self._heads) and sum(len(lane) for lane in self._lanes)
 
@@ -463,6 +467,8 @@ class CampaignRun:
             self._release_held()
         if not self._window_open:
             return
+        if self._redial_reserved.due <= now:
+            self._redial_abandoned(now)
         decision = self._decide(now)
         if decision is NO_DIALS:
             return
@@ -477,6 +483,40 @@ class CampaignRun:
         if wake is not None and wake > now and (self._pending_wake is None or wake < self._pending_wake):
             self._pending_wake = wake
             self._at(wake - now, self._wake, wake)
+
+    def _redial_abandoned(self, now: float) -> None:
+        """Numbers abandoned before and due again (norm 4.6.3: only with an agent reserved).
+
+        Whatever the pacer, each takes the longest-idle agent on a reserved
+        dial placed before the decision, when that costs the other calls
+        nothing: the agent announced leaving, or more committed agents are
+        idle than unreserved calls are in flight (a spare one), and the
+        controller lets it stop covering (`releasable`, as for a pause).
+        Otherwise the number waits for a spare agent, or for a reserved dial
+        the pacer decides (Power's every dial). A number whose redial lockout
+        is over (a preset's "72h") becomes an ordinary retry. A live dialer
+        does the same with `Controller.pick` when it offers the number among
+        its candidates; this is the simulated dialer's choice of when.
+        """
+        floor = self.floor
+        queue = self._redial_reserved
+        while queue.due <= now:
+            lead = queue.peek()
+            if not self._must_reserve(lead, now):
+                queue.pop()
+                self._seq = seq = self._seq + 1
+                self._retry.push(0.0, now, seq, lead)
+                continue
+            agent = next(floor.idle_agents(), None)
+            if agent is None:
+                return
+            if not floor.agent_leaving(agent):
+                if floor.idle_committed <= floor.ringing_unreserved + floor.live_waiting:
+                    return
+                if self._envelope and self.controller.releasable(now) <= 0:
+                    return
+            if not self._dial(agent, now):
+                return
 
     def _wake(self, ev: _Timer) -> None:
         if ev.value == self._pending_wake:

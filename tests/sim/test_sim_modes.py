@@ -50,6 +50,26 @@ def test_an_envelope_pacer_keeps_every_day_within_the_campaigns_own_limit(mode, 
 
 
 
+@pytest.mark.parametrize("mode", ["fixed-ratio", "adaptive", "predictive"])
+def test_numbers_abandoned_before_are_redialled_with_an_agent_reserved_and_the_list_finishes(mode, make_recorder):
+    """Norm 4.6.3 in every mode: a number abandoned before is dialled again only with an agent
+    reserved (on a spare agent, before the pacer's decision), so a list is worked through even
+    by a pacer that never reserves; before, such numbers waited for ever outside Power mode."""
+    data = default().model_dump()
+    data["study"]["days"] = 3  # Tuesday to Thursday
+    data["campaigns"][0].update(mode=mode, leads=6000, pacer={"ratio": 2.5} if mode == "fixed-ratio" else {})
+    rec = make_recorder()
+    camp = simulate(from_dict(data), 3, observer=rec).campaigns[0]
+    lead_of = {ev.call: ev.lead for _, ev in rec.dials}
+    abandoned_at: dict = {}
+    for ev in rec.abandons:
+        abandoned_at.setdefault(lead_of[ev.call], ev.time)
+    redials = [ev for _, ev in rec.dials if ev.lead in abandoned_at and ev.time > abandoned_at[ev.lead]]
+    assert len(abandoned_at) > 10 and len(redials) > 10
+    assert all(ev.agent is not None for ev in redials)
+    assert camp.leads.pending_retry == 0 and camp.leads.never_dialled == 0  # the list is finished
+
+
 # Found by Hypothesis: six agents, one of whom leaves in the middle of the calling window.
 SHIFT_END = {
     "study": {"name": "shift end", "days": 1, "hours": ["08:16", "09:16"]},

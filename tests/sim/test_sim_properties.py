@@ -170,13 +170,13 @@ def test_power_never_abandons(data, seed, make_recorder):
 def test_fixed_ratio_conserves_calls_and_dials_inside_the_window(data, seed, make_recorder):
     rec = make_recorder()
     camp, days = _check_run(data, seed, rec)
-    for s in days:
-        assert s.reserved_dials == 0  # FixedRatio never reserves
     # norm 4.6.3 seen from outside: after an abandon, a lead is dialled again only with an
-    # agent reserved; FixedRatio never reserves, so such a lead is never dialled again
+    # agent reserved; and FixedRatio itself never reserves, so those redials (the simulated
+    # dialer's, on a spare agent) are the only reserved dials of the run
     lead_of = {ev.call: ev.lead for _, ev in rec.dials}
     abandoned_at: dict = {}
     for ev in rec.abandons:
         abandoned_at.setdefault(lead_of[ev.call], ev.time)
     late = [ev for _, ev in rec.dials if ev.lead in abandoned_at and ev.time >= abandoned_at[ev.lead]]
-    assert late == []
+    assert all(ev.agent is not None for ev in late)
+    assert sum(s.reserved_dials for s in days) == len(late)

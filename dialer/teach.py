@@ -177,9 +177,7 @@ class EnvelopeWatch:
         t = ev.time
         name = self.interval.name
         state = next(s for s in c.ledger.snapshot(t) if s.name == name)  # type: ignore[union-attr]
-        f = c.floor
-        pool = f.ringing_unreserved + f.live_waiting
-        self.rows.append((t, state.abandoned, state.established, c.exposure(), pool, c.headroom(t)))
+        self.rows.append((t, state.abandoned, state.established, c.exposure(), c.floor.pooled, c.headroom(t)))
 
     def breaches(self) -> int:
         """Rows where the worst case A + k > r (C + m), compared exactly."""

@@ -283,15 +283,18 @@ class Controller:
                 if len(agents) == reserved:
                     break
         if unreserved:
-            if self.ledger is None:
-                room: Headroom = math.inf
-            else:
-                pooled = floor.ringing_unreserved + floor.live_waiting
-                uncovered = pooled - floor.idle_committed + stopped
-                room = self.ledger.dial_room(now, self.horizon, pooled, uncovered)
+            room = self._dial_room(now, stopped)
             if unreserved > room:
                 unreserved = max(int(room), 0)
         return tuple(agents), unreserved
+
+    def _dial_room(self, now: float, stopped: int) -> Headroom:
+        """New unreserved dials the ledger allows now, once `stopped` committed idle agents stop covering."""
+        if self.ledger is None:
+            return math.inf
+        f = self.floor
+        pooled = f.pooled
+        return self.ledger.dial_room(now, self.horizon, pooled, pooled - f.idle_committed + stopped)
 
     def pick(self, decision: "Decision", leads: Iterable[Hashable], now: float, *,
              screen: "Callable[[Hashable], str | None] | None" = None) -> "Picks":
@@ -311,13 +314,10 @@ class Controller:
         u = decision.unreserved
         if not self._envelope or self.ledger is None:
             return lambda swapped: u - len(swapped)
-        pooled = floor.ringing_unreserved + floor.live_waiting
-        base = pooled - floor.idle_committed + sum(1 for a in decision.reserve if not floor.agent_leaving(a))
-        ledger, horizon = self.ledger, self.horizon
+        reserved = sum(1 for a in decision.reserve if not floor.agent_leaving(a))
 
         def room(swapped: Sequence[Hashable]) -> int:
-            stopped = sum(1 for a in swapped if not floor.agent_leaving(a))
-            r = ledger.dial_room(now, horizon, pooled, base + stopped)
+            r = self._dial_room(now, reserved + sum(1 for a in swapped if not floor.agent_leaving(a)))
             return u - len(swapped) if r >= u - len(swapped) else int(r)
 
         return room
@@ -327,7 +327,7 @@ class Controller:
     def exposure(self) -> int:
         """Unreserved calls in flight that would meet no committed idle agent if all were answered now."""
         f = self.floor
-        return max(0, f.ringing_unreserved + f.live_waiting - f.idle_committed)
+        return max(0, f.pooled - f.idle_committed)
 
     def headroom(self, now: float) -> Headroom:
         """The largest exposure the ledger allows now with the calls in flight (math.inf without a ledger;
@@ -335,12 +335,12 @@ class Controller:
         if self.ledger is None:
             return math.inf
         f = self.floor
-        return self.ledger.headroom(now, self.horizon, f.ringing_unreserved + f.live_waiting)
+        return self.ledger.headroom(now, self.horizon, f.pooled)
 
     def _slack(self, now: float) -> Headroom:
         """How many committed idle agents may stop covering now (0 if the exposure is at or over the headroom)."""
         f = self.floor
-        raw = f.ringing_unreserved + f.live_waiting - f.idle_committed  # may be negative: spare agents
+        raw = f.pooled - f.idle_committed  # may be negative: spare agents
         return max(0, max(self.headroom(now), 0) - raw)
 
     def releasable(self, now: float) -> int:

@@ -261,6 +261,12 @@ class Floor:
         return self.talking + self.wrapping
 
     @property
+    def pooled(self) -> int:
+        """Unreserved calls in flight: ringing, or answered and waiting for an agent (the abandon
+        envelope's pool: any idle agent takes whichever of them is answered)."""
+        return self.ringing_unreserved + self.live_waiting
+
+    @property
     def in_flight(self) -> int:
         """Dials placed and not yet answered or failed, reserved or not."""
         return self.ringing_unreserved + self.ringing_reserved

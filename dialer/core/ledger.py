@@ -267,6 +267,11 @@ class _Keyed:
     tallies: dict[Hashable, Tally] = field(default_factory=dict)
     open: dict[Hashable, int] = field(default_factory=dict)
 
+    def counts(self, key: Hashable) -> tuple[int, int]:
+        """(abandoned, established) at `key`, (0, 0) if nothing was counted there."""
+        t = self.tallies.get(key)
+        return (t.abandoned, t.established) if t is not None else (0, 0)
+
     def tally(self, key: Hashable) -> Tally:
         t = self.tallies.get(key)
         if t is None:
@@ -427,9 +432,7 @@ class Ledger:
         if p == q:
             return math.inf
         k0 = s.key(now)
-        t = s.tallies.get(k0)
-        a, c = (t.abandoned, t.established) if t is not None else (0, 0)
-        best = _cap(p, q, a, c, s.open.get(k0, 0))
+        best = _cap(p, q, *s.counts(k0), s.open.get(k0, 0))
         for k, m in s.open.items():
             if k != k0:
                 h = self._other_key_cap(p, q, s, k, m)
@@ -459,8 +462,7 @@ class Ledger:
             if p == q:
                 continue
             k0 = s.key(now)
-            t = s.tallies.get(k0)
-            a, c = (t.abandoned, t.established) if t is not None else (0, 0)
+            a, c = s.counts(k0)
             m0 = s.open.get(k0, 0)
             # the new dials join this key: A + min(k + x, m0 + x) <= r (C + m0 + x)
             x = max((p * (c + m0) - q * (a + uncovered)) // (q - p), (p * c - q * a) // (q - p) - m0)
@@ -485,8 +487,7 @@ class Ledger:
     @staticmethod
     def _other_key_cap(p: int, q: int, s: _Keyed, key: Hashable, pooled: int) -> Headroom:
         """An earlier key with `pooled` calls still open: no new call joins it, so only those can be abandoned in it."""
-        t = s.tallies.get(key)
-        a, c = (t.abandoned, t.established) if t is not None else (0, 0)
+        a, c = s.counts(key)
         if q * (a + pooled) <= p * (c + pooled):
             return math.inf
         return (p * (c + pooled) - q * a) // q

@@ -461,8 +461,7 @@ class LiveCampaign:
             t = c.floor.now if now is None else check_time("now", now)
             if t == -math.inf:
                 t = 0.0
-            pooled = c.floor.ringing_unreserved + c.floor.live_waiting
-            intervals = [] if c.ledger is None else [s.as_dict() for s in c.ledger.snapshot(t, c.horizon, pooled)]
+            intervals = [] if c.ledger is None else [s.as_dict() for s in c.ledger.snapshot(t, c.horizon, c.floor.pooled)]
             for iv in intervals:
                 if isinstance(iv["key"], tuple):
                     iv["key"] = list(iv["key"])

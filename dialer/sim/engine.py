@@ -510,12 +510,9 @@ class CampaignRun:
             agent = next(floor.idle_agents(), None)
             if agent is None:
                 return
-            if not floor.agent_leaving(agent):
-                if floor.idle_committed <= floor.ringing_unreserved + floor.live_waiting:
-                    return
-                if self._envelope and self.controller.releasable(now) <= 0:
-                    return
-            if not self._dial(agent, now):
+            if not floor.agent_leaving(agent) and floor.idle_committed <= floor.pooled:
+                return  # no spare agent
+            if not self._may_stop_covering(self.agents[agent]) or not self._dial(agent, now):
                 return
 
     def _wake(self, ev: _Timer) -> None:

@@ -292,11 +292,16 @@ def _improve(grid: _Grid, ev: _Eval, eta: float, limit: float) -> np.ndarray:
 class _Solver:
     """Policy iteration for the Lagrangian MDP on a grid it widens when a cap comes close."""
 
-    def __init__(self, n: int, h: float, ring: float, p: float, limit: float, low: int = 0) -> None:
+    def __init__(
+        self, n: int, h: float, ring: float, p: float, limit: float, low: int = 0, exposure: int | None = None
+    ) -> None:
         self.n, self.h, self.ring, self.p, self.limit = n, h, ring, p, limit
         self.margin = max(8, int(math.ceil(2.0 / p)))
         power = np.arange(n, -1, -1)
-        self.grid = _Grid(n, h, ring, p, np.ceil(power / p).astype(np.int64) + self.margin, low)
+        # with an exposure cap the grid is the cap itself (d <= n - b + cap) and is never widened
+        self.capped = exposure is not None
+        hi = power + exposure if exposure is not None else np.ceil(power / p).astype(np.int64) + self.margin
+        self.grid = _Grid(n, h, ring, p, hi, low)
         self.wait = self.power()
         self.solves = 0
         self._last: _Eval | None = None
@@ -350,6 +355,8 @@ class _Solver:
 
     def _widen(self, ev: _Eval) -> bool:
         """Widen the rows whose optimal target comes within the margin of their cap."""
+        if self.capped:
+            return False
         grid = self.grid
         target = np.zeros(self.n + 1, dtype=np.int64)
         target[grid.low :] = grid.thresholds(ev)
@@ -379,15 +386,21 @@ class _Solver:
 
 
 def _kelley(
-    solver: _Solver, eta: float = 0.5, factor: float = 4.0, start: np.ndarray | None = None
+    solver: _Solver,
+    eta: float = 0.5,
+    factor: float = 4.0,
+    start: np.ndarray | None = None,
+    lo: tuple[float, _Eval] | None = None,
 ) -> tuple[float, _Eval, _Eval]:
     """Minimise the dual function G(eta); returns eta* and optimal policies with slope >= 0 and < 0.
 
     The bracket is found from `eta` by steps of `factor`; the first policy
-    iteration starts from `start` (default: Power).
+    iteration starts from `start` (default: Power). `lo`, if given, is a
+    known (eta, optimum) with slope < 0 (under an exposure cap the only one
+    may be at eta = 0: the greedy policy).
     """
     limit = solver.limit
-    lo: tuple[float, _Eval] | None = None  # slope < 0: too aggressive
+    # lo: slope < 0, too aggressive
     hi: tuple[float, _Eval] | None = None  # slope >= 0: the limit is met
     # Start every policy iteration from the most cautious optimum known above eta (Power at first).
     for _ in range(200):
@@ -482,13 +495,26 @@ _NEGLIGIBLE = 1e-14
 
 
 def optimal_pacing(
-    agents: int, handle_time: float, ring_time: float, live_prob: float, abandon_limit: float
+    agents: int,
+    handle_time: float,
+    ring_time: float,
+    live_prob: float,
+    abandon_limit: float,
+    *,
+    max_exposure: int | None = None,
 ) -> OptimalPacing:
     """The best long-run connect rate any pacer can reach with abandoned <= limit x live answers.
 
     Markovian floor: exponential ring times (mean `ring_time`, every attempt,
     live or not) and handle times (mean `handle_time`). `abandon_limit` is in
     [0, 1); 0 gives Power. See the module docstring for the method.
+
+    `max_exposure` K (optional): the pacer may never have more than K dials
+    in flight beyond the idle agents (d <= agents - b + K), as when a
+    dialer's abandon envelope has room for only K calls that no idle agent
+    would take. The answer is then the best any pacer can do under that cap
+    too; if even dialing up to the cap everywhere keeps abandons under the
+    limit, that is the optimum (multiplier 0). K = 0 is Power.
     """
     n = _checks.integer("agents", agents, 1)
     h = _checks.positive("handle_time", handle_time)
@@ -497,13 +523,16 @@ def optimal_pacing(
     limit = _checks.probability("abandon_limit", abandon_limit)
     if limit >= 1.0:
         raise bad("abandon_limit", abandon_limit, "below 1 (with limit 1 more dials always pay: no optimum)")
-    return _optimal(n, h, ring, p, limit, _first_row(n))
+    if max_exposure is None:
+        return _optimal(n, h, ring, p, limit, _first_row(n))
+    cap = _checks.integer("max_exposure", max_exposure, 0)
+    return _optimal(n, h, ring, p, limit, 0, cap)
 
 
-def _optimal(n: int, h: float, ring: float, p: float, limit: float, low: int) -> OptimalPacing:
+def _optimal(n: int, h: float, ring: float, p: float, limit: float, low: int, cap: int | None = None) -> OptimalPacing:
     pw = progressive(h, ring, p)
     power = tuple(range(n, -1, -1))
-    if p == 0.0 or limit == 0.0:
+    if p == 0.0 or limit == 0.0 or cap == 0:
         # Power: one dial per idle agent; with p = 0 nothing pays and Power costs nothing.
         return OptimalPacing(
             agents=n,
@@ -522,8 +551,14 @@ def _optimal(n: int, h: float, ring: float, p: float, limit: float, low: int) ->
             randomised_dial_prob=0.0,
             multiplier=math.inf if p > 0 else 0.0,
         )
-    solver = _Solver(n, h, ring, p, limit, low)
-    eta, ev_hi, ev_lo = _kelley(solver)
+    solver = _Solver(n, h, ring, p, limit, low, cap)
+    if cap is not None:
+        greedy = solver.optimum(0.0)  # the most connects the cap allows, whatever the abandons
+        if greedy.slope(limit) >= 0:  # ... and it keeps the limit: the cap is the only constraint
+            return _report(solver, 0.0, greedy, greedy, 0, pw.connects_per_agent_hour)
+        eta, ev_hi, ev_lo = _kelley(solver, lo=(0.0, greedy))
+    else:
+        eta, ev_hi, ev_lo = _kelley(solver)
     while (low := solver.grid.low) > 0:
         if max(solver.row_mass(ev_hi, low), solver.row_mass(ev_lo, low)) <= _NEGLIGIBLE:
             break
@@ -574,7 +609,7 @@ def _report(solver: _Solver, eta: float, ev0: _Eval, ev1: _Eval, s: int, power_c
     """Mix two policies one state apart so that the limit is met exactly (ev0: slope >= 0)."""
     grid, limit, n = solver.grid, solver.limit, solver.n
     s0, s1 = ev0.slope(limit), ev1.slope(limit)
-    alpha = 1.0 if s0 == 0.0 else s1 / (s1 - s0)  # weight of ev0 in the occupation measure
+    alpha = 1.0 if s0 == 0.0 or ev1 is ev0 else s1 / (s1 - s0)  # weight of ev0 in the occupation measure
     gain = alpha * ev0.gain + (1.0 - alpha) * ev1.gain
     waiting, dialing = (ev0, ev1) if ev0.wait[s] else (ev1, ev0)
     w_alpha = alpha if waiting is ev0 else 1.0 - alpha

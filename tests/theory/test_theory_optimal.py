@@ -194,3 +194,53 @@ def test_no_live_answers_nothing_to_gain():
     r = optimal_pacing(5, 200.0, 17.0, 0.0, 0.05)
     assert r.connects_per_agent_hour == 0.0
     assert r.policy == (5, 4, 3, 2, 1, 0)
+
+
+# --- under an exposure cap (the dialer's abandon envelope leaves room for K uncovered dials) -----------
+
+
+CAPPED = [
+    (4, 200.0, 17.0, 0.25, 0.05, 1),
+    (5, 200.0, 17.0, 0.25, 0.05, 2),
+    (10, 200.0, 25.0, 0.25, 0.03, 5),
+    (20, 200.0, 17.0, 0.08, 0.05, 15),
+    (20, 200.0, 17.0, 0.08, 0.05, 25),
+    (20, 200.0, 25.6, 0.08, 0.02, 40),
+]
+
+
+@pytest.mark.parametrize("floor", CAPPED)
+def test_a_capped_optimum_equals_the_full_lp_on_the_capped_triangle(floor):
+    """d <= agents - b + K is the LP's own triangle with max_in_flight = agents + K."""
+    *args, cap = floor
+    r = optimal_pacing(*args, max_exposure=cap)
+    lp = om.solve_lp(*args, max_in_flight=args[0] + cap)
+    assert r.connects_per_agent_hour == pytest.approx(lp.connects_per_agent_hour, rel=1e-7)
+    assert r.occupancy == pytest.approx(lp.occupancy, rel=1e-7)
+    assert r.abandon_rate <= args[4] + 1e-9
+    assert all(k <= args[0] - b + cap for b, k in enumerate(r.policy))
+
+
+def test_an_exposure_cap_of_zero_is_power_and_a_wide_cap_is_the_bound():
+    power = optimal_pacing(20, 200.0, 17.0, 0.08, 0.0)
+    assert optimal_pacing(20, 200.0, 17.0, 0.08, 0.05, max_exposure=0).occupancy == pytest.approx(power.occupancy)
+    free = optimal_pacing(10, 200.0, 17.0, 0.25, 0.05)
+    wide = optimal_pacing(10, 200.0, 17.0, 0.25, 0.05, max_exposure=max(k - (10 - b) for b, k in enumerate(free.policy)) + 5)
+    assert wide.occupancy == pytest.approx(free.occupancy, rel=1e-6)
+
+
+def test_the_capped_optimum_grows_with_the_cap_and_a_small_cap_leaves_the_limit_unspent():
+    rows = [optimal_pacing(20, 200.0, 25.6, 0.08, 0.05, max_exposure=k) for k in (0, 2, 5, 10, 20, 40)]
+    occ = [r.occupancy for r in rows]
+    assert occ == sorted(occ) and len(set(occ)) == len(occ)
+    assert rows[1].abandon_rate < 0.01 and rows[1].multiplier == 0.0  # nothing to trade: fill the cap
+    assert rows[-1].abandon_rate == pytest.approx(0.05, abs=1e-9)
+    assert occ[-1] < optimal_pacing(20, 200.0, 25.6, 0.08, 0.05).occupancy
+
+
+def test_a_bad_exposure_cap_is_refused_with_its_name():
+    from dialer.errors import ConfigError
+
+    for bad_cap in (-1, 2.5, "3", True):
+        with pytest.raises(ConfigError, match="max_exposure"):
+            optimal_pacing(5, 200.0, 17.0, 0.25, 0.05, max_exposure=bad_cap)

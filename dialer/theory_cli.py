@@ -182,8 +182,13 @@ def _lines_in_use(m: dict[str, Any], dials_per_agent_hour: float, occupancy: flo
     return in_flight + talking
 
 
-def campaign_theory(scenario: Any, campaign: Any) -> dict[str, Any]:
-    """One campaign's analytic picture: its means, Power, fixed ratios, the optimal bound (a tidy dict)."""
+def campaign_theory(scenario: Any, campaign: Any, day: bool = False) -> dict[str, Any]:
+    """One campaign's analytic picture: its means, Power, fixed ratios, the optimal bound (a tidy dict).
+
+    `day`: add the best day under the per-day promise (`envelope_day`, a
+    fluid estimate that starts the calling window with no budget; seconds,
+    not milliseconds).
+    """
     from dialer.core.modes import make_pacer
     from dialer.theory import campaign_picture, poisson_dialing, ratio_dialing
 
@@ -281,6 +286,25 @@ def campaign_theory(scenario: Any, campaign: Any) -> dict[str, Any]:
             "lines_in_use": _lines_in_use(m, o["dials_per_agent_hour"], o["occupancy"]),
         }
     )
+    if day:
+        from dialer.theory import envelope_day
+
+        window = scenario.study.hours
+        ed = envelope_day(n, h, ring, p, limit, hours=(window[1] - window[0]) / HOUR)
+        ed_dials = ed.connects_per_agent_hour / (p * (1.0 - ed.abandon_rate)) if p > 0 else 0.0
+        rows.append(
+            {
+                "model": "optimal, day",
+                "setting": f"the best day any pacer can have keeping {_pct(limit)} at every moment (estimate)",
+                "abandon_rate": ed.abandon_rate,
+                "occupancy": ed.occupancy,
+                "connects_per_agent_hour": ed.connects_per_agent_hour,
+                "dials_per_agent_hour": ed_dials,
+                "gain_over_power": gain(ed.connects_per_agent_hour),
+                "lines_in_use": _lines_in_use(m, ed_dials, ed.occupancy),
+                "kept_share": ed.kept_share,
+            }
+        )
     out["rows"] = rows
     out["optimal_policy"] = {
         "dials_in_flight_by_busy_agents": o["policy"],
@@ -294,6 +318,8 @@ def campaign_theory(scenario: Any, campaign: Any) -> dict[str, Any]:
 def _theory_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded default scenario)")
     p.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    p.add_argument("--day", action="store_true",
+                   help="also estimate the best day under the per-day promise (envelope_day; a few seconds)")
 
 
 def print_theory(data: dict[str, Any], console: Console) -> None:
@@ -338,6 +364,13 @@ def print_theory(data: dict[str, Any], console: Console) -> None:
             else ""
         )
         console.print(f"  optimal policy, dials in flight to keep with 0, 1, ..., {m['agents']} busy: {keep}{rand}")
+        for row in c["rows"]:
+            if "kept_share" in row:
+                console.print(
+                    f"  optimal, day: a day that starts with no budget and keeps the limit at every moment keeps "
+                    f"{100 * row['kept_share']:.0f} % of the bound's gain over Power (dialer.theory.envelope_day: "
+                    "a fluid estimate in the pacer's favour)"
+                )
         if m["lines"] is not None:
             over = [r["model"] for r in c["rows"] if r["lines_in_use"] > m["lines"]]
             if over:
@@ -355,7 +388,7 @@ def run_theory(args: argparse.Namespace) -> int:
     data = {
         "scenario": sc.study.name,
         "approximation": APPROXIMATION,
-        "campaigns": [campaign_theory(sc, c) for c in sc.campaigns],
+        "campaigns": [campaign_theory(sc, c, day=args.day) for c in sc.campaigns],
     }
     print_theory(data, cli._console())
     _write_json(args.json, data)

@@ -335,3 +335,23 @@ def test_the_real_command_has_both_sub_commands(argv):
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     assert "Erlang B" in proc.stdout or "optimal" in proc.stdout
+
+
+def test_theory_day_adds_the_best_day_under_the_per_day_promise(tmp_path, capsys):
+    """`--day`: envelope_day on the same means, between Power and the long-run bound."""
+    from dialer.theory import envelope_day
+
+    data, out = run_json(tmp_path, ["theory", "--day"], capsys)
+    (c,) = data["campaigns"]
+    rows = {r["model"]: r for r in c["rows"]}
+    day = rows["optimal, day"]
+    assert set(day) == ROW_KEYS | {"kept_share"}
+    m = c["inputs"]
+    ed = envelope_day(m["agents"], m["handle_time"], m["dial_time"], m["live_prob"], m["abandon_limit"], hours=12.0)
+    assert day["occupancy"] == pytest.approx(ed.occupancy)
+    assert day["kept_share"] == pytest.approx(ed.kept_share)
+    assert rows["power"]["occupancy"] < day["occupancy"] < rows["optimal"]["occupancy"]
+    assert day["abandon_rate"] <= m["abandon_limit"] + 1e-9
+    assert "optimal, day" in out and "of the bound's gain over Power" in out
+    plain, _ = run_json(tmp_path, ["theory"], capsys)
+    assert "optimal, day" not in {r["model"] for r in plain["campaigns"][0]["rows"]}

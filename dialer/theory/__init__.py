@@ -3,6 +3,7 @@
 Owns: the referee of the simulator and the yardstick of the pacers.
 `erlang` (Erlang B, C, A), `dialing` (open-loop Poisson dialing, Power,
 fixed ratio), `optimal` (the best any pacer can do under an abandon limit),
+`envelope` (how much of that a day keeps when the limit holds at every moment),
 `calculators` (what a workforce planner asks for, built on those).
 Must not know about: anything of the project but `dialer.errors`. Pure
 functions of numbers (numpy and scipy only); anything may import this package.
@@ -24,16 +25,19 @@ from dialer.theory.dialing import (
     progressive,
     ratio_dialing,
 )
+from dialer.theory.envelope import EnvelopeDay, envelope_day
 from dialer.theory.erlang import ErlangA, erlang_a, erlang_b, erlang_c
 from dialer.theory.optimal import OptimalPacing, optimal_pacing
 
 __all__ = [
+    "EnvelopeDay",
     "ErlangA",
     "OptimalPacing",
     "PoissonDialing",
     "Progressive",
     "RatioDialing",
     "campaign_picture",
+    "envelope_day",
     "erlang_a",
     "erlang_b",
     "erlang_c",

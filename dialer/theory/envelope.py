@@ -1,0 +1,237 @@
+"""The day under the abandon envelope: how far any pacer can get when the limit holds at every moment.
+
+Owns: `envelope_day`, an estimate of the best day any pacer can have on the
+Markovian floor of `optimal_pacing` when, as in this project's controller, the
+abandon limit is a promise kept at every moment of the day rather than a
+long-run average.
+Must not know about: the controller, the ledger, the simulator. Numbers in,
+numbers out (numpy; the capped bound of `dialer.theory.optimal`).
+
+Why a second yardstick
+----------------------
+`optimal_pacing` is the best long-run connect rate under "abandoned <= limit x
+live answers" on average. A dialer that promises the limit for each day
+cannot borrow from the future: at every moment the calls that no idle agent
+would take, were every call in flight answered at once (the exposure k), must
+fit in the day's budget so far, A + k <= r (C + m) (r the limit, A abandoned
+and C established calls today, m the unreserved calls in flight; the
+ledger's invariant). With B = r C - A that caps the exposure at
+K(B) = floor((B + r n) / (1 - r)) at most (m <= n + k). A day starts at
+B = 0, so it starts as Power dialing and can only be as bold as the calls
+already established allow: the morning ramp of every pacer that keeps the
+promise.
+
+The estimate (a fluid approximation)
+------------------------------------
+The day is cut into steps of `step` seconds. In each step the floor is
+taken to run at the stationary optimum of the Markovian floor under the cap
+K(B) and an abandon rate alpha of its choosing (`optimal_pacing` with
+`max_exposure=K` and limit alpha), so that the budget moves by
+(r x live answers - abandons) per second. Which alpha to run at, step by
+step, is an optimal control problem in one state variable, B; it is solved
+exactly on a grid of B by backward dynamic programming (Bellman), and the
+day is then followed forward from B = 0. alpha ranges over multiples of r
+from 0 to 5 r: spending the budget above r late in the day is allowed, as
+it is to the controller, as long as B never falls below 0.
+
+Assumptions, all in the pacer's favour unless marked: each step is at
+stationarity (the floor's transients, a handle time or two when the cap
+moves, are ignored); m is taken as large as it can be (n + k); B moves
+deterministically at its mean rate (a real day's budget falls by one at
+each abandon, a random event); the grid of alpha and of B (not in the
+pacer's favour: a finer grid can only do better, by little). So it is an
+estimate, not a proof; what it shows is the shape of the day and about how
+much of `optimal_pacing`'s gain a day under the promise can keep.
+
+Sources
+-------
+* R. Bellman, "Dynamic Programming" (1957): backward induction.
+* E. Altman, "Constrained Markov Decision Processes" (1999): the inner
+  problem; see `dialer.theory.optimal`.
+* G. Koole, "Call Center Optimization" (2013), ch. 7: fluid approximations
+  of call centres over a day.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from dialer.errors import bad
+from dialer.theory import _checks
+from dialer.theory.optimal import optimal_pacing
+
+__all__ = ["EnvelopeDay", "EnvelopePoint", "envelope_day"]
+
+# The abandon rates a step may run at, as multiples of the limit.
+_ALPHAS = (0.0, 0.1, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 5.0)
+# Exposure caps solved one by one up to this, then on a geometric grid (interpolated between).
+_DENSE = 24
+_GROWTH = 1.15
+
+
+@dataclass(frozen=True)
+class EnvelopePoint:
+    """The estimated day at one moment: seconds since the start, budget B, exposure cap K, alpha, occupancy."""
+
+    time: float
+    budget: float
+    exposure_cap: int
+    abandon_rate: float
+    occupancy: float
+
+
+@dataclass(frozen=True)
+class EnvelopeDay:
+    """The best day on the Markovian floor under a per-day abandon promise (a fluid estimate).
+
+    `occupancy`, `connects_per_agent_hour` and `abandon_rate` are the day's;
+    `stationary_occupancy` is `optimal_pacing`'s (the long run, no promise)
+    and `power_occupancy` Power's, for the share of the gain the promise
+    leaves: (occupancy - power) / (stationary - power). `path` samples the
+    day every `sample` seconds.
+    """
+
+    agents: int
+    handle_time: float
+    ring_time: float
+    live_prob: float
+    abandon_limit: float
+    hours: float
+    occupancy: float
+    connects_per_agent_hour: float
+    abandon_rate: float
+    stationary_occupancy: float
+    power_occupancy: float
+    path: tuple[EnvelopePoint, ...]
+
+    @property
+    def kept_share(self) -> float:
+        """The share of `optimal_pacing`'s gain over Power that the day keeps (1 when there is none)."""
+        gain = self.stationary_occupancy - self.power_occupancy
+        return 1.0 if gain <= 0 else (self.occupancy - self.power_occupancy) / gain
+
+
+def _caps(top: int) -> list[int]:
+    caps = list(range(min(top, _DENSE) + 1))
+    k = float(_DENSE)
+    while caps[-1] < top:
+        k *= _GROWTH
+        caps.append(min(top, int(math.ceil(k))))
+    return caps
+
+
+def _table(n: int, h: float, ring: float, p: float, limit: float, top: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Occupancy, live answers and abandons per second for every cap 0..top (rows) and alpha (columns)."""
+    alphas = [min(a * limit, 0.999) for a in _ALPHAS]
+    caps = _caps(top)
+    occ = np.zeros((len(caps), len(alphas)))
+    live = np.zeros_like(occ)
+    aban = np.zeros_like(occ)
+    for i, k in enumerate(caps):
+        for j, a in enumerate(alphas):
+            r = optimal_pacing(n, h, ring, p, a, max_exposure=k)
+            conn = r.connects_per_agent_hour * n / 3600.0
+            rate = r.abandon_rate
+            occ[i, j] = r.occupancy
+            live[i, j] = conn / (1.0 - rate)
+            aban[i, j] = live[i, j] - conn
+        if i >= 2 and k > n and np.allclose(occ[i], occ[i - 1], rtol=0.0, atol=1e-7):
+            occ[i + 1 :], live[i + 1 :], aban[i + 1 :] = occ[i], live[i], aban[i]  # saturated: wider caps change nothing
+            break
+    every = np.arange(top + 1)
+    out = []
+    for tab in (occ, live, aban):
+        out.append(np.column_stack([np.interp(every, caps, tab[:, j]) for j in range(len(alphas))]))
+    return out[0], out[1], out[2]
+
+
+def envelope_day(
+    agents: int,
+    handle_time: float,
+    ring_time: float,
+    live_prob: float,
+    abandon_limit: float,
+    hours: float = 12.0,
+    *,
+    start_budget: float = 0.0,
+    step: float = 60.0,
+    sample: float = 1800.0,
+) -> EnvelopeDay:
+    """The best day any pacer can have on the Markovian floor when the limit holds at every moment (an estimate).
+
+    Same floor and arguments as `optimal_pacing`; `hours`: the length of
+    the calling day. `start_budget`: the budget B = r C - A the day
+    starts with (0 for a per-day interval; what is left from earlier days
+    under a campaign-to-date one). `step`: seconds per step of the control;
+    `sample`: seconds between the points of `path`. See the module
+    docstring for the model and its assumptions.
+    """
+    n = _checks.integer("agents", agents, 1)
+    h = _checks.positive("handle_time", handle_time)
+    ring = _checks.positive("ring_time", ring_time)
+    p = _checks.probability("live_prob", live_prob)
+    limit = _checks.probability("abandon_limit", abandon_limit)
+    if limit >= 1.0:
+        raise bad("abandon_limit", abandon_limit, "below 1")
+    length = _checks.positive("hours", hours) * 3600.0
+    dt = _checks.positive("step", step)
+    every = _checks.positive("sample", sample)
+    b0 = _checks.non_negative("start_budget", start_budget)
+    steps = max(1, int(round(length / dt)))
+    dt = length / steps
+    free = optimal_pacing(n, h, ring, p, limit)
+    power = optimal_pacing(n, h, ring, p, 0.0).occupancy
+    if limit == 0.0 or p == 0.0:
+        pt = EnvelopePoint(0.0, b0, 0, 0.0, power)
+        return EnvelopeDay(n, h, ring, p, limit, hours, power, free.power_connects_per_agent_hour, 0.0,
+                           free.occupancy, power, (pt,))
+    # the budget can never exceed the limit times every call the agents could take in a day
+    b_max = b0 + limit * (n * length / h + n) + 1.0
+    top = int((b_max + limit * n) / (1.0 - limit))
+    occ, live, aban = _table(n, h, ring, p, limit, top)
+    db = max(0.25, b_max / 4000.0)
+    grid = np.arange(0.0, b_max + db, db)
+    cap = np.minimum(np.floor((grid + limit * n) / (1.0 - limit)).astype(np.int64), top)
+    o, drift = occ[cap], limit * live[cap] - aban[cap]  # per grid point and alpha
+    nxt = grid[:, None] + drift * dt
+    ok = nxt >= -1e-12
+    nxt = np.clip(nxt, 0.0, grid[-1])
+    # backward induction: value = busy agent-seconds to the end of the day, per agent
+    value = np.zeros(len(grid))
+    choice = np.zeros((steps, len(grid)), dtype=np.int16)
+    for s in range(steps - 1, -1, -1):
+        cand = o * dt + np.interp(nxt, grid, value)
+        cand[~ok] = -np.inf
+        choice[s] = np.argmax(cand, axis=1)
+        value = cand[np.arange(len(grid)), choice[s]]
+    # forward from the day's first budget
+    b, busy, lv, ab = b0, 0.0, 0.0, 0.0
+    path = []
+    alphas = [min(a * limit, 0.999) for a in _ALPHAS]
+    for s in range(steps):
+        i = min(int(round(b / db)), len(grid) - 1)
+        j = int(choice[s, i])
+        k = int(cap[i])
+        if s == 0 or int(s * dt // every) != int((s - 1) * dt // every):
+            path.append(EnvelopePoint(s * dt, b, k, alphas[j], float(occ[k, j])))
+        busy += occ[k, j] * dt
+        lv += live[k, j] * dt
+        ab += aban[k, j] * dt
+        b = max(b + (limit * live[k, j] - aban[k, j]) * dt, 0.0)
+    return EnvelopeDay(
+        agents=n,
+        handle_time=h,
+        ring_time=ring,
+        live_prob=p,
+        abandon_limit=limit,
+        hours=float(hours),
+        occupancy=busy / length,
+        connects_per_agent_hour=(lv - ab) * 3600.0 / length / n,
+        abandon_rate=ab / lv if lv > 0 else 0.0,
+        stationary_occupancy=free.occupancy,
+        power_occupancy=power,
+        path=tuple(path),
+    )

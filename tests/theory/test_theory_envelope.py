@@ -1,0 +1,71 @@
+"""The day under the abandon envelope (a fluid estimate): between Power and the long-run bound, and shaped like a day."""
+
+from __future__ import annotations
+
+import pytest
+
+from dialer.errors import ConfigError
+from dialer.theory import envelope_day, optimal_pacing
+
+SMALL = dict(agents=5, handle_time=200.0, ring_time=24.0, live_prob=0.25, abandon_limit=0.05)
+
+
+@pytest.fixture(scope="module")
+def day():
+    return envelope_day(**SMALL, hours=12.0)
+
+
+def test_a_day_under_the_promise_lies_between_power_and_the_long_run_bound(day):
+    free = optimal_pacing(**SMALL)
+    power = optimal_pacing(**{**SMALL, "abandon_limit": 0.0})
+    assert day.stationary_occupancy == pytest.approx(free.occupancy)
+    assert day.power_occupancy == pytest.approx(power.occupancy)
+    assert power.occupancy < day.occupancy < free.occupancy
+    assert 0.0 < day.kept_share < 1.0
+    assert day.abandon_rate <= 0.05 + 1e-9  # the day's promise, kept at its end
+
+
+def test_the_day_starts_as_power_and_builds_its_budget(day):
+    first, *rest = day.path
+    assert first.time == 0.0 and first.budget == 0.0 and first.exposure_cap == 0
+    assert first.occupancy == pytest.approx(day.power_occupancy)
+    assert all(p.budget >= 0.0 for p in day.path)
+    assert max(p.exposure_cap for p in rest) > 0
+    assert max(p.occupancy for p in rest) > first.occupancy
+
+
+def test_the_ramp_of_a_long_day_weighs_less():
+    short = envelope_day(**SMALL, hours=3.0)
+    long = envelope_day(**SMALL, hours=24.0)
+    assert short.kept_share < long.kept_share
+
+
+def test_budget_carried_in_makes_the_day_better_and_can_beat_the_long_run_bound():
+    """A campaign-to-date interval may start the day with budget left: the day can spend it."""
+    days = [envelope_day(**SMALL, hours=6.0, start_budget=b) for b in (0.0, 2.0, 50.0)]
+    occ = [d.occupancy for d in days]
+    assert occ == sorted(occ) and occ[0] < occ[1]
+    assert days[-1].occupancy > days[-1].stationary_occupancy  # abandons above the limit, paid from the carry
+
+
+def test_limit_zero_is_power():
+    d = envelope_day(**{**SMALL, "abandon_limit": 0.0})
+    assert d.occupancy == pytest.approx(d.power_occupancy) and d.abandon_rate == 0.0 and d.kept_share == 1.0
+
+
+def test_fewer_live_answers_keep_less_of_the_gain():
+    """With 8 % live answers a dial is exposed longer per connect: the ramp is longer (scenario (d))."""
+    rich = envelope_day(20, 200.0, 24.0, 0.25, 0.05)
+    poor = envelope_day(20, 200.0, 25.6, 0.08, 0.05)
+    assert poor.kept_share < rich.kept_share
+    assert 0.8 < poor.kept_share < 0.95
+
+
+@pytest.mark.parametrize(
+    "field, change",
+    [("agents", 0), ("live_prob", 1.5), ("abandon_limit", 1.0), ("hours", 0.0), ("start_budget", -1.0), ("step", 0.0)],
+)
+def test_bad_arguments_are_refused_with_their_name(field, change):
+    args = {**SMALL, "hours": 12.0, "start_budget": 0.0, "step": 60.0, field: change}
+    with pytest.raises(ConfigError, match=field):
+        envelope_day(**args)

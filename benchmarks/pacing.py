@@ -5,7 +5,8 @@
 Prints one table per scenario (and two decision-speed tables), and writes
 with `--json` a list of rows {"scenario", "pacer", "seeds",
 "connects_per_agent_hour", "utilization", "mean_abandon_rate",
-"max_abandon_rate", "violation_days", "bound_utilization", "gain_share", ...}.
+"max_abandon_rate", "violation_days", "bound_utilization", "gain_share",
+"envelope_utilization", "envelope_share", ...}.
 
 Scenarios, each built from the embedded default (20 agents on the floor all
 day, 25 % live answers varying by hour, ring 17 s, talk 170 s + wrap 30 s):
@@ -28,6 +29,15 @@ mean, busy and invalid after their means, the rest after the ring timeout),
 live probability of the hour; solved for each hour of the calling window and
 averaged over the hours. `gain_share` = (utilization - Power's) / (bound -
 Power's): the share of the attainable gain over Power a pacer captures.
+
+The bound is a long-run average: it may borrow from later in the day. A pacer
+that keeps the limit at every moment of every day (as ours do, and as the
+issue's "zero days over" asks) starts each day as Power and builds its room
+from the calls it connects. `envelope_utilization` is
+`dialer.theory.envelope_day` on the same Markovian floor (the hours' means
+averaged, the calling window's length): a fluid estimate, in the pacer's
+favour, of the best day any pacer can have under that promise;
+`envelope_share` = (utilization - Power's) / (envelope - Power's).
 
 FixedRatio is swept in hindsight: a grid of ratios on a few seeds, then the
 best ratio with no day over the limit (and its upper neighbours) and the best
@@ -142,6 +152,18 @@ def bound(sc: Any) -> tuple[float, float, float]:
     return statistics.fmean(occ), statistics.fmean(pw), statistics.fmean(cph)
 
 
+def envelope_bound(sc: Any) -> float:
+    """`envelope_day`'s utilization on the bound's Markovian floor, with the hours' means averaged."""
+    from dialer.theory import envelope_day
+
+    rows = markov_inputs(sc)
+    agents, handle, _, _, limit = rows[0]
+    ring = statistics.fmean(r[2] for r in rows)
+    live = statistics.fmean(r[3] for r in rows)
+    open_s, close_s = sc.study.hours
+    return envelope_day(agents, handle, ring, live, limit, hours=(close_s - open_s) / 3600.0).occupancy
+
+
 def _run(job: tuple[str, str, dict[str, Any], int]) -> dict[str, Any]:
     name, mode, params, seed = job
     res = simulate(build(name, mode, params), seed).campaigns[0]
@@ -188,6 +210,7 @@ def benchmark(name: str, seeds: int, pool: ProcessPoolExecutor, sweep_seeds: int
     sc = build(name)
     t0 = time.perf_counter()
     b_util, b_power, b_cph = bound(sc)
+    e_util = envelope_bound(sc)
     t_bound = time.perf_counter() - t0
     seed_list = list(range(1, seeds + 1))
 
@@ -257,6 +280,8 @@ def benchmark(name: str, seeds: int, pool: ProcessPoolExecutor, sweep_seeds: int
                 "bound_power_utilization": b_power,
                 "bound_connects_per_agent_hour": b_cph,
                 "gain_share": gain,
+                "envelope_utilization": e_util,
+                "envelope_share": (s["utilization"] - power["utilization"]) / (e_util - power["utilization"]),
             }
         )
     print_table(name, out_rows, t_bound, t_pred)
@@ -269,9 +294,10 @@ def print_table(name: str, rows: list[dict[str, Any]], t_bound: float, t_pred: f
         title=(
             f"({name}) {SCENARIOS[name]}: {r0['seeds']} seeds; bound utilization {r0['bound_utilization']:.3f} "
             f"(Power on the Markovian floor {r0['bound_power_utilization']:.3f}, "
-            f"{r0['bound_connects_per_agent_hour']:.2f} connects/agent-h)"
+            f"{r0['bound_connects_per_agent_hour']:.2f} connects/agent-h); "
+            f"a day under the per-day promise at best {r0['envelope_utilization']:.3f}"
         ),
-        caption=f"bound solved in {t_bound:.1f} s; predictive runs took {t_pred:.0f} s",
+        caption=f"bounds solved in {t_bound:.1f} s; predictive runs took {t_pred:.0f} s",
     )
     cols = (
         "pacer",
@@ -282,6 +308,7 @@ def print_table(name: str, rows: list[dict[str, Any]], t_bound: float, t_pred: f
         "days over",
         "idle s between calls",
         "gain share",
+        "envelope share",
     )
     for c in cols:
         table.add_column(c, justify="left" if c == "pacer" else "right")
@@ -295,6 +322,7 @@ def print_table(name: str, rows: list[dict[str, Any]], t_bound: float, t_pred: f
             f"{r['violation_days']}",
             f"{r['mean_idle_between_calls']:.1f}",
             f"{r['gain_share']:.2f}",
+            f"{r['envelope_share']:.2f}",
         )
     Console(width=160).print(table)
 

@@ -177,6 +177,8 @@ def envelope_day(
     if limit >= 1.0:
         raise bad("abandon_limit", abandon_limit, "below 1")
     length = _checks.positive("hours", hours) * 3600.0
+    if length > 24 * 3600.0:
+        raise bad("hours", hours, "at most 24 (one calling day)")
     dt = _checks.positive("step", step)
     every = _checks.positive("sample", sample)
     b0 = _checks.non_negative("start_budget", start_budget)

@@ -63,7 +63,8 @@ def test_fewer_live_answers_keep_less_of_the_gain():
 
 @pytest.mark.parametrize(
     "field, change",
-    [("agents", 0), ("live_prob", 1.5), ("abandon_limit", 1.0), ("hours", 0.0), ("start_budget", -1.0), ("step", 0.0)],
+    [("agents", 0), ("live_prob", 1.5), ("abandon_limit", 1.0), ("hours", 0.0), ("hours", 25.0), ("start_budget", -1.0),
+     ("step", 0.0)],
 )
 def test_bad_arguments_are_refused_with_their_name(field, change):
     args = {**SMALL, "hours": 12.0, "start_budget": 0.0, "step": 60.0, field: change}

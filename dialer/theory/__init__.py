@@ -25,11 +25,12 @@ from dialer.theory.dialing import (
     progressive,
     ratio_dialing,
 )
-from dialer.theory.envelope import EnvelopeDay, envelope_day
+from dialer.theory.envelope import DayPlan, EnvelopeDay, day_plan, envelope_day
 from dialer.theory.erlang import ErlangA, erlang_a, erlang_b, erlang_c
 from dialer.theory.optimal import OptimalPacing, optimal_pacing
 
 __all__ = [
+    "DayPlan",
     "EnvelopeDay",
     "ErlangA",
     "OptimalPacing",
@@ -37,6 +38,7 @@ __all__ = [
     "Progressive",
     "RatioDialing",
     "campaign_picture",
+    "day_plan",
     "envelope_day",
     "erlang_a",
     "erlang_b",

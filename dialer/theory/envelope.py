@@ -55,7 +55,8 @@ Sources
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -63,7 +64,7 @@ from dialer.errors import bad
 from dialer.theory import _checks
 from dialer.theory.optimal import optimal_pacing
 
-__all__ = ["EnvelopeDay", "EnvelopePoint", "envelope_day"]
+__all__ = ["DayPlan", "EnvelopeDay", "EnvelopePoint", "day_plan", "envelope_day"]
 
 # The abandon rates a step may run at, as multiples of the limit.
 _ALPHAS = (0.0, 0.1, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 5.0)
@@ -130,22 +131,139 @@ def _table(n: int, h: float, ring: float, p: float, limit: float, top: int) -> t
     occ = np.zeros((len(caps), len(alphas)))
     live = np.zeros_like(occ)
     aban = np.zeros_like(occ)
-    for i, k in enumerate(caps):
-        for j, a in enumerate(alphas):
+    for j, a in enumerate(alphas):
+        for i, k in enumerate(caps):
             r = optimal_pacing(n, h, ring, p, a, max_exposure=k)
             conn = r.connects_per_agent_hour * n / 3600.0
-            rate = r.abandon_rate
             occ[i, j] = r.occupancy
-            live[i, j] = conn / (1.0 - rate)
+            live[i, j] = conn / (1.0 - r.abandon_rate)
             aban[i, j] = live[i, j] - conn
-        if i >= 2 and k > n and np.allclose(occ[i], occ[i - 1], rtol=0.0, atol=1e-7):
-            occ[i + 1 :], live[i + 1 :], aban[i + 1 :] = occ[i], live[i], aban[i]  # saturated: wider caps change nothing
-            break
+            if i >= 2 and k > n and abs(occ[i, j] - occ[i - 1, j]) <= 1e-7 and abs(occ[i - 1, j] - occ[i - 2, j]) <= 1e-7:
+                # saturated: wider caps change nothing at this abandon rate
+                occ[i + 1 :, j], live[i + 1 :, j], aban[i + 1 :, j] = occ[i, j], live[i, j], aban[i, j]
+                break
     every = np.arange(top + 1)
     out = []
     for tab in (occ, live, aban):
         out.append(np.column_stack([np.interp(every, caps, tab[:, j]) for j in range(len(alphas))]))
     return out[0], out[1], out[2]
+
+
+@dataclass(frozen=True, eq=False)
+class DayPlan:
+    """The abandon rate to run at, by time left in the day and budget: the dynamic programme of `envelope_day`.
+
+    `rate(seconds_left, budget)` is the abandon rate (a multiple of the
+    limit from 0 to 5 x the limit) that the best day of the fluid estimate
+    runs at when `seconds_left` of the calling day remain and the day's
+    budget is B = limit x established - abandoned calls. Early in a day,
+    with little budget, it is low: the calls that build the budget are worth
+    more than the few exposed dials the budget would buy. Late it can be
+    above the limit: budget left at the close is wasted. A pacer that keeps
+    the promise at every moment can use it as the ceiling of its own target
+    (`dialer.core.predictive.Predictive`, ``day_plan``). Arrays are indexed
+    by step of the day (`step` seconds, from the opening) and budget grid
+    point (`budget_step` apart); read them through `rate`.
+    """
+
+    agents: int
+    handle_time: float
+    ring_time: float
+    live_prob: float
+    abandon_limit: float
+    hours: float
+    step: float
+    budget_step: float
+    rates: tuple[float, ...]  # the abandon rates a step may run at
+    choice: np.ndarray = field(repr=False)  # index into `rates`, per step (row) and budget grid point (column)
+    cap: np.ndarray = field(repr=False)  # the exposure cap K(B) per budget grid point
+    occ: np.ndarray = field(repr=False)  # occupancy per exposure cap (row) and rate (column)
+    live: np.ndarray = field(repr=False)  # live answers per second, same shape
+    aban: np.ndarray = field(repr=False)  # abandons per second, same shape
+
+    @property
+    def steps(self) -> int:
+        return int(self.choice.shape[0])
+
+    def point(self, budget: float) -> int:
+        """The budget grid point nearest to `budget` (clamped to the grid)."""
+        if not budget > 0.0:  # also NaN
+            return 0
+        return min(int(round(budget / self.budget_step)), self.choice.shape[1] - 1)
+
+    def rate(self, seconds_left: float, budget: float) -> float:
+        """The abandon rate to run at with `seconds_left` of the day to go and budget `budget` (B = r C - A)."""
+        left = seconds_left if seconds_left == seconds_left else 0.0  # NaN: the day's last step
+        s = self.steps - max(1, int(math.ceil(min(max(left, 0.0), self.steps * self.step) / self.step - 1e-9)))
+        return self.rates[int(self.choice[s, self.point(budget)])]
+
+
+def _solve_day(n: int, h: float, ring: float, p: float, limit: float, hours: float, b0: float, dt: float) -> DayPlan:
+    """Backward induction over a day of `hours` in steps of about `dt` seconds (see the module docstring)."""
+    length = hours * 3600.0
+    steps = max(1, int(round(length / dt)))
+    dt = length / steps
+    # the budget can never exceed the limit times every call the agents could take in a day
+    b_max = b0 + limit * (n * length / h + n) + 1.0
+    top = int((b_max + limit * n) / (1.0 - limit))
+    occ, live, aban = _table(n, h, ring, p, limit, top)
+    db = max(0.25, b_max / 4000.0)
+    grid = np.arange(0.0, b_max + db, db)
+    cap = np.minimum(np.floor((grid + limit * n) / (1.0 - limit)).astype(np.int64), top)
+    o, drift = occ[cap], limit * live[cap] - aban[cap]  # per grid point and alpha
+    nxt = grid[:, None] + drift * dt
+    ok = nxt >= -1e-12
+    nxt = np.clip(nxt, 0.0, grid[-1])
+    # backward induction: value = busy agent-seconds to the end of the day, per agent
+    value = np.zeros(len(grid))
+    choice = np.zeros((steps, len(grid)), dtype=np.int16)
+    for s in range(steps - 1, -1, -1):
+        cand = o * dt + np.interp(nxt, grid, value)
+        cand[~ok] = -np.inf
+        choice[s] = np.argmax(cand, axis=1)
+        value = cand[np.arange(len(grid)), choice[s]]
+    rates = tuple(min(a * limit, 0.999) for a in _ALPHAS)
+    return DayPlan(n, h, ring, p, limit, float(hours), dt, db, rates, choice, cap, occ, live, aban)
+
+
+def _check_floor(agents: Any, handle_time: Any, ring_time: Any, live_prob: Any, abandon_limit: Any,
+                 hours: Any) -> tuple[int, float, float, float, float, float]:
+    n = _checks.integer("agents", agents, 1)
+    h = _checks.positive("handle_time", handle_time)
+    ring = _checks.positive("ring_time", ring_time)
+    p = _checks.probability("live_prob", live_prob)
+    limit = _checks.probability("abandon_limit", abandon_limit)
+    if limit >= 1.0:
+        raise bad("abandon_limit", abandon_limit, "below 1")
+    length = _checks.positive("hours", hours)
+    if length > 24:
+        raise bad("hours", hours, "at most 24 (one calling day)")
+    return n, h, ring, p, limit, float(length)
+
+
+def day_plan(
+    agents: int,
+    handle_time: float,
+    ring_time: float,
+    live_prob: float,
+    abandon_limit: float,
+    hours: float = 12.0,
+    *,
+    step: float = 60.0,
+) -> DayPlan:
+    """The plan of `envelope_day`'s best day: the abandon rate to run at, by time left and budget.
+
+    Same floor and arguments as `envelope_day` (a day starting with no
+    budget). A limit of 0 or a live probability of 0 gives a plan that
+    always says 0 (Power). See `DayPlan`.
+    """
+    n, h, ring, p, limit, hours = _check_floor(agents, handle_time, ring_time, live_prob, abandon_limit, hours)
+    dt = _checks.positive("step", step)
+    if limit == 0.0 or p == 0.0:
+        zero = np.zeros((1, 1))
+        return DayPlan(n, h, ring, p, limit, hours, hours * 3600.0, 1.0, (0.0,), np.zeros((1, 1), dtype=np.int16),
+                       np.zeros(1, dtype=np.int64), zero, zero, zero)
+    return _solve_day(n, h, ring, p, limit, hours, 0.0, dt)
 
 
 def envelope_day(
@@ -169,52 +287,25 @@ def envelope_day(
     `sample`: seconds between the points of `path`. See the module
     docstring for the model and its assumptions.
     """
-    n = _checks.integer("agents", agents, 1)
-    h = _checks.positive("handle_time", handle_time)
-    ring = _checks.positive("ring_time", ring_time)
-    p = _checks.probability("live_prob", live_prob)
-    limit = _checks.probability("abandon_limit", abandon_limit)
-    if limit >= 1.0:
-        raise bad("abandon_limit", abandon_limit, "below 1")
-    length = _checks.positive("hours", hours) * 3600.0
-    if length > 24 * 3600.0:
-        raise bad("hours", hours, "at most 24 (one calling day)")
+    n, h, ring, p, limit, hours = _check_floor(agents, handle_time, ring_time, live_prob, abandon_limit, hours)
+    length = hours * 3600.0
     dt = _checks.positive("step", step)
     every = _checks.positive("sample", sample)
     b0 = _checks.non_negative("start_budget", start_budget)
-    steps = max(1, int(round(length / dt)))
-    dt = length / steps
     free = optimal_pacing(n, h, ring, p, limit)
     power = optimal_pacing(n, h, ring, p, 0.0).occupancy
     if limit == 0.0 or p == 0.0:
         pt = EnvelopePoint(0.0, b0, 0, 0.0, power)
         return EnvelopeDay(n, h, ring, p, limit, hours, power, free.power_connects_per_agent_hour, 0.0,
                            free.occupancy, power, (pt,))
-    # the budget can never exceed the limit times every call the agents could take in a day
-    b_max = b0 + limit * (n * length / h + n) + 1.0
-    top = int((b_max + limit * n) / (1.0 - limit))
-    occ, live, aban = _table(n, h, ring, p, limit, top)
-    db = max(0.25, b_max / 4000.0)
-    grid = np.arange(0.0, b_max + db, db)
-    cap = np.minimum(np.floor((grid + limit * n) / (1.0 - limit)).astype(np.int64), top)
-    o, drift = occ[cap], limit * live[cap] - aban[cap]  # per grid point and alpha
-    nxt = grid[:, None] + drift * dt
-    ok = nxt >= -1e-12
-    nxt = np.clip(nxt, 0.0, grid[-1])
-    # backward induction: value = busy agent-seconds to the end of the day, per agent
-    value = np.zeros(len(grid))
-    choice = np.zeros((steps, len(grid)), dtype=np.int16)
-    for s in range(steps - 1, -1, -1):
-        cand = o * dt + np.interp(nxt, grid, value)
-        cand[~ok] = -np.inf
-        choice[s] = np.argmax(cand, axis=1)
-        value = cand[np.arange(len(grid)), choice[s]]
+    t = _solve_day(n, h, ring, p, limit, hours, b0, dt)
+    occ, live, aban, cap, choice = t.occ, t.live, t.aban, t.cap, t.choice
+    steps, dt, alphas = t.steps, t.step, t.rates
     # forward from the day's first budget
     b, busy, lv, ab = b0, 0.0, 0.0, 0.0
     path = []
-    alphas = [min(a * limit, 0.999) for a in _ALPHAS]
     for s in range(steps):
-        i = min(int(round(b / db)), len(grid) - 1)
+        i = t.point(b)
         j = int(choice[s, i])
         k = int(cap[i])
         if s == 0 or int(s * dt // every) != int((s - 1) * dt // every):

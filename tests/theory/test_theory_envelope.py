@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dialer.errors import ConfigError
-from dialer.theory import envelope_day, optimal_pacing
+from dialer.theory import day_plan, envelope_day, optimal_pacing
 
 SMALL = dict(agents=5, handle_time=200.0, ring_time=24.0, live_prob=0.25, abandon_limit=0.05)
 
@@ -70,3 +70,46 @@ def test_bad_arguments_are_refused_with_their_name(field, change):
     args = {**SMALL, "hours": 12.0, "start_budget": 0.0, "step": 60.0, field: change}
     with pytest.raises(ConfigError, match=field):
         envelope_day(**args)
+
+
+# --- the plan of the day (what a pacer reads) ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return day_plan(**SMALL, hours=12.0)
+
+
+def test_the_plan_is_the_one_the_estimated_day_follows(day, plan):
+    """Read at each sampled point of the day (time left, budget), the plan gives the rate the day ran at."""
+    for p in day.path:
+        assert plan.rate(12 * 3600.0 - p.time, p.budget) == p.abandon_rate
+
+
+def test_the_plan_saves_budget_early_and_spends_it_late(plan):
+    """With budget at hand, the plan runs below the limit in the morning and above it at the close."""
+    rates = set(plan.rates)
+    assert min(rates) == 0.0 and max(rates) == pytest.approx(0.25)
+    budget = 2.0
+    early, late = plan.rate(12 * 3600.0, budget), plan.rate(60.0, budget)
+    assert early < 0.05 < late
+    for b in (1.0, 2.0, 5.0):  # as the day runs out the same budget is spent faster
+        by_time = [plan.rate(left, b) for left in (43200.0, 20000.0, 10000.0, 3600.0, 600.0, 60.0)]
+        assert by_time == sorted(by_time)
+    # more budget never means a lower rate at the close
+    assert [plan.rate(60.0, b) for b in (0.0, 1.0, 2.0, 5.0)] == sorted(plan.rate(60.0, b) for b in (0.0, 1.0, 2.0, 5.0))
+    # out of range reads are clamped: before the day, after it, no or negative budget, NaN
+    assert plan.rate(1e9, budget) == early and plan.rate(-5.0, budget) == plan.rate(0.0, budget)
+    assert plan.rate(60.0, -3.0) == plan.rate(60.0, 0.0) == plan.rate(60.0, float("nan"))
+
+
+def test_a_plan_without_budget_to_gain_says_power():
+    z = day_plan(**{**SMALL, "abandon_limit": 0.0})
+    assert z.rate(3600.0, 10.0) == 0.0 and z.rate(0.0, 0.0) == 0.0
+
+
+@pytest.mark.parametrize("field, change", [("agents", 0), ("live_prob", -0.1), ("hours", 25.0), ("step", -1.0)])
+def test_bad_plan_arguments_are_refused_with_their_name(field, change):
+    args = {**SMALL, "hours": 12.0, "step": 60.0, field: change}
+    with pytest.raises(ConfigError, match=field):
+        day_plan(**args)

@@ -52,13 +52,16 @@ def make_pacer(mode: str, params: dict[str, Any] | None = None) -> Pacer:
 TARGET_SHARE = 0.8
 
 
-def pacer_params(mode: str, params: dict[str, Any] | None, abandon_limit: Any) -> dict[str, Any]:
+def pacer_params(mode: str, params: dict[str, Any] | None, abandon_limit: Any,
+                 day_length: float | None = None) -> dict[str, Any]:
     """`params` with what the campaign decides filled in where the scenario left it out.
 
     A pacer that takes a `limit` (Predictive, Adaptive) gets the campaign's
     abandon limit; one that takes a `target` (Predictive) aims at
-    `TARGET_SHARE` of that limit (4 % under the Norwegian 5 %). A parameter
-    the scenario gives is kept as given (and checked by `make_pacer`).
+    `TARGET_SHARE` of that limit (4 % under the Norwegian 5 %); one that
+    takes a `day_length` (Predictive) gets `day_length`, the seconds of
+    calling in a day, when the caller knows it. A parameter the scenario
+    gives is kept as given (and checked by `make_pacer`).
     """
     out = dict(params or {})
     cls = PACERS.get(mode)
@@ -70,4 +73,6 @@ def pacer_params(mode: str, params: dict[str, Any] | None, abandon_limit: Any) -
         out["limit"] = limit
     if "target" in accepted and "target" not in out:
         out["target"] = round(TARGET_SHARE * min(limit, float(out.get("limit", limit))), 12)
+    if "day_length" in accepted and "day_length" not in out and day_length is not None:
+        out["day_length"] = float(day_length)
     return out

@@ -217,6 +217,20 @@ class CampaignConfig:
 
         return local_day
 
+    def pacer_params(self) -> dict[str, Any]:
+        """The pacer's parameters as configured, and the calling day's length where hours are enforced.
+
+        A pacer that plans its day (Predictive's `day_length`) is told the
+        longest calling window of the preset's week, unless the
+        configuration gives its own.
+        """
+        params = dict(self.pacer)
+        if self.hours_enforced and "day_length" in PACERS[self.mode]().get_params() and "day_length" not in params:
+            windows = [w for w in map(self.rules().hours_on, range(7)) if w is not None]  # type: ignore[union-attr]
+            if windows:
+                params["day_length"] = max(close - open_ for open_, close in windows)
+        return params
+
     def build(self) -> Controller:
         """A fresh controller for this configuration."""
         if self.intervals is not None:
@@ -238,7 +252,7 @@ class CampaignConfig:
                     merged[iv.name] = iv
             limit = list(merged.values())
         return Controller(
-            make_pacer(self.mode, dict(self.pacer)),
+            make_pacer(self.mode, self.pacer_params()),
             lines=self.lines,
             day_of=self.day_of(),
             abandon_limit=limit,

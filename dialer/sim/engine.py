@@ -234,7 +234,10 @@ class CampaignRun:
         # longest a dial plausibly takes to be resolved: only rolling windows look this far ahead
         ring_means = (d.ring.mean, d.no_answer.mean, d.busy.mean, d.invalid.mean)
         horizon = rules.connect_limit + max(60.0, 4.0 * max(ring_means))
-        params = pacer_params(campaign.mode, campaign.pacer, rules.abandon_limit)
+        # the pacer may plan its day: tell it how long the calling window is (the longest open day's)
+        windows = open_days(scenario, campaign, max(scenario.study.days, 1))
+        day_length = max((stop - start for _, start, stop in windows), default=None)
+        params = pacer_params(campaign.mode, campaign.pacer, rules.abandon_limit, day_length)
         if "seed" in PACERS[campaign.mode]().get_params() and "seed" not in params:
             # a pacer that draws random numbers gets its seed from the run's, unless the scenario pins it
             params["seed"] = int(seed_seq.spawn(1)[0].generate_state(1)[0])

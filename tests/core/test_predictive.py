@@ -237,3 +237,108 @@ def test_simulated_days_never_go_over_the_limit_and_beat_power():
         for day in p.days:
             assert day.stats.abandoned <= 0.05 * day.stats.connected
         assert p.totals.agent_utilization > w.totals.agent_utilization + 0.08
+
+
+# --- the day plan -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def planner(monkeypatch, solver):
+    """A stand-in day plan: the rate is 0.01 while more than an hour is left, then 0.08; it logs its calls."""
+    made, asked = [], []
+
+    def fake(agents, handle, ring, live, limit, hours):
+        made.append((agents, handle, ring, live, limit, hours))
+
+        def rate(left, budget):
+            asked.append((left, budget))
+            return 0.01 if left > 3600.0 else 0.08
+
+        return rate
+
+    monkeypatch.setattr(pred, "PLANNER", fake)
+    pred.clear_policy_cache()
+    yield made, asked
+    pred.clear_policy_cache()
+
+
+def test_the_day_plan_caps_the_target_by_time_left_and_budget(planner):
+    made, asked = planner
+    c = Controller(Predictive(settle=0.0, target=0.04, day_length=8 * 3600.0))
+    c.handle(AgentLoggedIn(time=1000.0, agent="a0"))
+    c.decide(1000.0)  # the day's first decision: its calling day starts now
+    t = history(c, 100, t0=1000.0)
+    c.floor.days[0].abandoned = 2
+    c.decide(t)
+    p = c.pacer
+    assert asked[-1] == (pytest.approx(1000.0 + 8 * 3600.0 - t), pytest.approx(0.05 * 100 - 2))
+    assert p.last["ceiling"] == 0.01 and p.last["target"] == pytest.approx(0.01)
+    c.decide(1000.0 + 7.5 * 3600.0)  # the last half hour: the plan allows 8 %, above the 5 % limit
+    assert p.last["ceiling"] == 0.08
+    assert p.last["target"] == pytest.approx(p.effective_target(c.floor, 1000.0 + 7.5 * 3600.0, 1, p.last["handle_time"], 0.08))
+    assert p.last["target"] > 0.05
+    # the plan at the day's first decision: for the agents, the point of the coarse lattice (every other
+    # policy lattice point) nearest the priors, the limit and the 8 hours of the day; 15 minutes on,
+    # chosen again, at the point nearest what was learnt since (the history: a live probability far higher)
+    def coarse(x):
+        return 1.15 ** (2 * round(math.log(x) / math.log(1.15) / 2))
+
+    assert made[0] == (1, 100.0, pytest.approx(100.0 * coarse(22.0 / 200.0)), pytest.approx(coarse(0.25)), 0.05, 8.0)
+    assert len(made) == 2 and made[1][3] > made[0][3] and made[1][1:] != made[0][1:]
+    n = len(made)
+    c.decide(t + 1.0)  # within 15 minutes of the last choice: the same plan, nothing solved
+    assert len(made) == n
+    c.handle(AgentLoggedIn(time=t + 2.0, agent="a1"))  # another agent: another plan
+    c.decide(t + 2.0)
+    assert len(made) == n + 1 and made[-1][0] == 2
+
+
+def test_a_new_day_starts_the_plan_again(planner):
+    _, asked = planner
+    c = Controller(Predictive(settle=0.0, day_length=3600.0 * 12))
+    c.handle(AgentLoggedIn(time=9 * 3600.0, agent="a0"))
+    c.decide(9 * 3600.0)
+    c.decide(10 * 3600.0)
+    assert asked[-1][0] == pytest.approx(11 * 3600.0)
+    c.decide(86400.0 + 9.5 * 3600.0)  # the next day: its first decision opens it
+    assert asked[-1] == (pytest.approx(12 * 3600.0), 0.0)
+
+
+@pytest.mark.parametrize("params", [{}, {"day_length": 3600.0, "day_plan": False}])
+def test_without_a_day_length_or_with_the_plan_off_there_is_no_ceiling(planner, params):
+    made, _ = planner
+    c = Controller(Predictive(settle=0.0, **params))
+    c.handle(AgentLoggedIn(time=0.0, agent="a0"))
+    c.decide(0.0)
+    assert made == [] and math.isnan(c.pacer.last["ceiling"])
+    assert c.pacer.last["target"] == pytest.approx(0.04)
+
+
+def test_a_planner_failure_is_no_ceiling_not_an_exception(monkeypatch, solver):
+    def broken(*args):
+        raise RuntimeError("no convergence")
+
+    monkeypatch.setattr(pred, "PLANNER", broken)
+    c = Controller(Predictive(settle=0.0, day_length=3600.0))
+    c.handle(AgentLoggedIn(time=0.0, agent="a0"))
+    assert c.pacer.plan(c.floor, 0.0) == Plan(unreserved=3)  # policy[0] for one agent, as without a plan
+    assert math.isnan(c.pacer.last["ceiling"])
+
+
+@pytest.mark.parametrize(
+    "params, field",
+    [({"day_length": 0}, "pacer.day_length"), ({"day_length": 90000}, "pacer.day_length"),
+     ({"day_length": "9-21"}, "pacer.day_length"), ({"day_plan": "yes"}, "pacer.day_plan")],
+)
+def test_bad_day_parameters_are_named(params, field):
+    with pytest.raises(ConfigError, match=rf"^{field} must be"):
+        make_pacer("predictive", params)
+
+
+def test_the_campaign_tells_the_pacer_its_calling_day():
+    from dialer.core.modes import pacer_params
+
+    assert pacer_params("predictive", {}, 0.05, 43200.0)["day_length"] == 43200.0
+    assert pacer_params("predictive", {"day_length": 3600.0}, 0.05, 43200.0)["day_length"] == 3600.0  # as given
+    assert "day_length" not in pacer_params("predictive", {}, 0.05)
+    assert "day_length" not in pacer_params("power", {}, 0.05, 43200.0)

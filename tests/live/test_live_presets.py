@@ -121,3 +121,15 @@ def test_over_http(http):
     r = http.put("/campaigns/bad-preset", json={"mode": "power", "preset": "XX"})
     assert r.status_code == 422 and "preset" in r.json()["detail"] and "'XX'" in r.json()["detail"]
     assert http.get("/campaigns/bad-preset").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "fields, expected",
+    [({"preset": "NO", "timezone": "Europe/Oslo"}, 12 * 3600.0),  # weekdays 09:00-21:00
+     ({"preset": "NO", "timezone": "Europe/Oslo", "pacer": {"day_length": 3600.0}}, 3600.0),  # as configured
+     ({"preset": "NO"}, None),  # hours not enforced: the pacer is not told
+     ({}, None)],
+)
+def test_a_predictive_campaign_under_enforced_hours_knows_its_calling_day(fields, expected):
+    config = CampaignConfig(mode="predictive", **fields)
+    assert config.build().pacer.day_length == expected

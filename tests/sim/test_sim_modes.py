@@ -113,3 +113,25 @@ def test_shift_ends_do_not_break_the_envelope(mode, leave_notice):
             day.stats.abandoned,
             day.stats.connected,
         )
+
+
+class _Seen(Exception):
+    pass
+
+
+@pytest.mark.parametrize("pacer, hours, expected", [({}, ["09:00", "21:00"], 43200.0), ({}, ["10:00", "16:30"], 23400.0),
+                                                    ({"day_length": 3600.0}, ["09:00", "21:00"], 3600.0)])
+def test_the_simulator_tells_a_predictive_pacer_how_long_its_calling_day_is(pacer, hours, expected):
+    """The engine knows the calling window: the pacer gets its length (for its day plan) unless the scenario says."""
+    data = default().model_dump()
+    data["study"]["hours"] = hours
+    data["campaigns"][0].update(mode="predictive", pacer=pacer)
+    seen = {}
+
+    def factory(campaign, params, horizon, rules):
+        seen.update(params)
+        raise _Seen  # what the controller would be built from is all this test needs
+
+    with pytest.raises(_Seen):
+        simulate(from_dict(data), seed=0, controller_factory=factory)
+    assert seen["day_length"] == expected

@@ -76,6 +76,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence
 
 from dialer.core.estimators import EstimatorConfig, FloorEstimates
+from dialer.core.events import DialPlaced
 from dialer.core.pacers import NOTHING, Pacer, Plan
 
 if TYPE_CHECKING:
@@ -240,7 +241,7 @@ class Predictive(Pacer):
     - day_length: seconds of calling in a day (opening to the last dial), or
       None when the pacer is not told. The simulator tells it the calling
       window's length; a live dialer may set it. The day is taken to begin at
-      the pacer's first decision under the day's accounting key.
+      its first dial (before it, at the decision being made).
     - day_plan: with a `day_length`, cap the effective target by the day plan
       (step 2 of the module docstring): the abandon rate `envelope_day`'s best
       day runs at with this much of the day left and this budget. False: the
@@ -304,7 +305,8 @@ class Predictive(Pacer):
         self.lookahead = lookahead
         self.day_length = day_length
         self.day_plan = day_plan
-        self._day_key: Any = None  # the accounting day of the last decision, and when its first came
+        self._day_key: Any = None  # the accounting day of the last decision
+        self._dial_day: Any = None  # the accounting day of the last dial, and when its first dial was placed
         self._day_start = 0.0
         self._plan_for: tuple = ()  # (day, agents) the plan in use was chosen for, and the plan
         self._plan: Callable[[float, float], float] | None = None
@@ -350,6 +352,10 @@ class Predictive(Pacer):
 
     def observe(self, event: "Event", floor: "Floor") -> None:
         self.estimates.observe(event, floor)
+        if self.day_length is not None and type(event) is DialPlaced:
+            day = floor.day_of(event.time)
+            if day != self._dial_day:  # the day's first dial: its calling day began then
+                self._dial_day, self._day_start = day, event.time
 
     # --- deciding ---------------------------------------------------------------------
 
@@ -401,7 +407,8 @@ class Predictive(Pacer):
             return None
         s = floor.days.get(self._day_key)
         budget = 0.0 if s is None else self.limit * s.connected - s.abandoned
-        return self._plan(self._day_start + self.day_length - now, budget)
+        start = self._day_start if self._dial_day == self._day_key else now  # no dial yet today: it starts now
+        return self._plan(start + self.day_length - now, budget)
 
     def _coordinates(self, handle: float, ring: float, live: float, target: float) -> tuple[float, float, float]:
         """Where (live, ring / handle, target) lies on the lattice, in lattice steps."""
@@ -465,9 +472,7 @@ class Predictive(Pacer):
     def plan(self, floor: "Floor", now: float) -> Plan:
         est = self.estimates
         if self.day_length is not None:
-            day = floor.day_of(now)
-            if day != self._day_key:  # the day's first decision: the calling day starts now
-                self._day_key, self._day_start = day, now
+            self._day_key = floor.day_of(now)
         leaving_busy = 0
         leaving_active = 0
         if est.leaving:

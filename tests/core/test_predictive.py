@@ -293,15 +293,24 @@ def test_the_day_plan_caps_the_target_by_time_left_and_budget(planner):
     assert len(made) == n + 1 and made[-1][0] == 2
 
 
-def test_a_new_day_starts_the_plan_again(planner):
+def test_the_calling_day_is_counted_from_its_first_dial(planner):
+    """Asked before the day's first dial (a live dialer asks all night), the day is all ahead; from it, it runs."""
     _, asked = planner
     c = Controller(Predictive(settle=0.0, day_length=3600.0 * 12))
-    c.handle(AgentLoggedIn(time=9 * 3600.0, agent="a0"))
-    c.decide(9 * 3600.0)
+    c.handle(AgentLoggedIn(time=1 * 3600.0, agent="a0"))
+    c.decide(1 * 3600.0)  # 01:00, no dial yet: twelve hours ahead
+    assert asked[-1] == (pytest.approx(12 * 3600.0), 0.0)
+    c.decide(8 * 3600.0)
+    assert asked[-1][0] == pytest.approx(12 * 3600.0)
+    c.handle(DialPlaced(time=9 * 3600.0, call="x", lead="x", agent="a0"))  # the window opens
     c.decide(10 * 3600.0)
     assert asked[-1][0] == pytest.approx(11 * 3600.0)
-    c.decide(86400.0 + 9.5 * 3600.0)  # the next day: its first decision opens it
-    assert asked[-1] == (pytest.approx(12 * 3600.0), 0.0)
+    c.decide(86400.0 + 9.5 * 3600.0)  # the next day, before its first dial
+    assert asked[-1][0] == pytest.approx(12 * 3600.0)
+    c.handle(CallFailed(time=86400.0 + 9.5 * 3600.0, call="x", reason=FailReason.NO_ANSWER))
+    c.handle(DialPlaced(time=86400.0 + 9.5 * 3600.0, call="y", lead="y"))
+    c.decide(86400.0 + 12 * 3600.0)
+    assert asked[-1][0] == pytest.approx(9.5 * 3600.0)
 
 
 @pytest.mark.parametrize("params", [{}, {"day_length": 3600.0, "day_plan": False}])

@@ -31,7 +31,12 @@ from dialer.sim import simulate  # noqa: E402
 
 
 def cut(name: str, mode: str, params: dict, end: str):
-    d = pacing.build(name, mode, params).model_dump()
+    full = pacing.build(name, mode, params)
+    d = full.model_dump()
+    if mode == "predictive" and "day_length" not in params:
+        # the first hours of the whole day: the pacer plans the day it would have, not the cut one
+        open_s, close_s = full.study.hours
+        d["campaigns"][0]["pacer"]["day_length"] = close_s - open_s
     d["study"]["hours"] = ["09:00", end]
     d["agents"] = [{**d["agents"][0], "shift": ["09:00", end]}]
     return scn.from_dict(d, source=f"scenario ({name}) 09:00-{end}")

@@ -73,7 +73,7 @@ from __future__ import annotations
 
 import math
 from functools import partial
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol, Sequence
 
 from dialer.core.estimators import EstimatorConfig, FloorEstimates
 from dialer.core.events import DialPlaced
@@ -114,24 +114,30 @@ _HANDLE_UNIT = 100.0  # the handle time the solver is called with (time scales o
 _TARGET_STEP = 0.01  # lattice step of the effective target
 
 
+class DayPlanLike(Protocol):
+    """What the pacer needs of a day plan (`dialer.theory.DayPlan`): the rate for a time left and a budget."""
+
+    def rate(self, seconds_left: float, budget: float) -> float: ...
+
+
 def _plan_with_theory(agents: int, handle_time: float, ring_time: float, live_prob: float, limit: float,
-                      hours: float) -> Callable[[float, float], float]:
+                      hours: float) -> DayPlanLike:
     from dialer.theory import day_plan
 
-    return day_plan(agents, handle_time, ring_time, live_prob, limit, hours).rate
+    return day_plan(agents, handle_time, ring_time, live_prob, limit, hours)
 
 
-#: (agents, handle, ring, live, limit, hours) -> rate(seconds left, budget): the day plan's ceiling on
-#: the effective target. Module-level so a test can swap it; shared by every Predictive pacer.
-PLANNER: Callable[[int, float, float, float, float, float], Callable[[float, float], float]] = _plan_with_theory
+#: (agents, handle, ring, live, limit, hours) -> a plan whose rate(seconds left, budget) is the ceiling
+#: of the effective target. Module-level so a test can swap it; shared by every Predictive pacer.
+PLANNER: Callable[[int, float, float, float, float, float], DayPlanLike] = _plan_with_theory
 
-# the day plans, shared like the policies: (agents, i, j, limit, minutes, step) -> rate(left, budget) or None
-_PLANS: dict[tuple, Callable[[float, float], float] | None] = {}
+# the day plans, shared like the policies: (agents, i, j, limit, minutes, step) -> plan, or None if it failed
+_PLANS: dict[tuple, DayPlanLike | None] = {}
 _PLAN_MINUTES = 15  # the day's length is rounded to this many minutes for the plan
 _REPLAN = 900.0  # seconds a day plan is kept before the estimates choose it again
 
 
-def lattice_plan(key: tuple[int, int, int, float, int], step: float) -> Callable[[float, float], float] | None:
+def lattice_plan(key: tuple[int, int, int, float, int], step: float) -> DayPlanLike | None:
     """The (cached) day plan at a lattice point (agents, i, j, limit, minutes of calling); None if it failed."""
     full = (*key, step)
     if full in _PLANS:
@@ -140,7 +146,7 @@ def lattice_plan(key: tuple[int, int, int, float, int], step: float) -> Callable
     live = min(math.exp(i * step), 0.999)
     ring = math.exp(j * step) * _HANDLE_UNIT
     try:
-        plan: Callable[[float, float], float] | None = PLANNER(agents, _HANDLE_UNIT, ring, live, limit, minutes / 60.0)
+        plan: DayPlanLike | None = PLANNER(agents, _HANDLE_UNIT, ring, live, limit, minutes / 60.0)
     except Exception:  # a planner failure must never become a failed decision: no ceiling, as without a plan
         plan = None
     _PLANS[full] = plan
@@ -176,6 +182,32 @@ def clear_policy_cache() -> None:
     """Forget every solved policy and day plan of this process."""
     _POLICIES.clear()
     _PLANS.clear()
+
+
+def cached_plans() -> dict[tuple, DayPlanLike]:
+    """A copy of the process's day plans that solved: (agents, i, j, limit, minutes, step) -> plan."""
+    return {k: v for k, v in _PLANS.items() if v is not None}
+
+
+def add_plans(plans: dict[tuple, DayPlanLike]) -> int:
+    """Add day plans solved elsewhere to the cache; returns how many were new (see `add_policies`).
+
+    Only well-formed entries are taken: a key of agents, two lattice
+    indices (whole numbers), a limit in (0, 1), whole minutes and a positive
+    step, and a plan with a `rate`.
+    """
+    new = 0
+    for key, plan in plans.items():
+        if not (isinstance(key, tuple) and len(key) == 6 and all(isinstance(x, int) for x in (*key[:3], key[4]))):
+            continue
+        agents, limit, minutes, step = key[0], key[3], key[4], key[5]
+        if not (agents >= 1 and isinstance(limit, float) and 0 < limit < 1 and 0 < minutes <= 24 * 60
+                and isinstance(step, float) and step > 0 and callable(getattr(plan, "rate", None))):
+            continue
+        if key not in _PLANS:
+            _PLANS[key] = plan
+            new += 1
+    return new
 
 
 def cached_policies() -> dict[tuple, tuple[int, ...]]:
@@ -309,7 +341,7 @@ class Predictive(Pacer):
         self._dial_day: Any = None  # the accounting day of the last dial, and when its first dial was placed
         self._day_start = 0.0
         self._plan_for: tuple = ()  # (day, agents) the plan in use was chosen for, and the plan
-        self._plan: Callable[[float, float], float] | None = None
+        self._plan: DayPlanLike | None = None
         self._plan_until = -math.inf
         self._cell: tuple | None = None  # the lattice cell in use and its corner policies
         self._corners: tuple[tuple[int, ...], ...] = ()
@@ -408,7 +440,7 @@ class Predictive(Pacer):
         s = floor.days.get(self._day_key)
         budget = 0.0 if s is None else self.limit * s.connected - s.abandoned
         start = self._day_start if self._dial_day == self._day_key else now  # no dial yet today: it starts now
-        return self._plan(start + self.day_length - now, budget)
+        return self._plan.rate(start + self.day_length - now, budget)
 
     def _coordinates(self, handle: float, ring: float, live: float, target: float) -> tuple[float, float, float]:
         """Where (live, ring / handle, target) lies on the lattice, in lattice steps."""

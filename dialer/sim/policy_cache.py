@@ -1,14 +1,19 @@
-"""A disk cache of the Predictive pacer's solved policies, shared across runs and processes.
+"""A disk cache of the Predictive pacer's solved policies and day plans, shared across runs and processes.
 
-Owns: the cache file (JSON, in the user's cache directory) and moving
-policies between it and the process cache of `dialer.core.predictive`.
-Must not know about: how policies are solved or used; what a run decides.
+Owns: the cache files (JSON, in the user's cache directory) and moving
+policies and day plans between them and the process cache of
+`dialer.core.predictive`.
+Must not know about: how policies and plans are solved or used; what a run decides.
 
-A policy is a pure function of its lattice point and of the solver's code,
-so this cache changes how long a run takes, never what it decides (a core
-test checks that decisions never depend on what a cache holds). The file
-name carries a hash of the solver's sources (dialer/theory/optimal.py and
-dialer/core/predictive.py): any change to either starts a new file.
+A policy or a day plan is a pure function of its lattice point and of the
+solver's code, so this cache changes how long a run takes, never what it
+decides (a core test checks that decisions never depend on what a cache
+holds). The file names carry a hash of the solver's sources
+(dialer/theory/optimal.py, dialer/theory/envelope.py and
+dialer/core/predictive.py): any change to one starts new files. A day plan
+is kept as its table of rates (per step of the day and budget grid point,
+compressed), from which `DayPlan.rate` answers exactly as the solved plan
+did; plans of a stand-in planner (a test's) are not kept.
 
 Location: ``$DIALER_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/dialer`` or
 ``~/.cache/dialer``. ``DIALER_CACHE_DIR=off`` turns the cache off. A file
@@ -19,14 +24,20 @@ see half a file.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
 import tempfile
+import zlib
 from functools import cache
 from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
 
 from dialer.core import predictive
+from dialer.theory import DayPlan
 
 _loaded: set[Path] = set()
 _on_disk: dict[Path, set[tuple]] = {}  # per file: the keys this process read from it or wrote to it
@@ -34,10 +45,11 @@ _on_disk: dict[Path, set[tuple]] = {}  # per file: the keys this process read fr
 
 @cache
 def _fingerprint() -> str:
+    import dialer.theory.envelope as envelope
     import dialer.theory.optimal as optimal
 
     h = hashlib.sha256()
-    for mod in (optimal, predictive):
+    for mod in (optimal, envelope, predictive):
         h.update(Path(mod.__file__).read_bytes())
     return h.hexdigest()[:16]
 
@@ -53,6 +65,12 @@ def location() -> Path | None:
     return Path(base) / f"policies-{_fingerprint()}.json"
 
 
+def plans_location() -> Path | None:
+    """The day plans' cache file of this solver code (beside the policies'), or None when the cache is off."""
+    path = location()
+    return None if path is None else path.with_name("plans-" + path.name.removeprefix("policies-"))
+
+
 def _read(path: Path) -> dict[tuple, tuple[int, ...]]:
     try:
         rows = json.loads(path.read_text(encoding="utf-8"))
@@ -61,42 +79,84 @@ def _read(path: Path) -> dict[tuple, tuple[int, ...]]:
         return {}
 
 
+def _plan_row(key: tuple, plan: Any) -> list | None:
+    """A day plan as a JSON row: its key, its floor, and its table of rates (compressed), or None."""
+    if not isinstance(plan, DayPlan) or int(plan.choice.max(initial=0)) > 255:
+        return None
+    floor = [plan.agents, plan.handle_time, plan.ring_time, plan.live_prob, plan.abandon_limit, plan.hours]
+    table = base64.b64encode(zlib.compress(plan.choice.astype(np.uint8).tobytes(), 9)).decode("ascii")
+    return [list(key), floor, plan.step, plan.budget_step, list(plan.rates), list(plan.choice.shape), table]
+
+
+def _read_plans(path: Path) -> dict[tuple, DayPlan]:
+    """The day plans of a file; an unreadable file or row is skipped (the run solves what it needs)."""
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    out: dict[tuple, DayPlan] = {}
+    for row in rows if isinstance(rows, list) else ():
+        try:
+            key, floor, step, budget_step, rates, shape, table = row
+            choice = np.frombuffer(zlib.decompress(base64.b64decode(table)), dtype=np.uint8)
+            choice = choice.reshape(tuple(int(x) for x in shape)).astype(np.int16)
+            if choice.size == 0 or int(choice.max()) >= len(rates) or not (step > 0 and budget_step > 0):
+                continue
+            empty = np.zeros((0, 0))
+            agents, handle, ring, live, limit, hours = floor
+            out[tuple(key)] = DayPlan(int(agents), float(handle), float(ring), float(live), float(limit), float(hours),
+                                      float(step), float(budget_step), tuple(float(r) for r in rates), choice,
+                                      np.zeros(0, dtype=np.int64), empty, empty, empty)
+        except (ValueError, TypeError, zlib.error):
+            continue
+    return out
+
+
 def load() -> int:
-    """Add the cached policies to the process cache (once per process); returns how many were new."""
-    path = location()
-    if path is None or path in _loaded:
-        return 0
-    _loaded.add(path)
-    found = _read(path)
-    _on_disk.setdefault(path, set()).update(found)
-    return predictive.add_policies(found)
+    """Add the cached policies and day plans to the process cache (once per process); returns how many were new."""
+    new = 0
+    for path, read, add in ((location(), _read, predictive.add_policies),
+                            (plans_location(), _read_plans, predictive.add_plans)):
+        if path is None or path in _loaded:
+            continue
+        _loaded.add(path)
+        found = read(path)
+        _on_disk.setdefault(path, set()).update(found)
+        new += add(found)  # type: ignore[operator]
+    return new
 
 
 def save() -> int:
-    """Merge the process cache into the file; returns the number of policies known to be in it.
+    """Merge the process cache into the files; returns the number of policies known to be in theirs.
 
-    Nothing is read or written when every policy of the process is already
-    known to be in the file (the common case: a run that solved nothing new).
+    Nothing is read or written when every policy (plan) of the process is
+    already known to be in the file (the common case: a run that solved
+    nothing new).
     """
-    path = location()
-    if path is None:
-        return 0
-    mine = predictive.cached_policies()
-    if not mine:
+    plans = {k: row for k, v in predictive.cached_plans().items() if (row := _plan_row(k, v)) is not None}
+    _merge(plans_location(), plans, lambda path: {k: _plan_row(k, v) for k, v in _read_plans(path).items()},
+           lambda rows: list(rows.values()))
+    return _merge(location(), predictive.cached_policies(), _read,
+                  lambda rows: [[list(k), list(v)] for k, v in rows.items()])
+
+
+def _merge(path: Path | None, mine: dict, read: Callable[[Path], dict], dump: Callable[[dict], list]) -> int:
+    """Write `mine` into the file at `path` with what it holds; returns the number of entries known to be in it."""
+    if path is None or not mine:
         return 0
     known = _on_disk.setdefault(path, set())
     if known.issuperset(mine):
         return len(known)
-    on_disk = _read(path)
+    on_disk = read(path)
     known.update(on_disk)
     if known.issuperset(mine):
         return len(known)
     merged = {**on_disk, **mine}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".policies-", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name.split('-')[0]}-", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump([[list(k), list(v)] for k, v in merged.items()], fh)
+            json.dump(dump(merged), fh)
         os.replace(tmp, path)
     except OSError:
         return len(known)

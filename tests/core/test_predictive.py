@@ -7,6 +7,7 @@ A stand-in solver keeps the unit tests fast and their expectations exact:
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import pytest
 
@@ -254,7 +255,7 @@ def planner(monkeypatch, solver):
             asked.append((left, budget))
             return 0.01 if left > 3600.0 else 0.08
 
-        return rate
+        return SimpleNamespace(rate=rate)
 
     monkeypatch.setattr(pred, "PLANNER", fake)
     pred.clear_policy_cache()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from dialer.core import predictive
@@ -35,14 +36,24 @@ def test_a_run_fills_the_file_and_a_fresh_process_cache_reads_it_back(cache_dir,
     path = policy_cache.location()
     assert path is not None and path.parent == cache_dir and path.exists()
     solved = predictive.cached_policies()
-    assert solved  # the run needed policies
-    # as if in a new process: nothing in memory, the file still there
+    plans = predictive.cached_plans()
+    assert solved and plans  # the run needed policies, and day plans (the simulator tells the pacer its day)
+    assert policy_cache.plans_location().exists()
+    # as if in a new process: nothing in memory, the files still there
     predictive.clear_policy_cache()
     monkeypatch.setattr(policy_cache, "_loaded", set())
-    assert policy_cache.load() == len(solved)
+    assert policy_cache.load() == len(solved) + len(plans)
     assert predictive.cached_policies() == solved
+    back = predictive.cached_plans()
+    assert back.keys() == plans.keys()
+    for key, plan in plans.items():  # the same table of rates, read the same way
+        got = back[key]
+        assert np.array_equal(got.choice, plan.choice) and got.rates == plan.rates
+        assert (got.step, got.budget_step, got.agents, got.hours) == (plan.step, plan.budget_step, plan.agents, plan.hours)
+    solves = []
+    monkeypatch.setattr(predictive, "PLANNER", lambda *args: solves.append(args))
     again = simulate(sc, 3).to_json()
-    assert again == first
+    assert again == first and solves == []  # every plan came from the file
 
 
 def test_the_cache_never_changes_a_decision(cache_dir, monkeypatch):
@@ -78,4 +89,34 @@ def test_malformed_entries_are_refused():
     }
     assert predictive.add_policies({**good, **bad}) == 1
     assert predictive.cached_policies() == good
+    predictive.clear_policy_cache()
+
+
+@pytest.mark.parametrize("rows", ["not json", json.dumps([[1, 2, 3]]), json.dumps([["k", [1], 1, 1, [0.0], [1, 1], "!!"]]),
+                                  json.dumps({"a": 1})])
+def test_an_unreadable_plans_file_is_ignored(cache_dir, rows):
+    policy_cache.plans_location().write_text(rows, encoding="utf-8")
+    assert policy_cache.load() == 0
+    assert simulate(small_predictive(), 1).campaigns[0].totals.attempted > 0
+    policy_cache.save()
+    predictive.clear_policy_cache()
+    assert policy_cache._read_plans(policy_cache.plans_location())  # rewritten with good rows
+
+
+def test_malformed_plans_are_refused():
+    predictive.clear_policy_cache()
+
+    class Plan:
+        def rate(self, left, budget):
+            return 0.05
+
+    good = {(2, -10, -20, 0.05, 720, 0.13976194237515863): Plan()}
+    bad = {
+        (2, -10, -20, 0.05, 720): Plan(),  # key without a step
+        (2, -10, -20, 1.5, 720, 0.14): Plan(),  # not a rate
+        (2, -10, -20, 0.05, 0, 0.14): Plan(),  # no minutes
+        (2, -10, -20, 0.05, 720, 0.15): object(),  # no rate to read
+    }
+    assert predictive.add_plans({**good, **bad}) == 1
+    assert predictive.cached_plans() == good
     predictive.clear_policy_cache()

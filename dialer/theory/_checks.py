@@ -61,3 +61,14 @@ def integer(name: str, value: object, minimum: int) -> int:
     if k < minimum:
         raise bad(name, value, f"an integer >= {minimum}")
     return k
+
+
+def dialing_floor(agents: object, handle_time: object, ring_time: object, live_prob: object,
+                  abandon_limit: object) -> tuple[int, float, float, float, float]:
+    """The Markovian dialing floor of `optimal_pacing` and what is built on it, checked in argument order.
+
+    Returns (agents, handle_time, ring_time, live_prob, abandon_limit); the
+    limit is a probability here, each caller says what else it needs of it.
+    """
+    return (integer("agents", agents, 1), positive("handle_time", handle_time), positive("ring_time", ring_time),
+            probability("live_prob", live_prob), probability("abandon_limit", abandon_limit))

@@ -228,11 +228,7 @@ def _solve_day(n: int, h: float, ring: float, p: float, limit: float, hours: flo
 
 def _check_floor(agents: Any, handle_time: Any, ring_time: Any, live_prob: Any, abandon_limit: Any,
                  hours: Any) -> tuple[int, float, float, float, float, float]:
-    n = _checks.integer("agents", agents, 1)
-    h = _checks.positive("handle_time", handle_time)
-    ring = _checks.positive("ring_time", ring_time)
-    p = _checks.probability("live_prob", live_prob)
-    limit = _checks.probability("abandon_limit", abandon_limit)
+    n, h, ring, p, limit = _checks.dialing_floor(agents, handle_time, ring_time, live_prob, abandon_limit)
     if limit >= 1.0:
         raise bad("abandon_limit", abandon_limit, "below 1")
     length = _checks.positive("hours", hours)

@@ -516,11 +516,7 @@ def optimal_pacing(
     too; if even dialing up to the cap everywhere keeps abandons under the
     limit, that is the optimum (multiplier 0). K = 0 is Power.
     """
-    n = _checks.integer("agents", agents, 1)
-    h = _checks.positive("handle_time", handle_time)
-    ring = _checks.positive("ring_time", ring_time)
-    p = _checks.probability("live_prob", live_prob)
-    limit = _checks.probability("abandon_limit", abandon_limit)
+    n, h, ring, p, limit = _checks.dialing_floor(agents, handle_time, ring_time, live_prob, abandon_limit)
     if limit >= 1.0:
         raise bad("abandon_limit", abandon_limit, "below 1 (with limit 1 more dials always pay: no optimum)")
     if max_exposure is None:
@@ -677,11 +673,7 @@ def solve_lp(
     y(s - one dial); sum x = 1; abandons <= limit x live answers. Maximise
     connects. Slow beyond a few thousand states: use `optimal_pacing`.
     """
-    n = _checks.integer("agents", agents, 1)
-    h = _checks.positive("handle_time", handle_time)
-    ring = _checks.positive("ring_time", ring_time)
-    p = _checks.probability("live_prob", live_prob)
-    limit = _checks.probability("abandon_limit", abandon_limit)
+    n, h, ring, p, limit = _checks.dialing_floor(agents, handle_time, ring_time, live_prob, abandon_limit)
     top = _checks.integer("max_in_flight", max_in_flight, n)
     grid = _Grid(n, h, ring, p, top - np.arange(n + 1))
     size = grid.size

@@ -79,37 +79,47 @@ def _read(path: Path) -> dict[tuple, tuple[int, ...]]:
         return {}
 
 
-def _plan_row(key: tuple, plan: Any) -> list | None:
-    """A day plan as a JSON row: its key, its floor, and its table of rates (compressed), or None."""
-    if not isinstance(plan, DayPlan) or int(plan.choice.max(initial=0)) > 255:
-        return None
+def _plan_row(key: tuple, plan: DayPlan) -> list:
+    """A day plan as a JSON row: its key, its floor, and its table of rates (compressed)."""
     floor = [plan.agents, plan.handle_time, plan.ring_time, plan.live_prob, plan.abandon_limit, plan.hours]
     table = base64.b64encode(zlib.compress(plan.choice.astype(np.uint8).tobytes(), 9)).decode("ascii")
     return [list(key), floor, plan.step, plan.budget_step, list(plan.rates), list(plan.choice.shape), table]
 
 
-def _read_plans(path: Path) -> dict[tuple, DayPlan]:
-    """The day plans of a file; an unreadable file or row is skipped (the run solves what it needs)."""
+def _plan_of(row: Any) -> tuple[tuple, DayPlan] | None:
+    """The key and the day plan of a JSON row, or None for a row that cannot be read."""
+    try:
+        key, floor, step, budget_step, rates, shape, table = row
+        choice = np.frombuffer(zlib.decompress(base64.b64decode(table)), dtype=np.uint8)
+        choice = choice.reshape(tuple(int(x) for x in shape)).astype(np.int16)
+        if choice.size == 0 or int(choice.max()) >= len(rates) or not (step > 0 and budget_step > 0):
+            return None
+        empty = np.zeros((0, 0))
+        agents, handle, ring, live, limit, hours = floor
+        return tuple(key), DayPlan(int(agents), float(handle), float(ring), float(live), float(limit), float(hours),
+                                   float(step), float(budget_step), tuple(float(r) for r in rates), choice,
+                                   np.zeros(0, dtype=np.int64), empty, empty, empty)
+    except (ValueError, TypeError, zlib.error):
+        return None
+
+
+def _plan_rows(path: Path) -> dict[tuple, tuple[list, DayPlan]]:
+    """The readable rows of a plans file, by key, with their plans; an unreadable file has none."""
     try:
         rows = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    out: dict[tuple, DayPlan] = {}
+    out = {}
     for row in rows if isinstance(rows, list) else ():
-        try:
-            key, floor, step, budget_step, rates, shape, table = row
-            choice = np.frombuffer(zlib.decompress(base64.b64decode(table)), dtype=np.uint8)
-            choice = choice.reshape(tuple(int(x) for x in shape)).astype(np.int16)
-            if choice.size == 0 or int(choice.max()) >= len(rates) or not (step > 0 and budget_step > 0):
-                continue
-            empty = np.zeros((0, 0))
-            agents, handle, ring, live, limit, hours = floor
-            out[tuple(key)] = DayPlan(int(agents), float(handle), float(ring), float(live), float(limit), float(hours),
-                                      float(step), float(budget_step), tuple(float(r) for r in rates), choice,
-                                      np.zeros(0, dtype=np.int64), empty, empty, empty)
-        except (ValueError, TypeError, zlib.error):
-            continue
+        got = _plan_of(row)
+        if got is not None:
+            out[got[0]] = (row, got[1])
     return out
+
+
+def _read_plans(path: Path) -> dict[tuple, DayPlan]:
+    """The day plans of a file; an unreadable file or row is skipped (the run solves what it needs)."""
+    return {k: plan for k, (_, plan) in _plan_rows(path).items()}
 
 
 def load() -> int:
@@ -131,32 +141,33 @@ def save() -> int:
 
     Nothing is read or written when every policy (plan) of the process is
     already known to be in the file (the common case: a run that solved
-    nothing new).
+    nothing new); only the entries written are encoded.
     """
-    plans = {k: row for k, v in predictive.cached_plans().items() if (row := _plan_row(k, v)) is not None}
-    _merge(plans_location(), plans, lambda path: {k: _plan_row(k, v) for k, v in _read_plans(path).items()},
-           lambda rows: list(rows.values()))
-    return _merge(location(), predictive.cached_policies(), _read,
-                  lambda rows: [[list(k), list(v)] for k, v in rows.items()])
+    # theory's plans only (not a stand-in's), whose rate indices fit the byte each is kept in
+    plans = {k: v for k, v in predictive.cached_plans().items() if isinstance(v, DayPlan) and len(v.rates) <= 256}
+    _merge(plans_location(), plans, lambda path: {k: row for k, (row, _) in _plan_rows(path).items()}, _plan_row)
+    return _merge(location(), predictive.cached_policies(),
+                  lambda path: {k: [list(k), list(v)] for k, v in _read(path).items()},
+                  lambda k, v: [list(k), list(v)])
 
 
-def _merge(path: Path | None, mine: dict, read: Callable[[Path], dict], dump: Callable[[dict], list]) -> int:
-    """Write `mine` into the file at `path` with what it holds; returns the number of entries known to be in it."""
+def _merge(path: Path | None, mine: dict, rows_of: Callable[[Path], dict], row: Callable[[tuple, Any], list]) -> int:
+    """Add `mine` to the file at `path` (its rows by key, `row` encodes one entry); returns the entries known in it."""
     if path is None or not mine:
         return 0
     known = _on_disk.setdefault(path, set())
     if known.issuperset(mine):
         return len(known)
-    on_disk = read(path)
+    on_disk = rows_of(path)
     known.update(on_disk)
     if known.issuperset(mine):
         return len(known)
-    merged = {**on_disk, **mine}
+    merged = {**on_disk, **{k: row(k, v) for k, v in mine.items() if k not in on_disk}}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name.split('-')[0]}-", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(dump(merged), fh)
+            json.dump(list(merged.values()), fh)
         os.replace(tmp, path)
     except OSError:
         return len(known)

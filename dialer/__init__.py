@@ -9,12 +9,10 @@ applied once each) at the caller's timestamps, asked `decide(now)`. See
 docs/integration.md; `dialer serve` offers the same over HTTP.
 """
 
+from dialer._version import __version__
 from dialer.core import Controller, Decision, FixedRatio, Power
 from dialer.errors import ConfigError, DialerError, ProtocolError
-
-__version__ = "0.1.0"
-
-from dialer.live import CampaignConfig, LiveCampaign  # noqa: E402  (imports neither HTTP nor a database)
+from dialer.live import CampaignConfig, LiveCampaign  # imports neither HTTP nor a database
 
 __all__ = [
     "Controller",

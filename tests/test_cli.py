@@ -317,5 +317,5 @@ def test_every_help_text_formats():
                     n += walk(sub, f"{path} {name}")
         return n
 
-    assert walk(cli.build_parser(), "dialer") > len(cli._COMMANDS)
+    assert walk(cli.build_parser(), "dialer") > len(cli.commands())
     assert run(["--help"]) == 0

@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from dialer.compliance.store import COUNTS, DayRow, DialRow, Store
-from dialer.core.calendar import CallingCalendar, Closed
-from dialer.core.dnc import Entry, Lead, Person, Registers, Status
-from dialer.core.rules import Preset
+from dialer.rules.calendar import CallingCalendar, Closed
+from dialer.rules.dnc import Entry, Lead, Person, Registers, Status
+from dialer.rules.preset import Preset
 from dialer.errors import ConfigError, bad
 
 

@@ -16,7 +16,7 @@ A malformed row is never dropped silently: it is reported with its line
 number and the rest is imported, or with `strict=True` nothing is imported
 and the error says why.
 
-Must not know about: the rules themselves (`dialer.core.dnc` decides), the
+Must not know about: the rules themselves (`dialer.rules.dnc` decides), the
 CLI's printing.
 """
 
@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from dialer.compliance.store import EntryRow, Store
-from dialer.core.dnc import Entry, Hasher, Lead, Person, Registers, WashResult
-from dialer.core.phone import normalise
+from dialer.rules.dnc import Entry, Hasher, Lead, Person, Registers, WashResult
+from dialer.rules.phone import normalise
 from dialer.errors import ConfigError, bad
 
 SECRET_ENV = "DIALER_DNC_SECRET"

@@ -17,7 +17,7 @@ PostgreSQL (``postgresql+psycopg://user@host/db``). Tables:
   the wrong one.
 
 Phone numbers are never stored in clear: callers pass hashes
-(`dialer.core.dnc.Hasher`). Records are kept until `retain` is called; it
+(`dialer.rules.dnc.Hasher`). Records are kept until `retain` is called; it
 deletes only what is older than the retention period (12 months, norm 4.3).
 
 Must not know about: what a rule means (the core decides; this only keeps

@@ -7,7 +7,8 @@ Must not import anything from dialer.sim, dialer.live or dialer.plan, nor SimPy,
 HTTP frameworks, databases or plotting libraries.
 """
 
-from dialer.core.controller import Controller, Decision
+from dialer.core.controller import Controller
+from dialer.core.decision import Decision
 from dialer.core.events import (
     AgentLeaving,
     AgentLoggedIn,

@@ -45,11 +45,10 @@ plays its part, as the simulator does:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from fractions import Fraction
 from itertools import islice
 from numbers import Real
-from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, Sequence
+from typing import Any, Callable, Hashable, Iterable, Sequence
 
 from dialer.core.events import (
     CallAbandoned,
@@ -63,34 +62,17 @@ from dialer.core.events import (
 from dialer.core.floor import Floor
 from dialer.core.guards import RedialGuard
 from dialer.core.ledger import Headroom, Interval, Ledger, as_rate
+from dialer.core.decision import NO_DIALS, Decision, new_decision
 from dialer.core.pacers import NOTHING, Pacer
+from dialer.core.picker import Picks, pick_leads
 from dialer.errors import bad
 
-if TYPE_CHECKING:
-    from dialer.core.picker import Picks
 
 #: Norm 4.6.2: 5 % per campaign; the interval defaults to the day (norm 4.3 counts per day).
 DEFAULT_ABANDON_LIMIT = Fraction(1, 20)
 
 # events after which a call may no longer be abandoned, or is counted as established
 _RESOLVING = frozenset((CallFailed, CallAnswered, CallConnected, CallAbandoned))
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """What to dial now: one reserved dial per agent in `reserve`, plus `unreserved` dials.
-
-    `wake_at`: ask again at this time even if no event arrives (None: only on events).
-    A decision with no dials is a value, not an exception.
-    """
-
-    reserve: tuple[Hashable, ...] = ()
-    unreserved: int = 0
-    wake_at: float | None = None
-
-    @property
-    def dials(self) -> int:
-        return len(self.reserve) + self.unreserved
 
 
 class Controller:
@@ -258,11 +240,7 @@ class Controller:
             agents = tuple(islice(floor.idle_agents(), reserved)) if reserved else ()
         if not agents and unreserved == 0 and plan.wake_at is None:
             return NO_DIALS
-        d = _new(Decision)  # Decision(reserve=..., unreserved=..., wake_at=...), made the quick way
-        _set_reserve(d, agents)
-        _set_unreserved(d, unreserved)
-        _set_wake_at(d, plan.wake_at)
-        return d
+        return new_decision(agents, unreserved, plan.wake_at)
 
     def _within_envelope(self, now: float, reserved: int, unreserved: int) -> tuple[tuple[Hashable, ...], int]:
         """Cap a plan so that the exposure stays within the headroom (see the module docstring)."""
@@ -296,19 +274,17 @@ class Controller:
         pooled = f.pooled
         return self.ledger.dial_room(now, self.horizon, pooled, pooled - f.idle_committed + stopped)
 
-    def pick(self, decision: "Decision", leads: Iterable[Hashable], now: float, *,
-             screen: "Callable[[Hashable], str | None] | None" = None) -> "Picks":
+    def pick(self, decision: Decision, leads: Iterable[Hashable], now: float, *,
+             screen: "Callable[[Hashable], str | None] | None" = None) -> Picks:
         """Spend `decision` (just given by `decide(now)`) on the dialer's candidate `leads`, in their order.
 
         `dialer.core.picker.pick_leads` with this controller's envelope as the
         room for swaps (a lead abandoned before taking an idle agent in place
         of an unreserved dial). Changes nothing.
         """
-        from dialer.core.picker import pick_leads
-
         return pick_leads(decision, leads, self.floor, now, screen=screen, room=self._swap_room(now, decision))
 
-    def _swap_room(self, now: float, decision: "Decision") -> Callable[[Sequence[Hashable]], int]:
+    def _swap_room(self, now: float, decision: Decision) -> Callable[[Sequence[Hashable]], int]:
         """For `pick_leads`: swapped agents -> the most unreserved dials the envelope allows beside them."""
         floor = self.floor
         u = decision.unreserved
@@ -358,14 +334,6 @@ class Controller:
         return self.floor.days
 
 
-#: The decision "nothing to dial, ask again on the next event", as `decide` returns it: one shared
-#: value, so a dialer may test `decision is NO_DIALS` (equal decisions made elsewhere are == to it).
-NO_DIALS = Decision()
-
-_new = object.__new__
-_set_reserve = Decision.reserve.__set__  # type: ignore[attr-defined]
-_set_unreserved = Decision.unreserved.__set__  # type: ignore[attr-defined]
-_set_wake_at = Decision.wake_at.__set__  # type: ignore[attr-defined]
 
 
 

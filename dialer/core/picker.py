@@ -71,7 +71,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Callable, Hashable, Iterable, Sequence
 
-from dialer.core.controller import Decision
+from dialer.core.decision import Decision
 from dialer.core.floor import Floor
 from dialer.errors import bad
 

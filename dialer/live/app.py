@@ -27,12 +27,12 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from dialer import __version__
+from dialer._version import __version__
 from dialer.errors import ConfigError, DialerError, ProtocolError
 from dialer.live.campaign import Batch, LiveCampaign, Rejected, StoreError
 from dialer.live.metrics import render_metrics

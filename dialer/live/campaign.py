@@ -67,7 +67,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Hashable, Iterable, Mapping, Protocol, Sequence
 
-from dialer.core.controller import Controller, Decision
+from dialer.core.controller import Controller
+from dialer.core.decision import Decision
 from dialer.core.events import Event
 from dialer.core.picker import Picks, Screen
 from dialer.core.stats import DailyStats

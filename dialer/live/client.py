@@ -15,7 +15,7 @@ request. So the service sees exactly the events and questions, in exactly
 the order, that an in-process controller would: the parity `dialer emulate`
 is tested for.
 
-Must not know about: SimPy, scenarios (`dialer.live.emulate` joins them).
+Must not know about: SimPy, scenarios (`dialer.emulate` joins them).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any, Hashable, Mapping, Sequence
 
 import httpx
 
-from dialer.core.controller import Decision
+from dialer.core.decision import Decision
 from dialer.core.events import Event, Outcome
 from dialer.core.floor import Floor
 from dialer.core.picker import Picks

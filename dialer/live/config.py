@@ -40,10 +40,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dialer.core.calendar import CallingCalendar
+from dialer.rules.calendar import CallingCalendar
 from dialer.core.controller import Controller
 from dialer.core.ledger import Interval, as_rate
-from dialer.core.rules import Preset
+from dialer.rules.preset import Preset
 from dialer.core.modes import PACERS, make_pacer
 from dialer.errors import ConfigError, bad
 
@@ -157,7 +157,7 @@ class CampaignConfig:
             return None
         if not isinstance(self.preset, str) or not self.preset:
             raise bad("preset", self.preset, "the name of a preset such as 'NO' (or null)")
-        from dialer.compliance.presets import get_preset
+        from dialer.rules.presets import get_preset
 
         return get_preset(self.preset)
 

@@ -19,7 +19,7 @@ from dialer.errors import ConfigError, DialerError, ProtocolError, bad
 from dialer.live.campaign import LiveCampaign, StoreError
 from dialer.live.config import CampaignConfig
 from dialer.live.store import Store
-from dialer.sim import policy_cache as policies
+from dialer import policy_cache as policies
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
@@ -47,7 +47,7 @@ class Service:
         self._campaigns: dict[str, LiveCampaign] = {}
         self._policy_cache = policy_cache
         if policy_cache:
-            # the Predictive pacer's solved policies from earlier runs (dialer.sim.policy_cache): a
+            # the Predictive pacer's solved policies from earlier runs (dialer.policy_cache): a
             # restore replays every decision of the day, and each new lattice point costs a solve
             # (up to a second at 100 agents); the cache changes how long that takes, never a decision
             policies.load()

@@ -28,7 +28,7 @@ import json
 import math
 from typing import Any, Mapping
 
-from dialer.core.controller import Decision
+from dialer.core.decision import Decision
 from dialer.core.events import EVENT_TYPES, AgentId, Event, FailReason
 from dialer.core.picker import Dial, Picks, Skipped
 from dialer.core.stats import DailyStats

@@ -76,16 +76,16 @@ def make_task(scenario_dump: dict[str, Any], seed: int, trace: float | None = No
 
 @functools.lru_cache(maxsize=1)
 def code_version() -> str:
-    """A hash of the code a run depends on (core, sim, theory, this module) and the package version.
+    """A hash of the code a run depends on (core, rules, sim, theory, this module) and the package version.
 
     Editing the engine or a pacer changes it, so cached runs of the old code are never reused.
     """
-    import dialer
+    from dialer._version import __version__
 
-    root = Path(dialer.__file__).parent
-    h = hashlib.sha256(dialer.__version__.encode())
+    root = Path(__file__).resolve().parents[1]  # the dialer package
+    h = hashlib.sha256(__version__.encode())
     files = sorted(
-        p for sub in ("core", "sim", "theory") for p in (root / sub).rglob("*.py")
+        p for sub in ("core", "rules", "sim", "theory") for p in (root / sub).rglob("*.py")
     ) + [Path(__file__), root / "errors.py"]
     for p in files:
         h.update(str(p.relative_to(root)).encode())

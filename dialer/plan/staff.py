@@ -96,7 +96,7 @@ def expected_attempts(campaign: Any, probs: dict[str, float]) -> float:
 def theory_start(scenario: Any, campaign_name: str, mode: str) -> int:
     """Agents theory says the list needs over the calendar (at least 1)."""
     from dialer.theory import campaign_picture, progressive
-    from dialer.theory_cli import _overlap, campaign_means
+    from dialer.plan.analytic import campaign_means, overlap
 
     camp = next(c for c in scenario.campaigns if c.name == campaign_name)
     m = campaign_means(scenario, camp)
@@ -108,7 +108,7 @@ def theory_start(scenario: Any, campaign_name: str, mode: str) -> int:
     groups = scenario.agents_of(campaign_name)
     largest = max(g.count for g in groups)
     window = tuple(scenario.study.hours)
-    hours_per_n = sum(g.count / largest * _overlap(scenario.shift_of(g), window) for g in groups) / 3600.0
+    hours_per_n = sum(g.count / largest * overlap(scenario.shift_of(g), window) for g in groups) / 3600.0
     hours = hours_per_n * scenario.study.days
     if hours <= 0:
         return 1

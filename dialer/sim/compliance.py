@@ -26,14 +26,14 @@ from fractions import Fraction
 from typing import Any, Callable, Hashable
 from zoneinfo import ZoneInfo
 
-from dialer.core.calendar import CallingCalendar
-from dialer.core.dnc import Hasher, Lead, Registers
+from dialer.rules.calendar import CallingCalendar
+from dialer.rules.dnc import Hasher, Lead, Registers
 
 DAY = 86400.0
 
 
 def _preset(scenario):
-    from dialer.compliance.presets import get_preset
+    from dialer.rules.presets import get_preset
 
     name = scenario.study.preset
     return None if name is None else get_preset(name)

@@ -38,18 +38,12 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL
 
-from dialer.core.controller import NO_DIALS, Controller
+from dialer.core.controller import Controller
+from dialer.core.decision import NO_DIALS
 from dialer.core.events import (
     AgentLeaving,
     AgentLoggedIn,
     AgentLoggedOut,
-    AgentReady,
-    CallAbandoned,
-    CallAnswered,
-    CallConnected,
-    CallEnded,
-    CallFailed,
-    DialPlaced,
     Event,
     FailReason,
     Outcome,

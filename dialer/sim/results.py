@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from dialer.core.events import Event
 from dialer.core.stats import DailyStats
-from dialer.sim import policy_cache
+from dialer import policy_cache
 from dialer.sim.engine import ControllerFactory, LeadSummary, run_campaigns
 from dialer.sim.scenario import Scenario
 

@@ -132,7 +132,7 @@ class Study(_Model):
     @classmethod
     def _preset(cls, v: str | None) -> str | None:
         if v is not None:
-            from dialer.compliance.presets import load_presets
+            from dialer.rules.presets import load_presets
 
             names = load_presets()
             if v not in names:

@@ -12,12 +12,11 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 
 from dialer.compliance.audit import build_audit, render_html
-from dialer.compliance.presets import get_preset
+from dialer.rules.presets import get_preset
 from dialer.compliance.store import DialRow, EntryRow, Store
-from dialer.core.dnc import Hasher
+from dialer.rules.dnc import Hasher
 
 DIALER = [sys.executable, "-c", "import sys; from dialer.cli import main; sys.exit(main(sys.argv[1:]))"]
 OSLO = ZoneInfo("Europe/Oslo")

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dialer.compliance.presets import get_preset, load_presets
-from dialer.core.calendar import CallingCalendar, Closed, Window
+from dialer.rules.presets import get_preset, load_presets
+from dialer.rules.calendar import CallingCalendar, Closed, Window
 
 OSLO = ZoneInfo("Europe/Oslo")
 

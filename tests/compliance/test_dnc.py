@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dialer.core.dnc import Entry, Hasher, Lead, Registers, Status, WashSchedule
+from dialer.rules.dnc import Entry, Hasher, Lead, Registers, Status, WashSchedule
 from dialer.errors import ConfigError
 
 OSLO = ZoneInfo("Europe/Oslo")

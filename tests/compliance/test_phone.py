@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dialer.core.phone import normalise
+from dialer.rules.phone import normalise
 from dialer.errors import ConfigError
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from dialer.compliance.presets import get_preset, load_presets, packaged_text
+from dialer.rules.presets import get_preset, load_presets, packaged_text
 from dialer.core.ledger import Interval
-from dialer.core.rules import preset_from_dict
+from dialer.rules.preset import preset_from_dict
 from dialer.errors import ConfigError
 
 

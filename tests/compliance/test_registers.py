@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from dialer.compliance import registers as reg
 from dialer.compliance.store import Store
-from dialer.core.dnc import Hasher, Status
+from dialer.rules.dnc import Hasher, Status
 from dialer.errors import ConfigError
 
 UTC = dt.timezone.utc

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dialer.compliance.presets import get_preset
-from dialer.core.calendar import CallingCalendar, Window
-from dialer.core.dnc import Hasher, Registers
+from dialer.rules.presets import get_preset
+from dialer.rules.calendar import CallingCalendar, Window
+from dialer.rules.dnc import Hasher, Registers
 from dialer.core.events import CallAnswered, CallConnected, DialPlaced
 from dialer.sim import scenario as sc
 from dialer.sim import simulate

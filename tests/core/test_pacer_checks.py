@@ -15,7 +15,6 @@ idle agent, or no one (abandoned at once: the controller's worst case).
 from __future__ import annotations
 
 import heapq
-import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -23,7 +22,7 @@ import numpy as np
 import pytest
 
 from dialer.core import Controller, Floor
-from dialer.core.controller import Decision
+from dialer.core.decision import Decision
 from dialer.core.events import (
     AgentLoggedIn,
     AgentReady,

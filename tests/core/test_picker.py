@@ -32,8 +32,8 @@ from dialer.core import (
     Plan,
     Power,
 )
-from dialer.core.controller import Decision
-from dialer.core.dnc import Entry, Hasher, Lead, Registers
+from dialer.core.decision import Decision
+from dialer.rules.dnc import Entry, Hasher, Lead, Registers
 from dialer.core.picker import (
     IN_FLIGHT,
     NEEDS_RESERVED_AGENT,
@@ -220,7 +220,7 @@ def test_no_dials_examines_no_candidate():
 
 
 def test_a_screen_from_the_do_not_call_registers_skips_with_its_reason():
-    """The caller's own registers (dialer.core.dnc) screen the candidates; the core keeps none."""
+    """The caller's own registers (dialer.rules.dnc) screen the candidates; the core keeps none."""
     hasher = Hasher(b"secret-of-the-centre")
     at = dt.datetime(2026, 3, 2, 10, 0, tzinfo=dt.timezone.utc)
     regs = Registers([Entry("national", hasher.person("+4790000002"), at - dt.timedelta(days=3))])

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from dialer import LiveCampaign
-from dialer.core.controller import Decision
+from dialer.core.decision import Decision
 from dialer.core.events import AgentLoggedIn, DialPlaced
 from dialer.errors import ConfigError
 from dialer.live import CampaignConfig, IdConflict, Rejected, StoreError

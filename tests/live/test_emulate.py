@@ -10,7 +10,7 @@ import pytest
 from dialer.cli import main
 from dialer.core.controller import Controller
 from dialer.core.modes import make_pacer
-from dialer.live.emulate import emulate
+from dialer.emulate import emulate
 from dialer.sim import load, simulate
 
 from live_auth import TOKEN

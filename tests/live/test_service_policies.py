@@ -6,7 +6,7 @@ from __future__ import annotations
 from dialer.core import predictive
 from dialer.live.service import Service
 from dialer.live.store import Store
-from dialer.sim import policy_cache
+from dialer import policy_cache
 
 
 def feed(c, agents=8, rounds=30):

@@ -11,7 +11,7 @@ import pytest
 
 from dialer import cli
 from dialer.plan import study as st
-from dialer.plan.execute import Backend, RunCache, run_tasks
+from dialer.plan.execute import RunCache, run_tasks
 from dialer.plan.runs import make_task, task_key
 from dialer.plan.stats import mean_ci, summarise
 from dialer.sim import scenario

@@ -1,7 +1,7 @@
 """Reading jurisdiction presets: the packaged `data/presets.toml`, or a user's own file.
 
 Owns: finding and parsing preset files (`load_presets`, `get_preset`).
-Must not know about: what the rules mean (that is `dialer.core.rules`), the CLI.
+Must not know about: what the rules mean (that is `dialer.rules.preset`), the CLI.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from dialer.core.rules import Preset, presets_from_dict
+from dialer.rules.preset import Preset, presets_from_dict
 from dialer.errors import ConfigError
 
 DEFAULT_PRESET = "NO"

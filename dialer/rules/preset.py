@@ -4,11 +4,11 @@ Owns: `Preset` (abandon limit and accounting intervals, connect limit, ring
 timeout, the repeat-call rule after an abandon, the do-not-call re-wash
 period, the weekly calling hours and the public-holiday country) and
 `preset_from_dict`, which turns one table of a presets file (already parsed,
-see `dialer.compliance.presets` for reading files) into a `Preset`, raising a
+see `dialer.rules.presets` for reading files) into a `Preset`, raising a
 `ConfigError` that names the key and the bad value.
 
 Rule 1: a preset is data. Nothing here decides whether a given instant is
-open (that is `dialer.core.calendar`) or paces a call (the controller); this
+open (that is `dialer.rules.calendar`) or paces a call (the controller); this
 module only says what the rules are, and builds the ledger's `Interval`s.
 Rule 2: no file, clock, database or SimPy. The caller reads the TOML.
 """

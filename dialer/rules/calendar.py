@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from dialer.core.rules import WEEKDAYS, Preset
+from dialer.rules.preset import WEEKDAYS, Preset
 from dialer.errors import bad
 
 #: how far `next_opening` looks ahead before it says "never"
@@ -73,7 +73,7 @@ class CallingCalendar:
 
     def __init__(self, preset: Preset) -> None:
         if not isinstance(preset, Preset):
-            raise bad("preset", preset, "a Preset (dialer.core.rules.preset_from_dict)")
+            raise bad("preset", preset, "a Preset (dialer.rules.preset.preset_from_dict)")
         self.preset = preset
         self.tz = preset.tz
         self._holidays = _holiday_names(preset.holidays, preset.holiday_subdiv) if preset.closed_on_holidays else None

@@ -9,7 +9,7 @@ it is read as Norwegian with or without +47 / 0047 / 47. Other countries are
 accepted only with their + or 00 prefix, 8 to 15 digits in all (E.164); no
 number plan beyond Norway's is checked.
 Rule 2: pure text in, text out: no I/O, no registers, no hashing (that is
-`dialer.core.dnc`).
+`dialer.rules.dnc`).
 """
 
 from __future__ import annotations

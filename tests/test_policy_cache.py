@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from dialer.core import predictive
-from dialer.sim import policy_cache, scenario, simulate
+from dialer import policy_cache
+from dialer.sim import scenario, simulate
 
 
 def small_predictive():

@@ -16,10 +16,9 @@ from __future__ import annotations
 import argparse
 import os
 
-from dialer import cli
+from dialer.cli import common as cli
 
 
-_command = cli.command
 
 
 def _port(text: str) -> int:
@@ -52,7 +51,6 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"))
 
 
-@_command("serve", "serve the pacing controller over HTTP/JSON (campaigns, events, decisions, metrics)", _serve_args)
 def run_serve(args: argparse.Namespace) -> int:
     from dialer.live.serve import serve
 
@@ -73,14 +71,19 @@ def _emulate_args(p: argparse.ArgumentParser) -> None:
                    help="prefix of the campaign names created on the service (default: a fresh random one)")
 
 
-@_command("emulate", "drive a running service with the simulated call floor of a scenario, as a real dialer would",
-          _emulate_args)
 def run_emulate(args: argparse.Namespace) -> int:
-    from dialer.live.emulate import emulate
+    from dialer.emulate import emulate
 
     sc = cli.load_scenario(args.scenario)
     result = emulate(sc, args.url, seed=args.seed, token=_token(args), prefix=args.prefix)
-    cli.print_simulation(result, cli._console())
+    cli.print_simulation(result, cli.console())
     if args.json:
         cli.write_text(args.json, result.to_json())
     return 0
+
+
+#: the commands of this module, for `dialer.cli`: (name, help, add arguments, run)
+COMMANDS = (
+    cli.Command("serve", "serve the pacing controller over HTTP/JSON (campaigns, events, decisions, metrics)", _serve_args, run_serve),
+    cli.Command("emulate", "drive a running service with the simulated call floor of a scenario, as a real dialer would", _emulate_args, run_emulate),
+)

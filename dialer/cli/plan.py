@@ -25,11 +25,10 @@ from typing import Any, Callable
 from rich.console import Console
 from rich.table import Table
 
-from dialer import cli
+from dialer.cli import common as cli
 from dialer.errors import ConfigError
 
 DEFAULT_CACHE = ".dialer-cache"
-_command = cli.command
 
 
 def _slug(text: str) -> str:
@@ -173,8 +172,6 @@ def print_study(result: Any, console: Console) -> None:
         console.print(t)
 
 
-@_command("study", "replications of a scenario, or a sweep of variations, with 95 % confidence intervals",
-          _study_args)
 def run_study_command(args: argparse.Namespace) -> int:
     from dialer.plan import output, study
     from dialer.plan.runs import code_version
@@ -187,7 +184,7 @@ def run_study_command(args: argparse.Namespace) -> int:
     else:
         st = study.load(args.path, replications=args.replications, seed=args.seed)
     backend, cache = _backend(args)
-    console = cli._console()
+    console = cli.console()
     out = output.make_dir(args.out or Path("results") / _slug(st.name))
     n_runs = len(st.variations) * st.replications
     with _Bar(console, f"{st.name}: {n_runs} runs") as bar:
@@ -255,8 +252,6 @@ def _staff_args(p: argparse.ArgumentParser) -> None:
     _backend_args(p)
 
 
-@_command("staff", "smallest number of agents that works through a list in time within the abandon limit",
-          _staff_args)
 def run_staff_command(args: argparse.Namespace) -> int:
     from dialer.plan import output, plots, staff
     from dialer.plan.runs import code_version
@@ -266,7 +261,7 @@ def run_staff_command(args: argparse.Namespace) -> int:
     if not modes:
         raise ConfigError(f"--modes must name at least one mode, got {args.modes!r}")
     backend, cache = _backend(args)
-    console = cli._console()
+    console = cli.console()
     out = output.make_dir(args.out or Path("results") / f"staff-{_slug(sc.study.name)}")
     with console.status("searching", spinner="dots") if console.is_terminal else _Quiet() as status:
         def progress(text: str) -> None:
@@ -349,7 +344,6 @@ def _report_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="FILE.html", help="the report (default RESULTS/report.html)")
 
 
-@_command("report", "one self-contained HTML report of a study or staffing search, plots embedded", _report_args)
 def run_report_command(args: argparse.Namespace) -> int:
     from dialer.plan.output import Results
     from dialer.plan.report import build
@@ -361,7 +355,7 @@ def run_report_command(args: argparse.Namespace) -> int:
         path.write_text(text, encoding="utf-8")
     except OSError as err:
         raise ConfigError(f"--out {str(path)!r} cannot be written: {err.strerror or err}") from None
-    cli._console().print(f"  report written to {path} ({len(text) // 1024} KiB, self-contained)")
+    cli.console().print(f"  report written to {path} ({len(text) // 1024} KiB, self-contained)")
     return 0
 
 
@@ -374,8 +368,6 @@ def _calls_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="CALLS.csv", required=True, help="where to write one record per dial")
 
 
-@_command("calls", "simulate a study and write its call records (one row per dial) as CSV, for 'dialer fit'",
-          _calls_args)
 def run_calls_command(args: argparse.Namespace) -> int:
     from dialer.plan.fit import write_calls
     from dialer.sim.trace import simulate_traced
@@ -383,7 +375,7 @@ def run_calls_command(args: argparse.Namespace) -> int:
     sc = cli.load_scenario(args.scenario)
     _, _, log = simulate_traced(sc, args.seed, interval=None, calls=True)
     n = write_calls(args.out, log.records, sc)
-    cli._console().print(f"  {n} call records written to {args.out}")
+    cli.console().print(f"  {n} call records written to {args.out}")
     return 0
 
 
@@ -398,13 +390,12 @@ def _fit_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strict", action="store_true", help="stop at the first bad row instead of skipping it")
 
 
-@_command("fit", "fit a scenario (outcomes by hour, duration distributions) to call records", _fit_args)
 def run_fit_command(args: argparse.Namespace) -> int:
     from dialer.plan import fit, plots
 
     base = cli.load_scenario(args.base)
     records = fit.read_calls(args.calls, base.study.timezone, args.campaign)
-    console = cli._console()
+    console = cli.console()
     if records.bad and args.strict:
         raise ConfigError(f"{args.calls}: {records.bad[0]}")
     for line in records.bad[:20]:
@@ -438,3 +429,13 @@ def run_fit_command(args: argparse.Namespace) -> int:
     plots.save(fit.figure(result), plot_base.parent, plot_base.name + ("" if args.plot else "-fit"))
     console.print(f"  scenario written to {out}; figure {plot_base.parent / (plot_base.name + ('' if args.plot else '-fit'))}.png/.svg")
     return 0
+
+
+#: the commands of this module, for `dialer.cli`: (name, help, add arguments, run)
+COMMANDS = (
+    cli.Command("study", "replications of a scenario, or a sweep of variations, with 95 % confidence intervals", _study_args, run_study_command),
+    cli.Command("staff", "smallest number of agents that works through a list in time within the abandon limit", _staff_args, run_staff_command),
+    cli.Command("report", "one self-contained HTML report of a study or staffing search, plots embedded", _report_args, run_report_command),
+    cli.Command("calls", "simulate a study and write its call records (one row per dial) as CSV, for 'dialer fit'", _calls_args, run_calls_command),
+    cli.Command("fit", "fit a scenario (outcomes by hour, duration distributions) to call records", _fit_args, run_fit_command),
+)

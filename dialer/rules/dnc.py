@@ -76,7 +76,7 @@ class Hasher:
 
     def number(self, e164: str) -> str:
         if not isinstance(e164, str) or not e164.startswith("+"):
-            raise bad("number", e164, "an E.164 number such as '+4791234567' (dialer.core.phone.normalise)")
+            raise bad("number", e164, "an E.164 number such as '+4791234567' (dialer.rules.phone.normalise)")
         return self._h("number", e164)
 
     def name(self, text: str | None) -> str | None:

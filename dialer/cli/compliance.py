@@ -19,11 +19,10 @@ import argparse
 import datetime as dt
 import sys
 
-from dialer import cli
+from dialer.cli import common as cli
 from dialer.errors import ConfigError  # noqa: F401  (raised by the commands below)
 
 
-_command = cli.command
 
 
 def iso_date(text: str) -> dt.date:
@@ -54,10 +53,9 @@ def _hours_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--presets", metavar="FILE", help="a presets TOML file of your own (default: the packaged one)")
 
 
-@_command("hours", "the calling window of a date under a preset, or 'closed' and why", _hours_args)
 def run_hours(args: argparse.Namespace) -> int:
-    from dialer.compliance.presets import get_preset
-    from dialer.core.calendar import CallingCalendar
+    from dialer.rules.presets import get_preset
+    from dialer.rules.calendar import CallingCalendar
 
     preset = get_preset(args.preset, args.presets)
     cal = CallingCalendar(preset)
@@ -113,7 +111,6 @@ def _stats_args(p: argparse.ArgumentParser) -> None:
     r.add_argument("--yes", action="store_true", help="really delete (without it: only say what would go)")
 
 
-@_command("stats", "the daily statistics store (norm 4.3): export as CSV, record complaints, retention", _stats_args)
 def run_stats(args: argparse.Namespace) -> int:
     from dialer.compliance.store import COUNTS, Store, retention_cutoff
 
@@ -184,12 +181,11 @@ def _report_rows(errors: list, source: str, what: str) -> None:
         print(f"dialer: warning: {source}: {e} (row not {what})", file=sys.stderr)
 
 
-@_command("dnc", "do-not-call registers: import, wash a lead list, block a number (hashed at rest)", _dnc_args)
 def run_dnc(args: argparse.Namespace) -> int:
     from dialer.compliance import registers as reg
     from dialer.compliance.store import EntryRow, Store
-    from dialer.core.dnc import Hasher
-    from dialer.core.phone import normalise
+    from dialer.rules.dnc import Hasher
+    from dialer.rules.phone import normalise
 
     hasher = Hasher(reg.secret(secret_file=args.secret_file))
     now = dt.datetime.now(dt.timezone.utc)
@@ -234,10 +230,9 @@ def _audit_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--presets", metavar="FILE", help="a presets TOML file of your own")
 
 
-@_command("audit", "the regulator's statistics of a campaign and period, with every rule broken flagged", _audit_args)
 def run_audit(args: argparse.Namespace) -> int:
     from dialer.compliance.audit import build_audit, render_html, text_lines
-    from dialer.compliance.presets import get_preset
+    from dialer.rules.presets import get_preset
     from dialer.compliance.store import Store
 
     preset = get_preset(args.preset, args.presets)
@@ -255,3 +250,12 @@ def run_audit(args: argparse.Namespace) -> int:
     if args.html:
         print(f"wrote {args.html}")
     return 0
+
+
+#: the commands of this module, for `dialer.cli`: (name, help, add arguments, run)
+COMMANDS = (
+    cli.Command("hours", "the calling window of a date under a preset, or 'closed' and why", _hours_args, run_hours),
+    cli.Command("stats", "the daily statistics store (norm 4.3): export as CSV, record complaints, retention", _stats_args, run_stats),
+    cli.Command("dnc", "do-not-call registers: import, wash a lead list, block a number (hashed at rest)", _dnc_args, run_dnc),
+    cli.Command("audit", "the regulator's statistics of a campaign and period, with every rule broken flagged", _audit_args, run_audit),
+)

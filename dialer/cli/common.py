@@ -1,0 +1,140 @@
+"""What the command modules share: the command record, the console, argument types, files.
+
+Owns: `Command` (name, help, the function adding its arguments, the
+function running it), `console()`, the argparse types every command uses
+(each message names what was expected and what was given; argparse puts
+the flag in front), `load_scenario`, `write_text`, and `print_simulation`
+(the norm 4.3 table of a simulated or emulated study).
+Must not know about: any one command. Nothing in the library imports this
+package; it imports the library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+from typing import Callable, NamedTuple
+
+from rich.console import Console
+from rich.table import Table
+
+from dialer.errors import ConfigError
+
+Arguments = Callable[[argparse.ArgumentParser], None]
+Runner = Callable[[argparse.Namespace], int]
+
+
+class Command(NamedTuple):
+    """One sub-command: `dialer NAME`, its help line, what adds its arguments (or None) and what runs it."""
+
+    name: str
+    help: str
+    arguments: Arguments | None
+    run: Runner
+
+
+def console() -> Console:
+    probe = Console()
+    width = probe.width if probe.is_terminal else 160
+    return Console(highlight=False, soft_wrap=False, width=max(width, 120))
+
+
+def nonneg_int(text: str) -> int:
+    """argparse type: a whole number >= 0 (argparse names the flag in front of the message)."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be zero or more, got {text!r}")
+    return v
+
+
+def whole(minimum: int) -> Callable[[str], int]:
+    """argparse type: a whole number >= minimum."""
+
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+        if v < minimum:
+            raise argparse.ArgumentTypeError(f"must be a whole number >= {minimum}, got {text!r}")
+        return v
+
+    return parse
+
+
+def fraction(text: str) -> float:
+    """argparse type: '0.8' or '80%', strictly between 0 and 1."""
+    t = text.strip()
+    try:
+        x = float(t[:-1]) / 100.0 if t.endswith("%") else float(t)
+    except ValueError:
+        x = math.nan
+    if not 0.0 < x < 1.0:
+        raise argparse.ArgumentTypeError(f"must be a fraction in (0, 1) or a percentage such as 80%, got {text!r}")
+    return x
+
+
+def load_scenario(path: str | None):
+    from dialer.sim import scenario
+
+    return scenario.default() if path is None else scenario.load(path)
+
+
+def write_text(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise ConfigError(f"--json {path!r} cannot be written: {err.strerror or err}") from None
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.2f} %"
+
+
+def print_simulation(result, console: Console) -> None:
+    for c in result.campaigns:
+        t = Table(title=f"{result.scenario} — campaign {c.name!r} ({c.mode}), seed {result.seed}")
+        for col in (
+            "date",
+            "attempted",
+            "answered",
+            "connected",
+            "transferred",
+            "abandoned",
+            "abandon rate",
+            "utilization",
+            "connects/agent-h",
+            "idle s/call",
+            "silence s",
+        ):
+            t.add_column(col, justify="left" if col == "date" else "right")
+        rows = [(d.date.isoformat(), d.stats) for d in c.days] + [("total", c.totals)]
+        for i, (label, s) in enumerate(rows):
+            over = s.abandoned > c.abandon_limit * s.connected
+            rate = _pct(s.abandon_rate) + (" OVER" if over else "")
+            t.add_row(
+                label,
+                str(s.attempted),
+                str(s.answered),
+                str(s.connected),
+                str(s.transferred),
+                str(s.abandoned),
+                rate,
+                _pct(s.agent_utilization),
+                f"{s.connects_per_agent_hour:.2f}",
+                f"{s.mean_idle_between_calls:.1f}",
+                f"{s.mean_abandon_silence:.2f}",
+                end_section=(i == len(rows) - 2),
+            )
+        console.print(t)
+        lv = c.leads
+        console.print(
+            f"  leads: {lv.total} in the list, {lv.dialled} dialled, {lv.transferred} reached an agent, "
+            f"{lv.exhausted} finished without, {lv.pending_retry} waiting for a retry, "
+            f"{lv.never_dialled} never dialled; abandon limit {_pct(c.abandon_limit)}, "
+            f"days over it: {c.violation_days}"
+        )

@@ -1,4 +1,4 @@
-"""The `dialer` command: reproducible output, the JSON shape, and one-line errors.
+"""`dialer simulate`: reproducible output, the JSON shape, and one-line errors.
 
 Every error a user can cause (a bad scenario file, a bad flag) must end the
 command with exit code 2 and exactly one line on stderr, "dialer: error: ...",
@@ -303,19 +303,3 @@ def test_simulate_with_a_store_that_cannot_be_opened_fails_before_running(tmp_pa
     assert err.err.startswith("dialer: error: store ") and err.err.count("\n") == 1
     assert "campaign" not in err.out  # nothing was simulated
 
-
-def test_every_help_text_formats():
-    """`dialer --help` and the help of every command and sub-command print (argparse formats them with %)."""
-    import argparse
-
-    def walk(parser: argparse.ArgumentParser, path: str) -> int:
-        assert parser.format_help(), path
-        n = 1
-        for action in parser._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                for name, sub in action.choices.items():
-                    n += walk(sub, f"{path} {name}")
-        return n
-
-    assert walk(cli.build_parser(), "dialer") > len(cli.commands())
-    assert run(["--help"]) == 0

@@ -112,7 +112,7 @@ class Controller:
         self.floor = Floor(day_of=day_of, guard=guard) if day_of is not None else Floor(guard=guard)
         self._appliers = self.floor.handlers()
         # the controller owns its floor, and on the hot path reads two of its tables without a
-        # Python call: the record of a call in progress (`Floor.call_record`), the idle agents in order
+        # Python call: the record of a call in progress, the idle agents in order
         self._call_record = self.floor._calls.get
         self._idle_order = self.floor._idle
         self._reserve_one: dict[Hashable, Decision] = {}  # agent -> Decision(reserve=(agent,)), made once
@@ -179,10 +179,6 @@ class Controller:
             self._observe(event, floor)
         return out
 
-    def handle_all(self, events: Iterable[Event]) -> None:
-        for ev in events:
-            self.handle(ev)
-
     def set_pacer(self, pacer: Pacer) -> None:
         """Switch dialing mode; the floor, its tallies, the ledger and the memory of abandoned leads stay."""
         pacer.check_params()
@@ -190,11 +186,6 @@ class Controller:
         self.pacer = pacer
 
     # --- asking for decisions ----------------------------------------------
-
-    def free_lines(self) -> int | None:
-        if self.lines is None:
-            return None
-        return max(0, self.lines - self.floor.calls_active)
 
     def decide(self, now: float) -> Decision:
         """How many dials to place now, and which idle agents to reserve for them."""

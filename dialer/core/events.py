@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass
-from typing import Hashable, Union
+from typing import Hashable
 
 from dialer.errors import ProtocolError
 
@@ -258,20 +258,6 @@ def unchecked_agent_ready(time: float, agent: AgentId) -> AgentReady:
     return ev
 
 
-AnyEvent = Union[
-    AgentLoggedIn,
-    AgentReady,
-    AgentPaused,
-    AgentLeaving,
-    AgentLoggedOut,
-    DialPlaced,
-    CallAnswered,
-    CallFailed,
-    CallConnected,
-    CallAbandoned,
-    CallEnded,
-]
-
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
     for cls in (
@@ -307,6 +293,5 @@ __all__ = [
     "CallConnected",
     "CallAbandoned",
     "CallEnded",
-    "AnyEvent",
     "EVENT_TYPES",
 ]

@@ -77,9 +77,6 @@ class CallState(enum.Enum):
     TALKING = "talking"
 
 
-A = AgentState
-C = CallState
-
 # members as module constants: the hot paths below avoid Enum attribute look-ups
 _A_OUT = AgentState.OUT
 _A_IDLE = AgentState.IDLE
@@ -153,12 +150,6 @@ _O_INVALID = Outcome.INVALID
 _O_MACHINE = Outcome.MACHINE
 _O_TRANSFERRED = Outcome.TRANSFERRED
 _O_ABANDONED = Outcome.ABANDONED
-
-_FAIL_OUTCOME = {
-    FailReason.NO_ANSWER: Outcome.NO_ANSWER,
-    FailReason.BUSY: Outcome.BUSY,
-    FailReason.INVALID: Outcome.INVALID,
-}
 
 
 
@@ -306,10 +297,6 @@ class Floor:
         if c is None:
             return None
         return CallInfo(c.id, c.lead, c.state, c.reserved, c.placed_at, c.agent)
-
-    def call_record(self, call: Hashable) -> "_Call | None":
-        """The floor's own record of a call in progress, or None (no copy: read only)."""
-        return self._calls.get(call)
 
     def stats(self, day: Hashable) -> DailyStats:
         s = self.days.get(day)

@@ -21,12 +21,6 @@ PACERS: dict[str, type[Pacer]] = {
 }
 
 
-def register(cls: type[Pacer]) -> type[Pacer]:
-    """Add a pacer class to the registry under its `mode` (usable as a decorator)."""
-    PACERS[cls.mode] = cls
-    return cls
-
-
 def _accepted(cls: type[Pacer]) -> list[str]:
     """The keyword-only parameters a pacer class takes, in order."""
     return [p.name for p in inspect.signature(cls.__init__).parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY]

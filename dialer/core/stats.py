@@ -4,7 +4,7 @@ Owns: `DailyStats`, the counters and time sums of one campaign-day, and the
 derived figures (abandon rate, utilization, connects per agent-hour).
 
 Must not know about: where the events come from (simulator or live dialer),
-clocks, storage. The floor calls the `count_*`/`add_*` methods as events fit.
+clocks, storage. The floor adds to the counters as events fit.
 
 Norm 4.3 names: attempted, answered (person or machine), connected (a person
 came on the line), transferred (put through to a free agent), abandoned
@@ -19,8 +19,6 @@ came on the line), transferred (put through to a free agent), abandoned
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-
-from dialer.core.events import Outcome
 
 #: The fields written for every campaign-day, in the order reports print them.
 COUNT_FIELDS = (
@@ -62,22 +60,6 @@ class DailyStats:
     abandon_silence: float = 0.0
     # wait of transferred calls between answer and agent, seconds
     connect_wait: float = 0.0
-
-    def count_outcome(self, outcome: Outcome) -> None:
-        if outcome is Outcome.NO_ANSWER:
-            self.no_answer += 1
-        elif outcome is Outcome.BUSY:
-            self.busy += 1
-        elif outcome is Outcome.INVALID:
-            self.invalid += 1
-        elif outcome is Outcome.MACHINE:
-            self.machine += 1
-        elif outcome is Outcome.TRANSFERRED:
-            self.transferred += 1
-        elif outcome is Outcome.ABANDONED:
-            self.abandoned += 1
-        else:  # pragma: no cover - Outcome is a closed enum
-            raise AssertionError(f"unknown outcome {outcome!r}")
 
     # --- derived figures -------------------------------------------------
 

@@ -153,6 +153,11 @@ class HealthOut(BaseModel):
     store: str | None
 
 
+class ReadyOut(BaseModel):
+    status: str
+    store: str | None
+
+
 class ConfigOut(BaseModel):
     mode: str
     pacer: dict[str, Any]
@@ -311,7 +316,7 @@ ERRORS = {
     404: "no campaign by that name",
     409: "an event or request that does not fit the campaign's state",
     422: "a malformed request: the message names the field and the value",
-    503: "the store refused the write (nothing of the request was acknowledged) or cannot be read",
+    503: "the store refused the write (nothing of the request was acknowledged) or cannot be reached",
 }
 READ = (404, 422, 503)  # a campaign read: unknown, a bad parameter, a campaign rebuilt from a failed store
 WRITE = (400, 404, 409, 422, 503)
@@ -333,19 +338,23 @@ async def known_query(request: Request) -> None:  # async: no hop to the thread 
 
 
 class TokenCheck:
-    """Every HTTP request must carry `Authorization: <expected>`; else 401 before any route runs.
+    """Every HTTP request must carry `Authorization: Bearer <token>`; else 401 before any route runs.
 
-    Plain ASGI (not Starlette's BaseHTTPMiddleware, which adds a task and a stream per request).
+    The scheme is matched case-insensitively (`bearer`, `BEARER`: RFC 9110, 11.1), the token
+    exactly and in constant time. Plain ASGI (not Starlette's BaseHTTPMiddleware, which adds a
+    task and a stream per request).
     """
 
-    def __init__(self, app: ASGIApp, expected: bytes) -> None:
+    def __init__(self, app: ASGIApp, token: bytes) -> None:
         self.app = app
-        self.expected = expected
+        self.token = token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             got = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
-            if not hmac.compare_digest(got, self.expected):
+            scheme, _, credentials = got.partition(b" ")
+            ok = hmac.compare_digest(credentials.lstrip(b" "), self.token)  # always compared: constant time
+            if not (ok and scheme.lower() == b"bearer"):
                 refuse = SafeJSON({"detail": "missing or bad bearer token"}, status_code=401,
                                   headers={"WWW-Authenticate": "Bearer"})
                 await refuse(scope, receive, send)
@@ -367,7 +376,7 @@ def create_app(service: Service, token: str | None = None) -> FastAPI:
         redoc_url=None,
     )
     if token:
-        app.add_middleware(TokenCheck, expected=f"Bearer {token}".encode())
+        app.add_middleware(TokenCheck, token=token.encode())
 
     def error(status: int, err: BaseException, **extra: Any) -> SafeJSON:
         return SafeJSON({"detail": str(err), **extra}, status_code=status)
@@ -424,10 +433,18 @@ def create_app(service: Service, token: str | None = None) -> FastAPI:
 
     # --- health, metrics -----------------------------------------------------------------
 
-    @app.get("/healthz", response_model=None, responses=_answers(HealthOut), summary="liveness and readiness: the store is open and every campaign was rebuilt")
+    @app.get("/healthz", response_model=None, responses=_answers(HealthOut),
+             summary="liveness: the process answers (the store is not asked: see /readyz)")
     def healthz() -> dict[str, Any]:
         return {"status": "ok", "version": __version__, "campaigns": len(service.names()),
                 "store": None if service.store is None else service.store.shown}
+
+    @app.get("/readyz", response_model=None, responses=_answers(ReadyOut, 503),
+             summary="readiness: a round trip to the store (503 while it cannot be reached)")
+    def readyz() -> dict[str, Any]:
+        if service.store is not None:
+            service.store.ping()  # StoreError: 503 naming the store and why
+        return {"status": "ready", "store": None if service.store is None else service.store.shown}
 
     # a refused token is answered in JSON like everywhere else, not in the route's text/plain
     json_401 = {401: {"description": ERRORS[401],

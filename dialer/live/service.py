@@ -92,7 +92,7 @@ class Service:
         with self._lock:
             c = self._campaigns.get(name)
             if c is None:
-                raise UnknownCampaign(f"campaign {name!r} does not exist (campaigns: {', '.join(self._campaigns) or 'none'})")
+                raise UnknownCampaign(f"campaign {name!r} does not exist")  # never the other campaigns' names
             if c.stale and self.store is not None:  # its last journal write failed: rebuild from what is stored
                 c = self._restore(name, c.initial.to_dict())
                 self._campaigns[name] = c

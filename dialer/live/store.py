@@ -62,6 +62,7 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
+from urllib.parse import quote
 from typing import Any, Iterator, Mapping, Sequence
 
 import sqlalchemy as sa
@@ -135,6 +136,7 @@ class Store:
             raise bad("store", self.url, f"a database URL (sqlite:///PATH, postgresql://...) or a file path ({err})") from None
         self.shown = url.render_as_string(hide_password=True)
         self.sqlite = url.get_backend_name() == "sqlite"
+        self._path = url.database or ""
         try:
             if self.sqlite:
                 if url.database in (None, "", ":memory:"):
@@ -142,7 +144,9 @@ class Store:
                 self.engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
                 sa.event.listen(self.engine, "connect", _sqlite_pragmas(sqlite_sync))
             else:
-                self.engine = sa.create_engine(url, pool_pre_ping=True)
+                # a server that does not answer is an error after 10 s, not a request that hangs
+                args = {"connect_timeout": 10} if url.get_backend_name() == "postgresql" else {}
+                self.engine = sa.create_engine(url, pool_pre_ping=True, connect_args=args)
         except (ArgumentError, NoSuchModuleError, ValueError, TypeError) as err:
             raise bad("store", self.shown, f"a database URL (sqlite:///PATH, postgresql://...) or a file path ({err})") from None
         try:
@@ -307,6 +311,26 @@ class Store:
                     yield r.seq, r.kind, None if r.event_id is None else json.loads(r.event_id), json.loads(r.body)
         except SQLAlchemyError as err:
             raise StoreError(f"store {self.shown!r}: {_first_line(err)}") from None
+
+    def ping(self) -> None:
+        """A round trip to the store (readiness): StoreError if it cannot be reached or read.
+
+        SQLite: a fresh connection to the file and a read of the campaigns table (the pooled
+        connections keep the file open and would not notice it moved or became unreadable);
+        PostgreSQL: a read on a pooled connection, checked (and replaced) first by the pool.
+        """
+        try:
+            if self.sqlite:
+                conn = sqlite3.connect(f"file:{quote(self._path)}?mode=rw", uri=True, timeout=5)
+                try:
+                    conn.execute("SELECT count(*) FROM live_campaigns").fetchone()
+                finally:
+                    conn.close()
+            else:
+                with self.engine.connect() as c:
+                    c.execute(sa.select(sa.func.count()).select_from(campaigns)).scalar_one()
+        except (sqlite3.Error, SQLAlchemyError) as err:
+            raise StoreError(f"store {self.shown!r} cannot be reached: {_first_line(err)}") from None
 
     def count_events(self, campaign: str) -> int:
         with self.engine.connect() as c:

@@ -8,7 +8,9 @@ refuses to run as root; when the tests run as root the server runs as the
 `nobody`, through `runuser` (or `setpriv`). The binaries are looked up on
 PATH, in /usr/local/bin and in /usr/lib/postgresql/*/bin; if there are none
 the tests that need them fail with a message saying how to install them
-(`.ci/run` does it with apt).
+(`.ci/run` does it with apt). `PostgresCluster` is that server on its own
+data directory, for a test that must stop and start one (the live service's
+readiness test).
 
 `store_url` is parametrised: every test that takes it runs against an
 SQLite file and against a fresh database on the PostgreSQL server.
@@ -84,46 +86,66 @@ class PostgresServer:
         return f"postgresql+psycopg://{self.user}@{self.host}:{self.port}/{name}"
 
 
+class PostgresCluster:
+    """A fresh data directory (`initdb`) and the server on it, which `start` and `stop` run and end."""
+
+    def __init__(self) -> None:
+        initdb, self.pg_ctl = _find("initdb"), _find("pg_ctl")
+        if initdb is None or self.pg_ctl is None:
+            pytest.fail(
+                "PostgreSQL server binaries (initdb, pg_ctl) not found on PATH, /usr/local/bin or "
+                "/usr/lib/postgresql/*/bin: install them (apt-get install postgresql; .ci/run does)"
+            )
+        self.prefix, user = _as_user()
+        self.root = Path(tempfile.mkdtemp(prefix="dialer-pg-"))  # under /tmp: reachable by the server's user
+        self.data, self.log = self.root / "data", self.root / "server.log"
+        if user is not None:
+            pw = pwd.getpwnam(user)
+            os.chown(self.root, pw.pw_uid, pw.pw_gid)
+        self.env = {**os.environ, "LC_ALL": "C", "HOME": str(self.root)}
+        self.port = 0
+        self.server: PostgresServer | None = None
+        subprocess.run(
+            [*self.prefix, initdb, "-D", str(self.data), "--auth=trust", "-U", "dialer", "-E", "UTF8", "--no-sync"],
+            check=True, capture_output=True, env=self.env, cwd=self.root,
+        )
+
+    def _pg_ctl(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*self.prefix, self.pg_ctl, "-D", str(self.data), *args],
+                              capture_output=True, text=True, env=self.env, cwd=self.root)
+
+    def start(self) -> PostgresServer:
+        """Start the server (on its former port if it ran before) once it accepts connections."""
+        for _ in range(1 if self.port else 5):  # a free port a moment ago may be taken since
+            port = self.port or _free_port()
+            opts = f"-p {port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=16MB"
+            proc = self._pg_ctl("-o", opts, "-l", str(self.log), "-w", "-t", "60", "start")
+            if proc.returncode == 0:
+                self.port = port
+                if self.server is None:
+                    self.server = PostgresServer("127.0.0.1", port, "dialer", itertools.count())
+                return self.server
+        text = self.log.read_text(errors="replace") if self.log.exists() else proc.stderr
+        self.remove()
+        pytest.fail(f"PostgreSQL did not start: {text[-2000:]}")
+
+    def stop(self) -> None:
+        """Stop the server at once (its clients' connections are cut)."""
+        self._pg_ctl("-m", "immediate", "-w", "stop")
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    initdb, pg_ctl = _find("initdb"), _find("pg_ctl")
-    if initdb is None or pg_ctl is None:
-        pytest.fail(
-            "PostgreSQL server binaries (initdb, pg_ctl) not found on PATH, /usr/local/bin or "
-            "/usr/lib/postgresql/*/bin: install them (apt-get install postgresql; .ci/run does)"
-        )
-    prefix, user = _as_user()
-    root = Path(tempfile.mkdtemp(prefix="dialer-pg-"))  # under /tmp: reachable by the server's user
-    data, log = root / "data", root / "server.log"
-    if user is not None:
-        pw = pwd.getpwnam(user)
-        os.chown(root, pw.pw_uid, pw.pw_gid)
-    env = {**os.environ, "LC_ALL": "C", "HOME": str(root)}
-    subprocess.run(
-        [*prefix, initdb, "-D", str(data), "--auth=trust", "-U", "dialer", "-E", "UTF8", "--no-sync"],
-        check=True, capture_output=True, env=env, cwd=root,
-    )
-    port, started = 0, False
-    for _ in range(5):  # the port was free a moment ago; another process may have taken it since
-        port = _free_port()
-        opts = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=16MB"
-        proc = subprocess.run(
-            [*prefix, pg_ctl, "-D", str(data), "-o", opts, "-l", str(log), "-w", "-t", "60", "start"],
-            capture_output=True, text=True, env=env, cwd=root,
-        )
-        if proc.returncode == 0:
-            started = True
-            break
-    if not started:
-        text = log.read_text(errors="replace") if log.exists() else proc.stderr
-        shutil.rmtree(root, ignore_errors=True)
-        pytest.fail(f"PostgreSQL did not start: {text[-2000:]}")
+    cluster = PostgresCluster()
+    server = cluster.start()
     try:
-        yield PostgresServer("127.0.0.1", port, "dialer", itertools.count())
+        yield server
     finally:
-        subprocess.run([*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"],
-                       capture_output=True, env=env, cwd=root)
-        shutil.rmtree(root, ignore_errors=True)
+        cluster.stop()
+        cluster.remove()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -9,7 +9,9 @@ the pause between polls is a `Popen.wait` with a short timeout, which also
 notices a server that exited.
 
 `postgres_server` is the compliance suite's fixture (a real PostgreSQL
-started for the session), loaded from tests/compliance/conftest.py.
+started for the session), loaded from tests/compliance/conftest.py;
+`own_postgres` a PostgreSQL server of the test's own, which it may stop and
+start (`PostgresCluster`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ _compliance = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
 sys.modules[_spec.name] = _compliance  # type: ignore[union-attr]  # dataclasses look their module up
 _spec.loader.exec_module(_compliance)  # type: ignore[union-attr]
 postgres_server = _compliance.postgres_server
+PostgresCluster = _compliance.PostgresCluster
 
 from live_auth import TOKEN  # noqa: E402  (the tests import it from there)
 
@@ -133,3 +136,15 @@ def start_server(tmp_path: Path):
         p.wait(timeout=30)
         if p.stderr:
             p.stderr.close()
+
+
+@pytest.fixture
+def own_postgres() -> Iterator["PostgresCluster"]:
+    """A PostgreSQL server of this test's own, started; the test may stop and start it."""
+    cluster = PostgresCluster()
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+        cluster.remove()

@@ -89,8 +89,8 @@ def test_the_fuzzed_schema_is_the_one_the_server_publishes(live_server):
     assert r.status_code == 200
     assert r.json() == RAW
     operations = {(m.upper(), p) for p, item in RAW["paths"].items() for m in item}
-    assert len(operations) == 13 and ("POST", "/campaigns/{name}/decide") in operations
-    assert ("GET", "/campaigns/{name}/hours") in operations
+    assert len(operations) == 14 and ("POST", "/campaigns/{name}/decide") in operations
+    assert ("GET", "/campaigns/{name}/hours") in operations and ("GET", "/readyz") in operations
 
 
 @pytest.mark.slow  # the three fuzz passes take about 30 s in all

@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import TYPE_CHECKING, Any, Callable, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
+from dialer.checks import Constraint, OneOf, Real, Whole, positive
 from dialer.core.events import CallAbandoned, DialPlaced
 from dialer.core.pacers import Pacer, Plan, round_half_up
 
@@ -42,22 +43,18 @@ if TYPE_CHECKING:
 VARIANTS = ("hard", "average")
 
 
-def _number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
 class Adaptive(Pacer):
     """VICIdial-style adaptive dial level (ADAPT_HARD_LIMIT / ADAPT_AVERAGE), unreserved dials only."""
 
     mode = "adaptive"
     uses_envelope = False
-    _constraints: ClassVar[dict[str, tuple[Callable[[Any], bool], str]]] = {
-        "variant": (lambda v: v in VARIANTS, "one of " + ", ".join(repr(v) for v in VARIANTS)),
-        "limit": (lambda x: _number(x) and 0.0 < x < 1.0, "a rate strictly between 0 and 1"),
-        "start_level": (lambda x: _number(x) and x > 0, "a positive dial level"),
-        "min_level": (lambda x: _number(x) and x > 0, "a positive dial level"),
-        "max_level": (lambda x: _number(x) and x > 0, "a positive dial level"),
-        "period": (lambda x: isinstance(x, int) and not isinstance(x, bool) and x >= 1, "a whole number of seconds >= 1"),
+    _constraints: ClassVar[dict[str, Constraint]] = {
+        "variant": OneOf(*VARIANTS, quote=True),
+        "limit": Real(0, 1, closed="neither", noun="rate"),
+        "start_level": positive("dial level"),
+        "min_level": positive("dial level"),
+        "max_level": positive("dial level"),
+        "period": Whole(1, noun="whole number of seconds"),
     }
 
     def __init__(

@@ -47,9 +47,9 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 from itertools import islice
-from numbers import Real
 from typing import Any, Callable, Hashable, Iterable, Sequence
 
+from dialer.checks import OrNone, Whole, check, positive
 from dialer.core.events import (
     CallAbandoned,
     CallAnswered,
@@ -70,6 +70,9 @@ from dialer.errors import bad
 
 #: Norm 4.6.2: 5 % per campaign; the interval defaults to the day (norm 4.3 counts per day).
 DEFAULT_ABANDON_LIMIT = Fraction(1, 20)
+#: the trunk lines of a campaign, and the longest a dial may take to be resolved
+LINES = OrNone(Whole(1), meaning="no cap")
+HORIZON = positive("number of seconds", hint="ring timeout + connect limit")
 
 # events after which a call may no longer be abandoned, or is counted as established
 _RESOLVING = frozenset((CallFailed, CallAnswered, CallConnected, CallAbandoned))
@@ -102,12 +105,8 @@ class Controller:
         horizon: float = 60.0,
         redial_lockout: float | None = None,
     ) -> None:
-        if lines is not None and (not isinstance(lines, int) or isinstance(lines, bool) or lines < 1):
-            raise bad("lines", lines, "a whole number of at least 1 (or None for no cap)")
-        if not _positive_seconds(horizon):
-            raise bad("horizon", horizon, "a positive number of seconds (ring timeout + connect limit)")
-        self.lines = lines
-        self.horizon = float(horizon)
+        self.lines = check("lines", lines, LINES)
+        self.horizon = float(check("horizon", horizon, HORIZON))
         guard = RedialGuard(lockout=redial_lockout)
         self.floor = Floor(day_of=day_of, guard=guard) if day_of is not None else Floor(guard=guard)
         self._appliers = self.floor.handlers()
@@ -326,10 +325,6 @@ class Controller:
 
 
 
-
-
-def _positive_seconds(x: Any) -> bool:
-    return isinstance(x, Real) and not isinstance(x, bool) and math.isfinite(x) and x > 0
 
 
 def _make_ledger(limit: Any, day_of: Callable[[float], Hashable]) -> Ledger | None:

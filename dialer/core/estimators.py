@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Hashable
 
 from scipy.special import gammaincc
 
+from dialer.checks import Real, check, positive
 from dialer.core.events import (
     AgentLeaving,
     AgentLoggedOut,
@@ -46,7 +47,6 @@ from dialer.core.events import (
     DialPlaced,
     Event,
 )
-from dialer.errors import bad
 
 if TYPE_CHECKING:
     from dialer.core.floor import Floor
@@ -255,6 +255,14 @@ class DecayedHistogram:
         return out
 
 
+#: what each field of `EstimatorConfig` must be
+_CONFIG = {
+    "live_prob": Real(0, 1, closed="neither", noun="probability"),
+    **{name: positive() for name in ("ring_time", "handle_time", "half_life", "prior_weight", "handle_cv")},
+    "wrap_share": Real(0, 1, closed="left"),
+}
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class EstimatorConfig:
     """Priors and forgetting of `FloorEstimates`; every time in seconds.
@@ -274,17 +282,8 @@ class EstimatorConfig:
     hour_profile: bool = True
 
     def __post_init__(self) -> None:
-        def num(x: object) -> bool:
-            return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-        if not (num(self.live_prob) and 0.0 < self.live_prob < 1.0):
-            raise bad("live_prob", self.live_prob, "a probability strictly between 0 and 1")
-        for name in ("ring_time", "handle_time", "half_life", "prior_weight", "handle_cv"):
-            v = getattr(self, name)
-            if not (num(v) and v > 0):
-                raise bad(name, v, "a positive number")
-        if not (num(self.wrap_share) and 0.0 <= self.wrap_share < 1.0):
-            raise bad("wrap_share", self.wrap_share, "a number in [0, 1)")
+        for name, constraint in _CONFIG.items():
+            check(name, getattr(self, name), constraint)
 
 
 class FloorEstimates:

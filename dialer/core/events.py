@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Hashable
 
+from dialer.checks import Flag, Real, check
 from dialer.errors import ProtocolError
 
 AgentId = Hashable
@@ -47,11 +48,13 @@ class Outcome(enum.Enum):
 
 
 _INF = math.inf
+_TIME = Real(noun="number of seconds")  # "a finite number of seconds"
+_FLAG = Flag()
 
 
 def _check_time(name: str, t: float) -> None:
-    if not isinstance(t, (int, float)) or isinstance(t, bool) or not math.isfinite(t):
-        raise ProtocolError(f"{name}.time must be a finite number of seconds, got {t!r}")
+    """The refusal of a time that is not a finite float (an int, or a finite real, passes)."""
+    check(f"{name}.time", t, _TIME, error=ProtocolError)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -131,8 +134,8 @@ class CallAnswered(Event):
         t = self.time
         if type(t) is not float or not -_INF < t < _INF:
             _check_time("CallAnswered", t)
-        if not isinstance(self.human, bool):
-            raise ProtocolError(f"CallAnswered.human must be true or false, got {self.human!r}")
+        if type(self.human) is not bool:
+            check("CallAnswered.human", self.human, _FLAG, error=ProtocolError)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -25,24 +25,20 @@ from __future__ import annotations
 import math
 from typing import Hashable
 
+from dialer.checks import OrNone, check, positive
 from dialer.core.events import Outcome
-from dialer.errors import ProtocolError, bad
+from dialer.errors import ProtocolError
 
 _ABANDONED = Outcome.ABANDONED
 _TRANSFERRED = Outcome.TRANSFERRED
+LOCKOUT = OrNone(positive("number of seconds"), meaning="forever")
 
 
 class RedialGuard:
     """Which leads must be dialled with an agent reserved, and which are in flight."""
 
     def __init__(self, *, lockout: float | None = None) -> None:
-        if lockout is not None and not (
-            isinstance(lockout, (int, float))
-            and not isinstance(lockout, bool)
-            and math.isfinite(lockout)
-            and lockout > 0
-        ):
-            raise bad("redial_lockout", lockout, "a positive number of seconds (or None: forever)")
+        lockout = check("redial_lockout", lockout, LOCKOUT)
         self.lockout = None if lockout is None else float(lockout)
         #: lead -> time of its last abandoned call (cleared by a transferred call)
         self.abandoned_at: dict[Hashable, float] = {}

@@ -98,12 +98,15 @@ from fractions import Fraction
 from numbers import Rational
 from typing import Any, Callable, Hashable, Iterable
 
+from dialer.checks import OneOf, check, positive
 from dialer.errors import bad
 
 #: The kinds of interval; "day" is a calendar interval keyed by the ledger's `day_of`.
 KINDS = ("day", "calendar", "campaign", "rolling")
 
 Headroom = int | float  # an int, or math.inf when the limit is 1
+_KIND = OneOf(*KINDS)
+_WINDOW = positive("number of seconds")
 
 
 def _day_of(t: float) -> int:
@@ -184,13 +187,10 @@ class Interval:
     key: Callable[[float], Hashable] | None = None  # calendar: time -> key
 
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise bad("interval.kind", self.kind, f"one of {', '.join(KINDS)}")
+        check("interval.kind", self.kind, _KIND)
         object.__setattr__(self, "limit", as_rate(self.limit, f"{self.name or self.kind}.limit"))
         if self.kind == "rolling":
-            w = self.window
-            if not (isinstance(w, (int, float)) and not isinstance(w, bool) and math.isfinite(w) and w > 0):
-                raise bad(f"{self.name or 'rolling'}.window", w, "a positive number of seconds")
+            w = check(f"{self.name or 'rolling'}.window", self.window, _WINDOW)
             object.__setattr__(self, "window", float(w))
         elif self.window is not None:
             raise bad(f"{self.name or self.kind}.window", self.window, "None (only rolling intervals have one)")

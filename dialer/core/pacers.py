@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from dialer.checks import Constraint, Whole, positive
 from dialer.errors import bad
 
 if TYPE_CHECKING:
@@ -53,16 +54,13 @@ def round_half_up(x: float) -> int:
     return int(math.floor(x + 0.5))
 
 
-def _positive(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
-
-
 class Pacer:
     """Base class of every pacer: one small interface shared by all dialing modes.
 
     Subclasses set `mode` (the name used in scenario files), list their
-    parameter constraints in `_constraints` as {name: (predicate, requirement)},
-    and implement `plan`. `observe` is a hook for pacers that learn.
+    parameter constraints in `_constraints` as {name: constraint} (the
+    constraints of `dialer.checks`, which say what they accept), and implement
+    `plan`. `observe` is a hook for pacers that learn.
     """
 
     mode: ClassVar[str] = ""
@@ -70,14 +68,14 @@ class Pacer:
     reserves_agents: ClassVar[bool] = False
     #: True if the controller must keep this pacer inside the abandon envelope.
     uses_envelope: ClassVar[bool] = False
-    _constraints: ClassVar[dict[str, tuple[Callable[[Any], bool], str]]] = {}
+    _constraints: ClassVar[dict[str, Constraint]] = {}
 
     def check_params(self) -> None:
-        """Raise ConfigError naming the first parameter that breaks its constraint."""
-        for name, (ok, requirement) in self._constraints.items():
+        """Raise ConfigError naming the first parameter that breaks its constraint (the values stay as set)."""
+        for name, constraint in self._constraints.items():
             value = getattr(self, name)
-            if not ok(value):
-                raise bad(f"pacer.{name}", value, f"{requirement} (mode {self.mode!r})")
+            if not constraint.accepts(value):
+                raise bad(f"pacer.{name}", value, f"{constraint} (mode {self.mode!r})")
 
     def get_params(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self._constraints}
@@ -118,7 +116,7 @@ class FixedRatio(Pacer):
     """
 
     mode = "fixed-ratio"
-    _constraints = {"ratio": (_positive, "a positive number")}
+    _constraints = {"ratio": positive()}
 
     def __init__(self, *, ratio: float = 1.5) -> None:
         self.ratio = ratio
@@ -139,8 +137,8 @@ class PoissonDialing(Pacer):
 
     mode = "poisson"
     _constraints = {
-        "rate": (_positive, "a positive number of dials per second"),
-        "seed": (lambda s: isinstance(s, int) and not isinstance(s, bool) and s >= 0, "a whole number >= 0"),
+        "rate": positive("number of dials per second"),
+        "seed": Whole(0),
     }
 
     def __init__(self, *, rate: float = 0.1, seed: int = 0) -> None:

@@ -75,6 +75,7 @@ import math
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol, Sequence
 
+from dialer.checks import Constraint, Flag, OrNone, Real, non_negative, positive
 from dialer.core.estimators import EstimatorConfig, FloorEstimates
 from dialer.core.events import DialPlaced
 from dialer.core.pacers import NOTHING, Pacer, Plan
@@ -84,16 +85,7 @@ if TYPE_CHECKING:
     from dialer.core.floor import Floor
 
 
-def _number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
-
-
-def _positive(x: Any) -> bool:
-    return _number(x) and x > 0
-
-
-def _rate(x: Any) -> bool:
-    return _number(x) and 0.0 < x < 1.0
+_RATE = Real(0, 1, closed="neither", noun="rate")
 
 
 def _solve_with_theory(agents: int, handle_time: float, ring_time: float, live_prob: float, target: float) -> tuple[int, ...]:
@@ -264,12 +256,6 @@ class Predictive(Pacer):
       given its age (from the learnt ring-time histograms) instead of as 1,
       and picture the floor with the live ring time (step 1 above). False:
       every dial counts 1 and the ring time is that of any outcome.
-    - ramp: while fewer than `ramp` calls are established today, cap the
-      effective target at target x max(1/4, established / ramp). 0: off.
-      Measured: within noise, so off by default.
-    - lookahead: treat busy agents expected to be free within `lookahead` x the
-      mean live ring time as idle. 0: off. Measured: worse (the envelope binds
-      and abandons rise), kept for experiments.
     - day_length: seconds of calling in a day (opening to the last dial), or
       None when the pacer is not told. The simulator tells it the calling
       window's length; a live dialer may set it. The day is taken to begin at
@@ -282,23 +268,21 @@ class Predictive(Pacer):
 
     mode = "predictive"
     uses_envelope = True
-    _constraints: ClassVar[dict[str, tuple[Callable[[Any], bool], str]]] = {
-        "target": (_rate, "a rate strictly between 0 and 1"),
-        "limit": (_rate, "a rate strictly between 0 and 1"),
-        "max_target": (lambda x: x is None or _rate(x), "a rate strictly between 0 and 1, or None"),
-        "live_prob": (_rate, "a probability strictly between 0 and 1"),
-        "ring_time": (_positive, "a positive number of seconds"),
-        "handle_time": (_positive, "a positive number of seconds"),
-        "prior_weight": (_positive, "a positive number of observations"),
-        "half_life": (_positive, "a positive number of seconds"),
-        "horizon": (_positive, "a positive number of seconds"),
-        "resolution": (lambda x: _number(x) and 0.01 <= x <= 0.5, "a relative step in [0.01, 0.5]"),
-        "settle": (lambda x: _number(x) and x >= 0, "a non-negative number of seconds"),
-        "age_aware": (lambda x: isinstance(x, bool), "true or false"),
-        "ramp": (lambda x: _number(x) and x >= 0, "a non-negative number of connects"),
-        "lookahead": (lambda x: _number(x) and 0 <= x <= 5, "a number in [0, 5] (times the mean live ring time)"),
-        "day_length": (lambda x: x is None or (_number(x) and 0 < x <= 86400), "seconds in (0, 86400], or None"),
-        "day_plan": (lambda x: isinstance(x, bool), "true or false"),
+    _constraints: ClassVar[dict[str, Constraint]] = {
+        "target": _RATE,
+        "limit": _RATE,
+        "max_target": OrNone(_RATE),
+        "live_prob": Real(0, 1, closed="neither", noun="probability"),
+        "ring_time": positive("number of seconds"),
+        "handle_time": positive("number of seconds"),
+        "prior_weight": positive("number of observations"),
+        "half_life": positive("number of seconds"),
+        "horizon": positive("number of seconds"),
+        "resolution": Real(0.01, 0.5, noun="relative step"),
+        "settle": non_negative("number of seconds"),
+        "age_aware": Flag(),
+        "day_length": OrNone(Real(0, 86400, closed="right", noun="number of seconds")),
+        "day_plan": Flag(),
     }
 
     def __init__(
@@ -316,8 +300,6 @@ class Predictive(Pacer):
         resolution: float = 0.15,
         settle: float = 5.0,
         age_aware: bool = True,
-        ramp: float = 0.0,
-        lookahead: float = 0.0,
         day_length: float | None = None,
         day_plan: bool = True,
     ) -> None:
@@ -333,8 +315,6 @@ class Predictive(Pacer):
         self.resolution = resolution
         self.settle = settle
         self.age_aware = age_aware
-        self.ramp = ramp
-        self.lookahead = lookahead
         self.day_length = day_length
         self.day_plan = day_plan
         self._day_key: Any = None  # the accounting day of the last decision
@@ -409,10 +389,6 @@ class Predictive(Pacer):
         slack = target * s.connected - s.abandoned
         expected = max(agents * self.horizon / handle, 1.0)
         eff = target + slack / expected
-        if self.ramp > 0 and s.connected < self.ramp:
-            # early in the day every abandon costs the headroom of 1 / limit connects: be careful
-            # while the headroom is being built, so that it is built fast
-            eff = min(eff, target * max(0.25, s.connected / self.ramp))
         return min(max(eff, target / 4.0), hi)
 
     def ceiling(self, floor: "Floor", now: float, agents: int, handle: float, ring: float, live: float) -> float | None:
@@ -540,13 +516,6 @@ class Predictive(Pacer):
         else:
             at = lambda b: float(agents - b)  # noqa: E731  (Power: one dial per idle agent)
         target_in_flight = at(busy)
-        if self.lookahead > 0 and busy > 0:
-            # agents likely to be free when a dial placed now is answered count as idle
-            free = est.expected_free_within(now, self.lookahead * est.ring_live(now))
-            b_eff = max(busy - free, 0.0)
-            lo = int(b_eff)
-            frac = b_eff - lo
-            target_in_flight = at(lo) * (1.0 - frac) + at(min(lo + 1, agents)) * frac
         want = int(math.floor(target_in_flight - in_flight + 0.5))
         self.last = {
             "agents": agents,

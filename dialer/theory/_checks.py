@@ -1,66 +1,41 @@
-"""Argument checks shared by the theory modules.
+"""Argument checks shared by the theory modules: the constraints of `dialer.checks`, named for them.
 
-Owns: turning a bad argument into `dialer.errors.ConfigError` with the
-project's one message shape, "{field} must be {requirement}, got {value!r}".
-Must not know about: anything but `dialer.errors`. Every public function of
-`dialer.theory` validates its arguments here before it computes anything, so a
-bad argument never surfaces as a numpy warning, a NaN or a ZeroDivisionError.
+Owns: the few kinds of argument the theory takes (a positive number, a
+non-negative one, a probability, an integer with a minimum, the Markovian
+dialing floor), each returned as the float or int the formulas use.
+Must not know about: anything but `dialer.checks` and `dialer.errors`. Every
+public function of `dialer.theory` validates its arguments here before it
+computes anything, so a bad argument never surfaces as a numpy warning, a NaN
+or a ZeroDivisionError.
 """
 
 from __future__ import annotations
 
-import math
-import numbers
+from dialer.checks import Real, Whole, check, non_negative as _non_negative, positive as _positive
 
-from dialer.errors import bad
-
-
-def _real(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise bad(name, value, "a real number")
-    x = float(value)
-    if not math.isfinite(x):
-        raise bad(name, value, "a finite number")
-    return x
+_POSITIVE = _positive()  # "a positive number"
+_NON_NEGATIVE = _non_negative()  # "a non-negative number"
+_PROBABILITY = Real(0, 1, noun="probability")  # "a probability in [0, 1]"
 
 
 def positive(name: str, value: object) -> float:
     """A finite number > 0 (times, service rates)."""
-    x = _real(name, value)
-    if x <= 0:
-        raise bad(name, value, "a positive number")
-    return x
+    return float(check(name, value, _POSITIVE))
 
 
 def non_negative(name: str, value: object) -> float:
     """A finite number >= 0 (arrival rates, loads, grace, patience)."""
-    x = _real(name, value)
-    if x < 0:
-        raise bad(name, value, "a non-negative number")
-    return x
+    return float(check(name, value, _NON_NEGATIVE))
 
 
 def probability(name: str, value: object) -> float:
     """A finite number in [0, 1]."""
-    x = _real(name, value)
-    if not 0.0 <= x <= 1.0:
-        raise bad(name, value, "a probability in [0, 1]")
-    return x
+    return float(check(name, value, _PROBABILITY))
 
 
 def integer(name: str, value: object, minimum: int) -> int:
     """An integer (bool excluded; an integral float such as 10.0 is accepted) >= minimum."""
-    if isinstance(value, bool):
-        raise bad(name, value, f"an integer >= {minimum}")
-    if isinstance(value, numbers.Integral):
-        k = int(value)
-    elif isinstance(value, numbers.Real) and math.isfinite(float(value)) and float(value).is_integer():
-        k = int(value)
-    else:
-        raise bad(name, value, f"an integer >= {minimum}")
-    if k < minimum:
-        raise bad(name, value, f"an integer >= {minimum}")
-    return k
+    return check(name, value, Whole(minimum, noun="integer", integral_floats=True))
 
 
 def dialing_floor(agents: object, handle_time: object, ring_time: object, live_prob: object,

@@ -27,7 +27,8 @@ mode (the pacer costs nothing: the service is what is measured). Loads:
   and then asks `POST /decide` with no events. Decide latency is that
   request's, from when it was sent (right when the post is answered).
   Events are acknowledged after their commit as always; the decision alone
-  is not held for a disk flush (LiveCampaign, Rule 2).
+  is not held for a disk flush (the journal's rule 2: docs/design.md,
+  "Wall-clock time and the journal").
 
 Columns: requests (all, posts included), events/s achieved, decide median
 and p99 (ms; paced: from when due, else from when sent), post p99 (ms: the

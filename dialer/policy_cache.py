@@ -2,24 +2,19 @@
 
 Owns: the cache files (JSON, in the user's cache directory) and moving
 policies and day plans between them and the process cache of
-`dialer.core.predictive`.
-Must not know about: how policies and plans are solved or used; what a run decides.
+`dialer.core.predictive`. The files are named by a hash of the solver's
+sources, so changed code starts new files.
+Must not know about: how policies and plans are solved or used; what a run
+decides (the cache changes how long a run takes, never what it decides).
 
-A policy or a day plan is a pure function of its lattice point and of the
-solver's code, so this cache changes how long a run takes, never what it
-decides (a core test checks that decisions never depend on what a cache
-holds). The file names carry a hash of the solver's sources
-(dialer/theory/optimal.py, dialer/theory/envelope.py and
-dialer/core/predictive.py): any change to one starts new files. A day plan
-is kept as its table of rates (per step of the day and budget grid point,
-compressed), from which `DayPlan.rate` answers exactly as the solved plan
-did; plans of a stand-in planner (a test's) are not kept.
+    policy_cache.load()      # before a run: what earlier runs solved
+    ...                      # simulate, or serve
+    policy_cache.save()      # after: merge this process's solves into the files
 
-Location: ``$DIALER_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/dialer`` or
-``~/.cache/dialer``. ``DIALER_CACHE_DIR=off`` turns the cache off. A file
-that cannot be read or written is ignored (the run solves what it needs);
-writes go to a temporary file renamed into place, so concurrent runs never
-see half a file.
+Location: ``$DIALER_CACHE_DIR``, else ``$XDG_CACHE_HOME/dialer`` or
+``~/.cache/dialer``; ``DIALER_CACHE_DIR=off`` turns it off. Why it is safe
+(pure functions, atomic writes, unreadable files ignored): docs/design.md,
+"Where the state lives".
 """
 
 from __future__ import annotations

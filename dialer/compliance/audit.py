@@ -1,25 +1,19 @@
 """The audit report: what a call centre hands the regulator for one campaign and period.
 
 Owns: `build_audit` (reads the store: the daily statistics of norm 4.3, the
-dial log and the registers; asks the core's calendar and registers whether
-each day and each dial kept the rules) and the two renderings, `text_lines`
-for the terminal and `render_html` for a self-contained HTML file (the plot
-of the abandon rate per day against the limit is embedded as a PNG).
+dial log and the registers; asks the rules' calendar and registers whether
+each day and each dial kept them) and two renderings, `text_lines` for the
+terminal and `render_html` for a self-contained HTML file (the plot of the
+abandon rate per day against the limit embedded as a PNG).
+Must not know about: argument parsing (the CLI), how a rule is decided
+(`dialer.rules`), the simulator. It needs no hashing secret: the register
+check compares keyed hashes in the store with each other.
 
-What is flagged:
-- a day whose abandon rate is over the preset's limit (exactly compared:
-  abandoned > limit x connected);
-- a day with calls attempted on which the calendar is closed (weekend,
-  public holiday), and every dial placed outside the calling hours;
-- every dial of a number that was on a register at the instant it was
-  dialled: the internal register always, the national register unless the
-  dial was logged under an exception (existing customer, express request).
+    audit = build_audit(Store("dialer-compliance.sqlite"), get_preset("NO"), "sales",
+                        date(2026, 11, 2), date(2026, 11, 30))
+    print("\\n".join(text_lines(audit)))
 
-The register check compares keyed hashes in the store with each other, so
-the audit needs no secret and never sees a number in clear.
-
-Must not know about: argument parsing (the CLI), how a rule is decided (the
-core), the simulator.
+What is flagged: docs/design.md, "The statistics store and the audit".
 """
 
 from __future__ import annotations

@@ -2,26 +2,19 @@
 
 Owns: the database schema and every read and write of it, through SQLAlchemy
 Core, so the same code runs on an SQLite file (the default) and on
-PostgreSQL (``postgresql+psycopg://user@host/db``). Tables:
+PostgreSQL (``postgresql+psycopg://user@host/db``): the tables
+``daily_stats``, ``dial_log``, ``register_entries`` and ``meta``, and
+`retain`, which deletes only what is older than the retention period (12
+months, norm 4.3). Phone numbers are never stored in clear: callers pass
+keyed hashes (`dialer.rules.dnc.Hasher`).
+Must not know about: what a rule means (`dialer.rules` decides; this only
+keeps rows), printing, the simulator.
 
-- ``daily_stats``: one row per campaign and day: attempted, answered,
-  connected, transferred, abandoned, complaints. The abandon rate is derived
-  (abandoned / connected), never stored, so it cannot disagree with the counts.
-- ``dial_log``: every dial placed: campaign, instant (UTC), the number's keyed
-  hash, the outcome, and the register exception it was dialled under (if any).
-- ``register_entries``: the national extract and the internal register as
-  keyed hashes (number, name, address, date of birth) with the instant each
-  entry took effect and, for entries of an extract that a later one dropped,
-  when it stopped.
-- ``meta``: a fingerprint of the hashing key, so a store is never read with
-  the wrong one.
+    with Store("dialer-compliance.sqlite") as store:
+        store.put_day("sales", date(2026, 11, 24), {"attempted": 900, "connected": 230, "abandoned": 9})
+        store.days("sales")[0].abandon_rate          # 9 / 230, derived, never stored
 
-Phone numbers are never stored in clear: callers pass hashes
-(`dialer.rules.dnc.Hasher`). Records are kept until `retain` is called; it
-deletes only what is older than the retention period (12 months, norm 4.3).
-
-Must not know about: what a rule means (the core decides; this only keeps
-rows), printing, the simulator.
+What each table holds: docs/design.md, "The statistics store and the audit".
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
 """The Adaptive baseline: the dial-level rule most call centres run (VICIdial's ADAPT_* methods).
 
 Owns: `Adaptive` (mode "adaptive"), a port of the *idea* of VICIdial's
-adaptive dial methods as DESIGN.md ("The baseline to beat") describes them,
-not of their code. It is the yardstick the Predictive pacer must beat.
-
+adaptive dial methods, not of their code: the yardstick the Predictive pacer
+must beat.
 Rule 1: it knows nothing of the abandon envelope (``uses_envelope = False``):
 like the original, it steers its dial level by the drops it has seen, so it
 can and does end days over the limit. That is the point of a baseline.
@@ -11,19 +10,10 @@ Rule 2: no clock, no randomness, no I/O. It asks to be woken every second
 (`Plan.wake_at`); its one-second samples are taken when it is asked at or
 after each whole second.
 
-The rule, as kept here:
+    c = Controller(Adaptive(variant="hard", limit=0.05), abandon_limit=None)
 
-- dial level DL in [`min_level`, `max_level`] (1 and 3), starting at `start_level`;
-- each time it is asked: dials = round(DL x agents) - calls in progress, where
-  agents are logged in and not paused, and calls in progress are every call
-  holding a line (ringing, answered and waiting, with an agent);
-- each second, a sample of (ready agents, live calls waiting, agents);
-- every 15 s: DL <- DL x (1 + m), m = (mean ready - mean waiting) / mean agents
-  over the last 15 samples; then, if more than 20 dials in the last minute and
-  more than half of them were dropped (abandoned), DL is halved; then, once
-  more than 50 dials today, if drops / live answers since midnight exceed
-  `limit`: variant "hard" (ADAPT_HARD_LIMIT) sets DL to `min_level`, variant
-  "average" (ADAPT_AVERAGE) halves it; DL is clamped to [min_level, max_level].
+The rule as kept here: docs/design.md, "The pacers"; what was kept of
+VICIdial's and how it compares: BENCHMARKS.md.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """The sans-IO pacing controller of one campaign: feed it events, ask it for decisions.
 
-Owns: the `Controller` (a floor, a pacer, the line cap, the abandon ledger)
-and the `Decision` it returns. The simulator, the live service and the tests
-all drive this one class.
-
+Owns: the `Controller` (a floor, a pacer, the line cap, the abandon ledger):
+it applies events, asks the pacer for a plan, caps the plan by free lines
+and, for a pacer with ``uses_envelope``, by the abandon envelope, and
+returns the `Decision`. The simulator, the live service and the tests all
+drive this one class.
 Rule 1: the controller never reads a clock, sleeps, draws a random number or
 does I/O; `now` and every event's time are arguments.
 Rule 2: it must not import SimPy, HTTP frameworks, databases or plotting.
@@ -13,33 +14,9 @@ Rule 2: it must not import SimPy, HTTP frameworks, databases or plotting.
     d = c.decide(0.0)            # Decision(reserve=("ann",), unreserved=0)
     c.handle(DialPlaced(time=0.0, call=1, lead="+4790000001", agent="ann"))
 
-A rejected event raises `ProtocolError` and changes nothing.
-
-The abandon envelope (DESIGN.md, "The abandon-rate guarantee"). The
-controller feeds the campaign's `Ledger` from the events it handles, and for a
-pacer with ``uses_envelope = True`` it caps every decision so that, with
-
-    m = ringing unreserved + live waiting + new unreserved   (the pool)
-    k = max(0, m - (idle committed agents - committed agents reserved now)),
-
-A + k <= r (C + m) holds in every accounting interval (the ledger's
-docstring: all of the pool answered at once, the idle agents take what they
-can and those calls are established too). `Ledger.dial_room` says how many
-new unreserved dials that allows, `Ledger.headroom` how large k may grow with
-the pool as it is. Reserved dials never spend budget themselves, but the
-agent they take covers nothing any more, so a reserved dial of a committed
-agent costs one unit of slack too (an idle agent
-who announced leaving is free to reserve). The guarantee holds if the dialer
-plays its part, as the simulator does:
-
-- it places at most the dials decided (fewer is always safe);
-- it puts a live answer through whenever any agent is idle, abandoning only
-  when none is (a reserved call always goes to its agent);
-- it resolves every dial within `horizon` seconds (ring timeout + connect
-  limit);
-- a committed idle agent stops covering (pauses, logs out, announces leaving,
-  or gets a reserved dial outside `decide`) only when `releasable(now)` > 0;
-  otherwise the dialer holds the pause until it is.
+A rejected event raises `ProtocolError` and changes nothing. How the envelope
+caps a decision, and what the dialer must do for the limit to hold:
+docs/design.md, "The abandon envelope".
 """
 
 from __future__ import annotations

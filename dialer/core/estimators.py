@@ -1,29 +1,22 @@
 """Online estimators of the call floor, learnt from events only.
 
 Owns: what a learning pacer needs to know about the world, estimated as the
-events go by: the chance a dial reaches a person (with hour-of-day awareness
-and drift), the time from dial to outcome (live answers and the rest
+events go by: the chance a dial reaches a person (by hour of day, with
+drift), the time from dial to outcome (live answers and the rest
 separately), talk and wrap-up times, and from them the chance that a busy
 agent frees up within the next `s` seconds.
-
 Rule 1: time comes only from the events' timestamps (and `now` arguments).
 No clock, no randomness, no I/O, nothing of SimPy or the service.
 Rule 2: an estimator only *reads* the floor; it never changes it. It keeps its
-own small bookkeeping keyed by call and agent id (dial time, answer time,
-connect time) because the floor forgets a call when it ends.
-
-Forgetting is by time, not by count: a weight `w` seen at time `t0` counts
-`w * 2 ** (-(t - t0) / half_life)` at time `t`. With a half-life of 20-30
-minutes an answer rate that halves is tracked within about an hour (after
-three half-lives, an eighth of the old level is left in the estimate), while
-a 20-agent floor still has several hundred effective dials behind each
-estimate. Priors count as `prior_weight` pseudo-observations that never decay,
-so an estimate with no recent data drifts back to its prior.
+own small books keyed by call and agent id, because the floor forgets a call
+when it ends.
 
     est = FloorEstimates(EstimatorConfig(live_prob=0.25, ring_time=20.0, handle_time=200.0))
     est.observe(DialPlaced(time=0.0, call=1, lead="a"), floor)
     est.observe(CallAnswered(time=14.0, call=1, human=True), floor)
     est.live_prob(14.0)      # a little above the prior 0.25
+
+How forgetting and the priors work: docs/design.md, "The Predictive pacer".
 """
 
 from __future__ import annotations

@@ -5,27 +5,16 @@ state`), the running counts pacers read (idle agents, dials in flight, ...), and
 daily tallies. The redial-after-abandon memory lives in a `RedialGuard`
 (dialer.core.guards) that the floor consults before a dial and tells when a
 call ends.
-
 Rule 1: every event is checked against the tables *before* anything changes.
 An event that does not fit raises `ProtocolError` naming the event and the
 state, and leaves the floor exactly as it was.
 Rule 2: no clock, no randomness, no I/O, no SimPy: time arrives inside events.
 
-Agent life cycle::
+    floor = Floor()
+    floor.apply(AgentLoggedIn(time=0.0, agent="ann"))     # floor.idle == 1
+    floor.apply(AgentReady(time=1.0, agent="ann"))        # ProtocolError: ... in state 'idle'
 
-    OUT --AgentLoggedIn--> IDLE --DialPlaced(agent)--> RESERVED
-    IDLE --CallConnected--> TALKING        RESERVED --CallConnected--> TALKING
-    RESERVED --CallFailed / machine answer / abandoned--> IDLE
-    TALKING --CallEnded--> WRAP --AgentReady--> IDLE
-    IDLE --AgentPaused--> PAUSED --AgentReady--> IDLE
-    IDLE / PAUSED --AgentLoggedOut--> OUT
-    AgentLeaving sets a flag in any logged-in state: the agent still takes
-    calls but no longer counts as *committed* to cover dials in flight.
-
-Call life cycle::
-
-    DialPlaced --> RINGING --CallAnswered(human)--> LIVE --CallConnected--> TALKING --CallEnded--> done
-    RINGING --CallFailed / CallAnswered(machine)--> done       LIVE --CallAbandoned--> done
+The two life cycles, drawn: docs/design.md, "The call floor".
 """
 
 from __future__ import annotations

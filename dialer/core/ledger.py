@@ -2,90 +2,20 @@
 
 Owns: `Interval` (an accounting interval and its limit: calendar day, any
 calendar key such as the month, campaign-to-date, rolling window of W
-seconds), `Ledger` (the counts of every configured interval, and the
-*headroom*: how many unreserved calls may be exposed now), and the snapshot
-reports and the service read (`IntervalState`).
-
-Rule 1: rates are compared exactly. A limit is held as a `Fraction` built
-from its decimal text (``Fraction(str(0.05)) == 1/20``); counts are integers;
-no float ever decides whether a call may be placed.
+seconds), `Ledger` (the counts of every interval, and how many unreserved
+calls may be exposed now: `headroom`, `dial_room`) and the snapshot it
+reports (`IntervalState`).
+Rule 1: rates are compared exactly. A limit is a `Fraction` built from its
+decimal text (``Fraction(str(0.05)) == 1/20``); counts are integers; no
+float ever decides whether a call may be placed.
 Rule 2: no clock, no SimPy, no I/O. Times are arguments; the ledger is told
 what happened by the controller and knows nothing of agents, pacers or leads.
 
-The worst-case invariant (DESIGN.md, "The abandon-rate guarantee"). With A
-abandoned and C established calls in an interval, limit r = p/q, m unreserved
-calls in flight (ringing, or answered and waiting for an agent: the *pool*)
-and I committed idle agents, suppose every call of the pool were answered by
-a person at once. The idle agents take I of them, which are established
-calls too, and k = max(0, m - I) find no agent (the *exposure*). So every
-interval must satisfy
+    ledger = Ledger([Interval.day("0.05")])
+    ledger.dial_room(0.0, 60.0, pooled=0, uncovered=-3)   # 3: idle agents cover them, no budget yet
 
-    A + k <= r (C + m).
-
-DESIGN.md states the same scenario as A + k <= r (C + k), which leaves out
-the I calls the idle agents would take; counting them is exact, not bolder.
-Answering fewer of the pool is never worse for the interval: until the idle
-agents are taken every answer is put through (the rate falls), and after
-that every further answer adds one to both A and C (the rate rises towards
-the bound). Calls reserved for an agent can never be abandoned and their
-answers only add to C, so the worst case leaves them unanswered: they are
-not in the pool. With nothing in flight (m = k = 0) this reads A <= r C, and
-`room` is the exposure allowed when all of it is new:
-
-    A + k <= r (C + k)   <=>   k <= floor((p C - q A) / (q - p)) = room.
-
-r = 1 gives an unbounded room (`math.inf`); r = 0 gives -A (no exposure
-ever, once A = 0). A negative room means the interval is already over its
-limit (say a naive pacer ran before); no exposure is allowed then, but a
-dial an idle agent covers is (it cannot be abandoned).
-
-Two questions are asked of the ledger. `headroom(now, horizon, pooled)`:
-the largest exposure allowed with the pool as it is (how many committed idle
-agents may stop covering: they raise k and not m). `dial_room(now, horizon,
-pooled, uncovered)`: how many new unreserved dials may be placed now (each
-raises both k and m). With several keys of an interval in play (calls still
-in flight from yesterday), a key's own calls are the only ones that can be
-abandoned in it, and the other keys' calls may take the idle agents first:
-a key with m_K of the pool must satisfy A_K + min(k, m_K) <= r (C_K + m_K).
-
-What is counted, and where:
-
-- A call is *established* when it is resolved: put through to an agent
-  (`count(..., abandoned=False)`) or abandoned (`abandoned=True`, which
-  counts in both A and C). A live answer still waiting for an agent is not
-  yet counted: it is part of the exposure, which keeps the worst case clean.
-- A call belongs to the interval in which it was *placed* (its `placed_at`),
-  as the daily statistics (`DailyStats`, norm 4.3) count it. So the ledger's
-  day agrees with the published day: its C never exceeds the day's
-  `connected`, its A equals the day's `abandoned`. A dial placed at 23:59:50
-  spends yesterday's budget, never today's, which is why the calendar
-  intervals need no look-ahead at the day boundary. What they do need: the
-  exposure still open in an interval that has ended. The ledger is told of
-  every unreserved call placed (`open_call`) and when it can no longer be
-  abandoned (`close_call`), and the headroom is the minimum over the current
-  key *and* every key with unreserved calls still open. Just after midnight
-  the new day's headroom is 0 (it starts empty), and yesterday's open calls
-  are still held to what yesterday can take (A + min(k, m) <= r (C + m)
-  with yesterday's A, C and open calls m).
-- A rolling window of W seconds at time T holds the calls placed in
-  (T - W, T]. `headroom(now, horizon)` (horizon: the longest a dial placed
-  now may take to be resolved, ring timeout + connect limit) counts only the
-  established calls that will still be in the window at now + horizon, and
-  every abandon that is in it now. This makes every abandon land inside the
-  limit *at the moment it happens*, provided the dialer resolves every call
-  within the horizon and W > 2 x horizon (the controller checks the latter).
-
-What a rolling window does that the ledger cannot prevent: its rate can rise
-*passively*, with no call at all, as old established calls leave the window
-while later abandons stay in it (100 connects in the morning, 5 abandons in
-the afternoon: W later the morning has left and the rate reads 5/5).
-No dial decision now can undo an abandon already in the window; only future
-connects dilute it, and the ledger cannot promise those. What it does: the
-headroom above (no abandon is ever *placed* over the limit), and
-`peak_if_idle` in the snapshot, the highest rate the window would reach if no
-further call were resolved, so a report or an operator can see the risk.
-Configure a calendar or campaign interval beside a rolling one when "never"
-must hold at every instant.
+The invariant A + k <= r (C + m), why it cannot be broken, what is counted
+where, and what a rolling window can do: docs/design.md, "The abandon envelope".
 """
 
 from __future__ import annotations

@@ -2,67 +2,21 @@
 
 Owns: `pick_leads` (a `Decision`, the dialer's candidate leads in its order
 of preference, the floor -> `Picks`: each chosen lead with the agent reserved
-for it or None, and the candidates refused with a reason), and the types of
+for it or None, and the candidates refused with a reason) and the types of
 its answer (`Dial`, `Skipped`, `Picks`).
-
-Rule 1: picking changes nothing. It reads the floor (idle agents, the redial
-guard's memory) and returns a value; the dials count only when the dialer
-reports them (`DialPlaced`), exactly as without picking. Asking twice gives
-the same answer twice, and a pick is not a lease: a lead or an agent picked
-and not dialled is simply free again.
-Rule 2: it knows leads and agents, not pacers, the ledger or time beyond the
-`now` it is given; no clock, no I/O, no SimPy, HTTP or database. It never
-keeps a lead list of its own: the dialer owns its leads (its hopper), and
-sends the candidates with each question.
-
-The rules, for candidates taken in the dialer's order:
-
-- a lead already in flight, or listed twice, is skipped (`in_flight`,
-  `repeated`); so is a lead the optional `screen` refuses (`screened`: the
-  caller's own calling-hours or do-not-call check, see below);
-- a lead that must be dialled with an agent reserved (norm 4.6.3: its last
-  call was abandoned, within the campaign's lockout) only ever goes on a
-  reserved dial. It takes one of the decision's `reserve` agents; if none is
-  left, it may take *one of the decision's unreserved dials* instead, turned
-  into a dial reserved for another idle agent (longest idle first): a
-  *swap*. A swap never adds a dial and never adds an unreserved one, but it
-  is not always free: the idle agent stops covering the other dials, and
-  the reserved call, unlike the unreserved one it replaces, adds nothing to
-  the calls that would be established in the envelope's worst case. So a
-  swap needs `room`, the caller's word on how many unreserved dials may go
-  beside the swapped agents (`Controller.pick` passes the controller's
-  envelope; an envelope pacer may have to give up a second unreserved dial
-  for a swap). Without `room` there are no swaps. With no swap possible the
-  lead is skipped (`needs_reserved_agent`);
-- every other lead may go on any dial;
-- the total never exceeds `decision.dials`, the reserved agents used are
-  the decision's (and swapped ones as above), and the unreserved dials plus
-  the swaps never exceed `decision.unreserved` (nor, with swaps, what
-  `room` allows).
-
-Which candidates are chosen: in order, each one that still fits beside
-those chosen before it (the longest prefix-respecting choice; a lead later
-in the list is taken only when an earlier one cannot be). Once every dial is
-filled the walk stops: the candidates after that are neither chosen nor
-skipped, only not needed now.
-
-How the chosen leads are dialled: the must-reserve ones get the decision's
-reserved agents first, in order; of the others, the earliest in the list get
-the reserved agents left over, and the rest go unreserved. So with fewer
-candidates than dials the answer has fewer dials (the dialer places only
-those: fewer is always safe) and the ones it has are reserved first, which
-lowers the exposure below what the decision allowed, never raises it.
+Rule 1: picking changes nothing. It reads the floor and returns a value; the
+dials count only when the dialer reports them (`DialPlaced`). Asking twice
+gives the same answer twice, and a pick is not a lease.
+Rule 2: it knows leads and agents, not pacers, the ledger, clocks or I/O. It
+keeps no lead list (the dialer owns its hopper) and no calendar or registers
+(the caller passes `screen(lead) -> None | reason`).
 
     d = controller.decide(now)
     picks = controller.pick(d, ["+4790000001", "+4790000002"], now)   # pick_leads with the envelope's room
     for dial in picks.dials:          # Dial(lead=..., agent=... or None)
         ...                           # originate, then report DialPlaced(lead=dial.lead, agent=dial.agent)
 
-`screen(lead) -> None | str`: a check of the caller's, asked once per
-candidate the walk reaches (before the lead's guard), that answers None if
-the lead may be called now and otherwise why not (a `CallingCalendar`'s
-`reason_closed`, a `Registers` verdict's reason). The core keeps neither
-calendar nor registers per campaign; whoever holds them passes the screen.
+The rules (order, skips, swaps): docs/design.md, "Picking leads".
 """
 
 from __future__ import annotations
@@ -131,7 +85,7 @@ def pick_leads(decision: Decision, leads: Iterable[Hashable], floor: Floor, now:
     """Spend `decision` (just given by the controller that owns `floor`) on `leads`, in their order.
 
     Reads the floor's redial guard (`must_reserve_lead`, `lead_in_flight`) at
-    `now` and its idle agents; changes nothing. See the module docstring.
+    `now` and its idle agents; changes nothing. The rules: docs/design.md, "Picking leads".
     """
     reserve = decision.reserve
     n_reserve = len(reserve)

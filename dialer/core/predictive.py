@@ -1,72 +1,20 @@
 """The Predictive pacer: the optimal-pacing bound's own policy, learnt online, inside the envelope.
 
-Owns: `Predictive` (mode "predictive"), its policy cache, and its feedback
-on the day's abandon rate.
-
-Rule 1: this pacer may be as aggressive as its model says is wise, because
-it never has the last word: it sets ``uses_envelope = True`` and the
-controller caps every unreserved dial (and every reserved dial that takes a
-committed idle agent) by the ledger's worst-case headroom. Whatever the model
-gets wrong, the abandon limit cannot be broken; a wrong model only costs
-productivity or budget.
+Owns: `Predictive` (mode "predictive"): the policy it reads off a lattice of
+solved policies for what it has learnt of the floor, its day plan, and its
+feedback on the day's abandon rate.
+Rule 1: it may be as aggressive as its model says is wise, because it never
+has the last word: ``uses_envelope = True``, and the controller caps every
+decision by the ledger's worst case. A wrong model costs productivity or
+budget, never the limit.
 Rule 2: no clock, no randomness, no I/O, nothing of SimPy or the service.
 Time comes from events and `now`; what it knows of the world comes from
 `FloorEstimates` (dialer.core.estimators), fed by `observe`.
 
-How a decision is made (the picture: the Markovian dialing floor of
-`dialer.theory.optimal_pacing`, with one ring time for every outcome):
+    c = Controller(Predictive(target=0.04, limit=0.05, day_length=12 * 3600.0), abandon_limit=0.05)
 
-1. From the estimates at `now`: live-answer probability p, handle time H
-   (talk + wrap), and the ring time R of the Markovian floor the pacer
-   pictures. Agents N: logged in, not paused, not leaving. Busy b: talking
-   or wrapping up, not leaving. Dials in flight are counted *by age*
-   (`age_aware`, the default): a dial still ringing after the time most
-   live answers take is less likely to reach anyone (it is waiting for the
-   no-answer timeout), so each counts by its chance of still reaching a
-   person relative to a fresh dial, learnt from the histograms of time to
-   outcome. A count of fresh-dial equivalents is matched by a floor where
-   every dial resolves after the *live* ring time, so R is the mean live
-   ring time. (Counting every dial as 1 is matched by R = the mean time to
-   any outcome, which is what ``age_aware=False`` does.) Measured with 8
-   seeds (BENCHMARKS.md): 0.3 to 0.6 points of utilization more on the
-   default floor, 100 agents, 5 agents and 8 % live answers; no change on a
-   Markovian floor, where age tells nothing.
-2. The effective target rate: the configured `target` plus the day's unspent
-   (or overspent) budget, spread over the connects expected in the next
-   `horizon` seconds: ``target + (target * C - A) / expected connects``,
-   clamped to [`target` / 4, `max_target`]. Early in a day, with few
-   connects, one abandon moves it a lot; later the day's rate is held at
-   `target`, so the budget is spread over the day instead of burnt in the
-   morning, and a model that is systematically cautious (or bold) is corrected.
-   The day plan: when the pacer knows how long its calling day is
-   (`day_length`; the simulator tells it), the ceiling is not `max_target`
-   but the abandon rate that `dialer.theory.day_plan` (the best day of
-   `envelope_day`) runs at with the time left and the day's budget
-   B = limit x C - A: low while the budget is being built (each connect it
-   buys is worth more then than an exposed dial), then rising, and above
-   the limit near the close, when budget left over would be wasted (the
-   envelope still holds every decision to the promise). Measured with 30
-   seeds (BENCHMARKS.md): +0.37 points of utilization on 8 % live answers,
-   within noise on the default floors.
-3. The policy (dials in flight to keep, per number of busy agents 0..N):
-   the bound's optimal policy for (N, p, R/H, effective target). Policies are
-   solved on a lattice (p and R/H in relative steps of `resolution`, the
-   target in steps of 0.01; time scales out, so R/H is enough) and
-   interpolated trilinearly between the 8 corners around the inputs, so the
-   dials in flight move smoothly with the estimates and a day needs a few
-   dozen solves, each done once per process (a shared cache).
-4. Dials wanted now: policy[b] minus the dials in flight (ringing, reserved
-   or not, counted by age, and live answers waiting for an agent). All
-   planned unreserved: the controller caps them by the envelope. When the
-   envelope is tight (early in the day: A = C = 0) an unreserved dial is
-   allowed only while a committed idle agent covers it, plus one exposed
-   dial for every 19 calls that would be established if all were answered
-   (those connected so far and those the idle agents would take): Power
-   dialing with the agents pooled, each idle agent gets a dial and
-   whichever agent is idle takes whichever call is answered. A reserved
-   plan would spend the same slack (the reserved agent stops covering) and
-   its call adds nothing to the established calls of the worst case, so
-   the ramp of the morning is as short as the pooled connects make it.
+How a decision is made, step by step, and how the day plan caps the target:
+docs/design.md, "The Predictive pacer"; what each step is worth: BENCHMARKS.md.
 """
 
 from __future__ import annotations

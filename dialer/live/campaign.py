@@ -3,45 +3,9 @@
 Owns: `LiveCampaign`, which wraps a core `Controller` with what live use
 needs and the simulator does not: a lock (a dialer's threads may feed it at
 once), event ids (a retried event is applied once), events as plain dicts,
-a journal that every applied event and decision goes to *before* the caller
-hears back, and `restore`, which rebuilds a campaign by replaying its journal.
-
-Rule 1: the controller is only ever changed under the lock, and only by
-entries that then go to the journal in the same call (a decision alone may
-be queued for the next commit: Rule 2); what the journal holds,
-replayed in order into a fresh controller, is the controller. Decisions are
-journaled too: some pacers learn from being asked (the adaptive baseline
-samples the floor, the Poisson pacer draws its arrivals), so replaying the
-events alone would not rebuild them exactly. A decision asked with candidate
-leads (`pick`) is journaled with the dials it picked, `{"now": t, "dials":
-[[lead, agent or null], ...]}`, as a record of what the dialer was told:
-picking changes nothing (`dialer.core.picker`), so replay decides again and
-ignores them; the dials count when their `DialPlaced` events arrive.
-Rule 2: only a decision may wait for the next commit. An entry that is a
-decision alone (asked with no new event and no candidate leads) changes the
-pacer's own learning and nothing else: the floor, the abandon ledger, the
-redial guard and the statistics change by events only. So its answer does
-not wait for a disk flush: the entry is queued here and written ahead of the
-campaign's next entries, in the same transaction (or by `flush`, or once
-`MAX_QUEUED` wait). The store therefore always holds a prefix of the
-campaign's entries, and a crash can lose only queued decisions: the campaign
-rebuilt from that prefix is the campaign just before them, and its envelope
-is exactly the one those decisions were capped by, since no event came in
-between; the dials the dialer placed on a lost decision arrive as
-`DialPlaced` events and count like any other. What a crash may change is
-the pacer's learning since the last commit (the adaptive baseline's floor
-samples, the Poisson pacer's draws), and `seq`, which counts queued entries,
-may go back by as many. Everything else is committed before the answer:
-every event (acknowledged means stored), a change of mode, and a decision
-with leads (the record of the dials the dialer was told to place).
-Rule 3: an event id is remembered for `id_memory` seconds of event time
-(default 6 h) after the last event, as a digest of its content, so a
-campaign that runs for weeks does not keep every id it ever saw. Forgetting
-is safe because events must come in time order: an event older than the id
-memory was either applied before (a late retry) or would be refused as
-earlier than the last event anyway; it is refused either way, never applied
-twice, with a message that says so.
-Rule 4: no clock, no HTTP, no database here. Time is an argument; the
+a journal that every applied event goes to *before* the caller hears back,
+and `restore`, which rebuilds a campaign by replaying its journal.
+Must not know about: clocks, HTTP, databases. Time is an argument; the
 journal is any object with `append(campaign, first_seq, entries)` (the
 service's `Store`, or none for purely in-memory use).
 
@@ -50,11 +14,9 @@ service's `Store`, or none for purely in-memory use).
     c.handle({"id": "e1", "type": "AgentLoggedIn", "time": 0.0, "agent": "ann"})
     c.decide(0.0)                       # Decision(reserve=('ann',), unreserved=0)
 
-A batch applies its events in order. The first event that is malformed
-(`ConfigError`) or does not fit the state (`ProtocolError`; the core leaves
-the controller exactly as it was) stops it: the events before it stay
-applied and journaled, and `Rejected` says which event failed, why, and how
-many were applied. Resending the whole batch is safe: applied ids are skipped.
+The journal's rules (what is stored before the answer, which decisions may
+wait, how long ids are remembered, what a refused batch leaves):
+docs/design.md, "Wall-clock time and the journal".
 """
 
 from __future__ import annotations

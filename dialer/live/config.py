@@ -5,30 +5,15 @@ accounting intervals, trunk lines, horizon, redial lockout, time zone,
 jurisdiction preset and time origin), its plain-dict form (what the HTTP
 service and the store carry), and `build`, which turns it into a core
 `Controller` (the preset's calling calendar is `calendar()`: the live
-campaign asks it, the controller knows no wall clock).
-
+campaign asks it, the controller knows no wall clock). Under a `preset` the
+campaign is held to the stricter of its own and the preset's rules.
 Must not know about: HTTP, storage, threads. It only validates and builds.
 
-Times. A live dialer supplies every timestamp as seconds (a float) since
-`origin` (an ISO 8601 instant; unset: the Unix epoch, so times are Unix
-seconds). With `timezone` unset, day `d` is [d * 86400, (d + 1) * 86400)
-after the origin: Unix seconds give UTC days, and the simulator's "seconds
-since the first midnight" (origin: that midnight) give its days (this is
-what `dialer emulate` relies on for parity). With `timezone` set (say
-"Europe/Oslo"), a day is the local calendar date of origin + t, written
-"2026-11-24".
+    cfg = CampaignConfig(mode="predictive", preset="NO", timezone="Europe/Oslo")
+    cfg.build()                         # the Controller; cfg.hours_enforced is True
 
-Presets. `preset` names a jurisdiction preset (`dialer presets`: NO, UK, US,
-CA, ...). The campaign is then held to the stricter of its own and the
-preset's rules, as `dialer simulate` holds a scenario's campaigns under
-`study.preset`: the lower abandon limit, accounted over every interval the
-preset names (on top of any `intervals` given), and the preset's redial
-lockout when `redial_lockout` is unset. With `timezone` set as well, the
-preset's calling hours and public holidays are enforced: a decision asked
-while calling is not allowed places no dial and says when it may
-(`wake_at`, the next opening). Without a timezone the hours are not
-enforced (a time is not a wall-clock instant then): the configuration says
-so (`hours_enforced`).
+What a time means (seconds since `origin`; days in UTC or in `timezone`) and
+what a preset adds: docs/design.md, "Wall-clock time and the journal".
 """
 
 from __future__ import annotations

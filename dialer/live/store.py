@@ -1,58 +1,20 @@
 """The live service's store: campaign configurations and their journals, durable before any answer.
 
-Owns: two tables, through SQLAlchemy Core, so the same code runs on an
-SQLite file (the default, in WAL mode with synchronous=FULL: a committed
-batch survives a crash of the process and of the machine; NORMAL on request,
-see `SQLITE_SYNC`) and on PostgreSQL
-(``postgresql://user@host/db``):
-
-- ``live_campaigns``: name, configuration (JSON) and creation order;
-- ``live_journal``: per campaign, numbered entries (``seq`` 1, 2, ...): an
-  applied event with its id, a decision asked at a time, or a change of
-  dialing mode. ``(campaign, event_id)`` is unique, so an event id can never
-  be stored twice even if the service's own check were bypassed.
-
-`append` returns only once its entries are committed: the service answers
-after that. Replaying a campaign's entries in order rebuilds its controller
-exactly (`LiveCampaign.restore`).
-
-Group commit (leader and followers): a caller of `append` queues its rows.
-If no commit is in progress, it leads: it takes everything queued at that
-moment (its own rows and other campaigns' requests that arrived meanwhile),
-writes it in one transaction with one `executemany`, commits (one fsync for
-all of them under synchronous=FULL) and then wakes the others; otherwise it
-waits, and either finds its rows committed by the leader or leads the next
-group. Alone, a caller commits its own rows with no hand-over to another
-thread. Durability per request is
-unchanged (nobody hears back before its rows are committed); what is shared
-is the cost of the commit, and writers never wait on SQLite's busy timeout
-for one another. If the shared transaction fails, each request of the group
-is retried in a transaction of its own, so one request's failure (a
-duplicate key, say) is never another's. A campaign sends its next request
-only after the previous one was answered (`LiveCampaign` holds its lock
-while waiting), so a group holds at most one request per campaign and the
-retry cannot reorder a campaign's entries. The rows go through the driver's
-own `executemany` on a pooled connection (the statement compiled once by
-SQLAlchemy for the dialect): SQLAlchemy's per-statement machinery cost about
-0.3 ms of CPU per commit, more than SQLite's own work.
-
-Checkpoints (SQLite): SQLite's automatic checkpoint runs inside the commit
-that crosses 1,000 WAL pages, so one request in ~150 paid for copying the
-WAL into the database and two more flushes (13-21 ms). Here automatic
-checkpoints are off (`wal_autocheckpoint=0`) and `_Checkpointer`, a thread
-with its own connection, does them: a PASSIVE checkpoint (it never blocks a
-writer) each `CHECKPOINT_COMMITS` commits or `CHECKPOINT_SECONDS` after a
-commit. When one catches up with the WAL and no commit ran meanwhile, the
-next commit starts the WAL file over. Under continuous writes that may not
-happen, so once the WAL holds `RESTART_PAGES` pages the thread checkpoints
-once more holding the commit turn (no group starts until it is done): that
-copies the pages written since its previous pass and flushes, ~5-20 ms,
-the only wait checkpointing can cause a request, once per ~2,000 commits
-of 8 events. Durability is untouched: a commit is flushed to the WAL
-exactly as before; checkpoints only copy committed pages into the database
-file, and flush it before the WAL may be reused.
-
+Owns: two tables, through SQLAlchemy Core, on an SQLite file (the default,
+WAL with synchronous=FULL, or NORMAL on request: `SQLITE_SYNC`) or on
+PostgreSQL (``postgresql://user@host/db``): ``live_campaigns`` (name,
+configuration as JSON, creation order) and ``live_journal`` (per campaign,
+numbered entries ``seq`` 1, 2, ...: an applied event with its id, unique
+per campaign; a decision asked at a time; a change of dialing mode). Also
+the group commit, and SQLite's checkpoints run off the request path.
 Must not know about: HTTP, the controller's logic. One service process per store.
+
+    store = Store("live.sqlite")
+    store.append("sales", 1, entries)        # returns once the entries are committed
+    LiveCampaign.restore("sales", config, store.entries("sales"), journal=store)
+
+How group commit and the checkpointer work: docs/design.md, "Wall-clock time
+and the journal"; what they bought: BENCHMARKS.md, "Live service load".
 """
 
 from __future__ import annotations

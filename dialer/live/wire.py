@@ -5,20 +5,16 @@ or one `ConfigError` naming the field and the value), `event_to_dict` (the
 canonical form the store keeps and the reference client sends), and the
 dict forms of a `Decision`, of picked leads (`Picks`), of `DailyStats` and
 of the ledger's state.
-
 Must not know about: HTTP, storage, locks, whether an event fits the state
 (the controller's business). This is a pure translation layer.
-
-An event on the wire::
 
     {"id": "b7-1042", "type": "DialPlaced", "time": 1764061200.0,
      "call": 1042, "lead": "+4790000001", "agent": null}
 
-`type` is the name of a core event class (`dialer.core.events`); the other
-keys are its fields. Agent, call and lead ids are strings or whole numbers.
-`id` is the dialer's own name for the event (a string or a whole number, at
-most 200 characters): an event whose id was applied before is not applied
-again.
+`type` names a core event class (`dialer.core.events`), the other keys are
+its fields. `id` is the dialer's own name for the event (a string or a whole
+number, at most 200 characters): an event whose id was applied before is
+not applied again (docs/integration.md, "The event protocol").
 """
 
 from __future__ import annotations

@@ -6,29 +6,15 @@ and skipped), outcome probabilities by hour of the dial, duration
 distributions chosen by AIC among scipy.stats candidates with a
 Kolmogorov-Smirnov statistic for the chosen one, and writing the scenario
 as TOML.
-
 Must not know about: the engine (records come from a file; the simulator
 writes them through `dialer.sim.trace.CallLog`), printing.
-
-The CSV has a header and one row per dial:
 
     campaign, call, lead, attempt, agent, dial, answer, connect, end, wrap_end, outcome
 
 Times are ISO 8601 (with an offset, or local time of the scenario's time
-zone); empty when the call never got there. `outcome` is one of no_answer,
-busy, invalid, machine, transferred, abandoned. Required columns: dial,
-answer, connect, end, outcome; the others are optional.
-
-What is fitted: live, machine, busy and invalid probabilities (overall and
-for every hour with at least `min_hour_dials` dials); ring (dial to answer of
-answered calls), no_answer, busy and invalid (dial to end), talk (connect to
-end of transferred calls), wrap (end to wrap_end, when recorded). Candidates
-are lognormal, gamma and exponential (and constant when every value is the
-same, uniform as a fourth candidate), fitted by maximum likelihood with the
-origin at 0 and chosen by AIC. Patience cannot be fitted from these records
-(a caller who hangs up is only seen when no agent came first: censored
-data): it, the agents, the retry delays and the connect limit come from the
-base scenario.
+zone); empty when the call never got there. Required columns: dial, answer,
+connect, end, outcome. What is fitted, and what cannot be: docs/design.md,
+"Planning".
 """
 
 from __future__ import annotations

@@ -1,33 +1,17 @@
 """Staffing search: the smallest floor that works through a list in time, abandon limit held.
 
-Owns: what "enough agents" means, the starting bracket from queueing theory,
-and the monotone search (gallop, then bisect) over the number of agents,
-each point judged on replications with common seeds.
-
+Owns: what "enough agents" means (in at least `confidence` of the
+replications, `finish` of the leads finished within the calendar and no
+campaign-day over the abandon limit), the starting bracket from queueing
+theory, and the monotone search (gallop, then bisect) over the number of
+agents, each point judged on replications with common seeds.
 Must not know about: printing, files, where runs execute (dialer.plan.execute).
 
-Definitions (one campaign, the scenario's calendar: its start date, `days`
-calendar days, its calling hours and whatever calendar rules the scenario
-carries, all applied by `simulate`):
+    result = staff_search(scenario.default(), leads=40000, within=5, confidence=0.9)
+    result                     # per mode: the agents needed, and every point tried
 
-- agents n: the campaign's largest agent group has n agents; the other
-  groups scale with it (`dialer.plan.study.set_agents`), so a two-shift
-  floor keeps its shape;
-- a replication succeeds when at least `finish` of the leads are finished
-  (reached an agent, or out of attempts, or invalid) by the end of the
-  calendar, and no campaign-day is over the abandon limit;
-- n is enough when at least `confidence` of the replications succeed.
-
-Replication r of every n uses seed `seed + r` (common random numbers), so
-the success share is close to monotone in n and a bisection is sound; every
-point tried is kept, and the staffing curve plots them.
-
-The bracket starts from theory: dials needed = leads x expected attempts per
-lead (retry rules and outcome probabilities); dials one agent makes per hour
-by Power's renewal-reward cycle (`dialer.theory.progressive`), or by the
-optimal-pacing bound for dialing ahead; agent-hours = the calendar's hours
-per agent. The search then gallops from there (steps doubling) until it has
-a failing n below and a succeeding n above, and bisects.
+The definitions in full, why common seeds make bisection sound, and where
+the bracket starts: docs/design.md, "Planning".
 """
 
 from __future__ import annotations

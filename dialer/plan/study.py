@@ -5,32 +5,18 @@ mode = 'predictive'") into a checked scenario, expanding grids and lists,
 the seeds of the replications, and `run_study`, which sends every run to a
 backend (dialer.plan.execute) and returns tidy rows that carry their inputs
 and their outputs together, plus their means with 95 % confidence intervals.
-
 Must not know about: printing, plots, files other than the study file.
-
-A study file:
 
     [sweep]
     name = "agents and mode"
-    scenario = "../dialer/data/default.toml"   # relative to this file; "default": the embedded one
-    campaign = "sales"                         # the campaign the variations change (default: the first)
-    replications = 5                           # seeds seed, seed+1, ...: the same for every variation
-    seed = 0
-    trace = 60                                 # trace of each variation's first run, every 60 s (false: none)
-
-    [grid]                                     # every combination of these
+    scenario = "default"          # or a path relative to this file; or an inline [scenario] table
+    replications = 5              # seeds seed, seed+1, ...: the same for every variation
+    [grid]                        # every combination; [[variations]] and [shifts.NAME] also exist
     agents = [10, 15, 20]
     mode = ["power", "predictive"]
 
-    [[variations]]                             # and/or a list; each is combined with every grid point
-    label = "evening push"
-    live = 0.28
-
-    [shifts.long-day]                          # shift plans that `shift = "long-day"` puts on the floor
-    agents = [{ name = "all", count = 20, shift = ["09:00", "21:00"] }]
-
-A scenario can be given inline as a `[scenario]` table instead of `sweep.scenario`.
-The keys a variation may set are `VARIATION_KEYS`.
+Every key, commented: simulations/sweep_agents.toml. The keys a variation
+may set are `VARIATION_KEYS`.
 """
 
 from __future__ import annotations

@@ -2,23 +2,18 @@
 
 Owns: `CallingCalendar` (a `Preset`'s hours, time zone and public holidays
 turned into answers), `Window` (the open hours of one date, as aware
-datetimes) and `Closed` (a date with no calling, and why: the weekend, a
-public holiday by name, or a preset that closes that weekday).
-
-Rule 1: pure. Every question takes the date or the aware instant it is about;
-nothing here reads a clock. The public holidays come from the `holidays`
-package, which computes them (Easter-based days included) without I/O.
-Rule 2: knows nothing of campaigns, calls, pacers or the simulator. The
-simulator and a live dialer both ask it.
+datetimes) and `Closed` (a date with no calling, and why).
+Rule 1: pure. Every question takes the date or the aware instant it is
+about; nothing reads a clock. The `holidays` package computes the public
+holidays (Easter-based days included) without I/O. A window closes at its
+end (no dial starts at 21:00:00) and is read on the preset's wall clock, so
+a daylight-saving day keeps 09:00-21:00 local.
+Rule 2: knows nothing of campaigns, calls, pacers or the simulator.
 
     cal = CallingCalendar(preset_NO)
     cal.day(date(2026, 5, 14))     # Closed(date, reasons=("holiday: Ascension Day (Kristi himmelfartsdag)",))
     cal.allowed(datetime(2026, 5, 15, 20, 59, tzinfo=ZoneInfo("Europe/Oslo")))   # True
     cal.next_opening(datetime(2026, 5, 15, 21, 0, tzinfo=...))   # Monday 18 May 09:00
-
-A window closes at its end: an instant equal to the closing time is outside
-(no dial starts at 21:00:00). Windows are read in the preset's time zone on
-the wall clock, so a daylight-saving day keeps 09:00-21:00 local.
 """
 
 from __future__ import annotations

@@ -5,25 +5,17 @@ name, address and date of birth), `Registers` (the national register
 extract and the internal register, with the instant each entry took effect),
 the verdict on one lead (`check`), the wash of a lead list (`wash`), and
 `WashSchedule` (when a list must be washed again).
-
-The rules (RULES.md; guide 3.2, 3.3, 3.5, 3.6; norm 4.4.4):
-
-- A lead whose number is on a register is blocked: a registered landline
-  blocks every lead on that number, whatever the name.
-- A lead whose name and address, or name and date of birth, match an entry
-  is the registered person: blocked.
-- A name that matches while number, address and date of birth do not is an
-  *uncertain* match: held back unless the caller asks to call them.
-- Existing customers (guide 3.6) and express requests (guide 3.5) may be
-  called despite the *national* register; never despite the *internal* one,
-  which always wins.
-- An entry added to the internal register during a call (`block_now`) holds
-  from that instant for every campaign that shares the `Registers`.
-
 Rule 1: sans-IO. Hashes, entries and instants in; verdicts out. The caller
 reads files and databases (`dialer.compliance`), and passes `at` (an aware
 datetime) to every question.
 Rule 2: knows nothing of campaigns, pacers, SimPy or storage.
+
+    hasher = Hasher(secret)
+    lead = Lead(hasher.person("+4791234567", name="Kari Nordmann"))
+    regs.check(lead, at).may_call()      # False if she is on a register at that instant
+
+The rules it applies (RULES.md; guide 3.2, 3.3, 3.5, 3.6; norm 4.4.4):
+docs/design.md, "The law as data".
 """
 
 from __future__ import annotations

@@ -5,25 +5,16 @@ attempt history and retry rules, and the random life of every call (outcome,
 ring time, patience, talk and wrap-up). It plays the part of a dialer exactly
 as a live one would: it reports every event to the campaign's `Controller`
 and places the dials the controller decides, nothing more.
+Must not know about: how a pacer decides (it only reads `Decision`s),
+plotting, the CLI. Picture a call-centre floor seen from the switch: calls
+ring out, some people answer, the switch puts them through to an idle agent
+or, when none is free within the connect limit, the person hears silence.
 
-Must not know about: how a pacer decides (it only reads `Decision`s), plotting,
-the CLI. Picture it as a call-centre floor seen from the switch: calls ring
-out, some people answer, the switch puts them through to an idle agent or,
-when none is free within the connect limit, the person hears silence and the
-call counts as abandoned.
+    runs = run_campaigns(scenario.default(), seed=0)   # one CampaignRun per campaign
+    runs[0].controller.stats                           # {day: DailyStats}
 
-Times are seconds since local midnight of the study's first day; day `d`
-runs from `d * 86400`. Each call is a chain of SimPy timeouts with callbacks
-(no process per call), which keeps the engine fast; ties are broken by
-SimPy's (time, priority, counter) queue, so a scenario and a seed reproduce
-a run bit for bit.
-
-The timers are bare events handed to `Environment.schedule`, which is all a
-SimPy `Timeout` does once its arguments are checked: `Environment.step` only
-needs an event's `callbacks` and `_ok`. A call is its own timer (`_Dial`):
-it is rescheduled for each stage of its life (ring, talk, wrap-up), one at a
-time, so a dial costs one small object rather than a Timeout and a tuple per
-stage.
+Simulated time (seconds since local midnight of the first day), its ties,
+and why a call is its own timer: docs/design.md, "Simulated time".
 """
 
 from __future__ import annotations

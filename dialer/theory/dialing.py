@@ -4,67 +4,18 @@ Owns: `poisson_dialing` (open loop: dials as a Poisson stream),
 `progressive` (Power dialing: one reserved agent per dial) and
 `ratio_dialing` (closed loop: keep ratio x idle agents dials in flight).
 Must not know about: the controller, the simulator or the store. Pure
-functions of numbers; numpy and scipy only. Times are in seconds (any
-consistent unit works; "per agent hour" figures assume seconds).
+functions of numbers; numpy and scipy only. Times in seconds ("per agent
+hour" figures assume seconds).
 
-Vocabulary: a *live answer* is a dial answered by a person; it is *connected*
-if an agent takes it and *abandoned* otherwise. The abandon rate is
-abandoned / live answers (abandoned ones included), the industry definition.
-*Handle time* is talk plus wrap-up: the time an agent is busy with a call.
+Vocabulary: a *live answer* is a dial answered by a person; it is
+*connected* if an agent takes it and *abandoned* otherwise; the abandon rate
+is abandoned / live answers; *handle time* is talk plus wrap-up.
 
-Model assumptions and derivations
----------------------------------
-poisson_dialing. Dials are placed as a Poisson stream of rate r; each is
-answered live with probability p independently, after a ring time of any
-law. By thinning, and because the ring phase is an M/G/inf station whose
-output is Poisson in steady state, live answers form a Poisson stream of
-rate lambda = r p. A live answer must find an idle agent within `grace`
-seconds (a deterministic patience: the connect limit), FIFO, or it is
-abandoned.
+    progressive(200.0, 17.0, 0.25).connects_per_agent_hour    # 13.4 (handle, ring, live prob)
+    ratio_dialing(20, 200.0, 17.0, 0.25, 1.5).abandon_rate    # 0.0038
 
-* grace = 0: the agents are an Erlang loss system with offered load
-  lambda x handle time; by insensitivity any handle-time law gives Erlang B.
-* grace = D > 0, exponential handle time (rate mu): the M/M/n+D queue. Let
-  p_k (k < n) be the probability of k busy agents and f(v) the density of the
-  offered wait V (the wait a live answer arriving now would face) while all n
-  are busy. Below n the chain is the usual birth-death one, p_k ~ A^k / k!.
-  Level crossing for V: an arrival at offered wait u < D joins and raises V
-  by an Exp(n mu) amount; one at u >= D gives up at D and changes nothing;
-  V falls at unit rate. Hence f(v) = lambda p_{n-1} exp((lambda - n mu) v)
-  for v < D and f(v) = f(D) exp(-n mu (v - D)) beyond, i.e.
-  f(v) = lambda p_{n-1} exp(lambda min(v, D) - n mu v), the M/M/n+G density
-  with G degenerate at D. By PASTA an arrival waits min(V, D) and is
-  abandoned iff V >= D. Normalising with sum_{k<n} p_k = p_{n-1} / B(n-1, A)
-  gives every measure in closed form. D -> 0 recovers Erlang B and D -> inf
-  Erlang C.
-
-progressive. Each agent repeats a renewal cycle: dial; ring (mean ring_time
-if the call turns out live, mean failed_ring_time if it fails); if live,
-handle. By renewal-reward, occupancy = p h / E[cycle] with
-E[cycle] = p (ring + h) + (1 - p) failed_ring, and connects per agent-hour
-= 3600 p / E[cycle]. No call is ever abandoned.
-
-ratio_dialing. A continuous-time Markov chain on (b busy agents, d dials in
-flight). After every event the dials in flight are topped up to
-T(b) = round-half-up(ratio x (n - b)) (never reduced: extra dials ring out).
-Each dial in flight ends after an Exp(mean ring_time) time; with probability
-p it is live and takes an idle agent (b + 1) or, if none is idle, is abandoned
-at once; handles end at rate b / handle_time. The top-up rule is the one of
-the project's FixedRatio pacer. The state space {T(b) <= d <= U(b)},
-U(0) = T(0), U(b) = max(T(b), U(b-1) - 1), is closed, and the stationary
-distribution is found by one sparse linear solve.
-
-Sources
--------
-* Erlang B and its insensitivity: B. A. Sevastyanov (1957); L. Kleinrock,
-  "Queueing Systems, Vol. 1" (1975), chapter 3.
-* M/M/n+G and its deterministic-patience case: F. Baccelli & G. Hebuterne,
-  "On queues with impatient customers" (1981); A. Mandelbaum & S. Zeltyn,
-  "The M/M/n+G queue: summary of performance measures" (2004/2009).
-* Thinning and M/G/inf output: S. Ross, "Stochastic Processes" (2nd ed.).
-* Renewal-reward: S. Ross, "Stochastic Processes" (2nd ed.), chapter 3.
-* Predictive-dialer Markov models: D. A. Samuelson, "Predictive dialing for
-  outbound telephone call centers", Interfaces 29(5) (1999).
+Each model's assumptions and derivation, and the sources: docs/design.md,
+"Appendix: the theory's models".
 """
 
 from __future__ import annotations
@@ -189,7 +140,7 @@ def poisson_dialing(
 
 
 def _mmnd(n: int, lam: float, mu: float, grace: float) -> tuple[float, float, float]:
-    """(P(wait > 0), P(abandon), E[wait]) of M/M/n+D; see the module docstring."""
+    """(P(wait > 0), P(abandon), E[wait]) of M/M/n+D; see docs/design.md, appendix."""
     s = lam - n * mu
     c = max(0.0, s * grace)  # every weight below is scaled by exp(-c) against overflow
     b_prev = _erlang_b(n - 1, lam / mu)  # p_{n-1} / sum_{k<n} p_k
@@ -303,7 +254,7 @@ def ratio_dialing(agents: int, handle_time: float, ring_time: float, live_prob: 
     """Fixed-ratio predictive dialing, solved exactly: keep round-half-up(ratio x idle) dials in flight.
 
     Exponential ring times (mean `ring_time`) and handle times (mean
-    `handle_time`); see the module docstring for the chain.
+    `handle_time`); the chain: docs/design.md, appendix.
     """
     n = _checks.integer("agents", agents, 1)
     h = _checks.positive("handle_time", handle_time)

@@ -3,53 +3,17 @@
 Owns: `envelope_day`, an estimate of the best day any pacer can have on the
 Markovian floor of `optimal_pacing` when, as in this project's controller, the
 abandon limit is a promise kept at every moment of the day rather than a
-long-run average.
+long-run average; and `day_plan`, that day's plan as a value (the abandon
+rate to run at, by time left and budget), which the Predictive pacer reads.
 Must not know about: the controller, the ledger, the simulator. Numbers in,
 numbers out (numpy; the capped bound of `dialer.theory.optimal`).
 
-Why a second yardstick
-----------------------
-`optimal_pacing` is the best long-run connect rate under "abandoned <= limit x
-live answers" on average. A dialer that promises the limit for each day
-cannot borrow from the future: at every moment the calls that no idle agent
-would take, were every call in flight answered at once (the exposure k), must
-fit in the day's budget so far, A + k <= r (C + m) (r the limit, A abandoned
-and C established calls today, m the unreserved calls in flight; the
-ledger's invariant). With B = r C - A that caps the exposure at
-K(B) = floor((B + r n) / (1 - r)) at most (m <= n + k). A day starts at
-B = 0, so it starts as Power dialing and can only be as bold as the calls
-already established allow: the morning ramp of every pacer that keeps the
-promise.
+    day = envelope_day(20, 200.0, 17.0, 0.25, 0.05)    # a 12-hour day
+    day.kept_share                                     # 0.98 of optimal_pacing's gain over Power
+    day_plan(20, 200.0, 17.0, 0.25, 0.05).rate(3600.0, 40.0)   # the rate with 1 h left, budget 40
 
-The estimate (a fluid approximation)
-------------------------------------
-The day is cut into steps of `step` seconds. In each step the floor is
-taken to run at the stationary optimum of the Markovian floor under the cap
-K(B) and an abandon rate alpha of its choosing (`optimal_pacing` with
-`max_exposure=K` and limit alpha), so that the budget moves by
-(r x live answers - abandons) per second. Which alpha to run at, step by
-step, is an optimal control problem in one state variable, B; it is solved
-exactly on a grid of B by backward dynamic programming (Bellman), and the
-day is then followed forward from B = 0. alpha ranges over multiples of r
-from 0 to 5 r: spending the budget above r late in the day is allowed, as
-it is to the controller, as long as B never falls below 0.
-
-Assumptions, all in the pacer's favour unless marked: each step is at
-stationarity (the floor's transients, a handle time or two when the cap
-moves, are ignored); m is taken as large as it can be (n + k); B moves
-deterministically at its mean rate (a real day's budget falls by one at
-each abandon, a random event); the grid of alpha and of B (not in the
-pacer's favour: a finer grid can only do better, by little). So it is an
-estimate, not a proof; what it shows is the shape of the day and about how
-much of `optimal_pacing`'s gain a day under the promise can keep.
-
-Sources
--------
-* R. Bellman, "Dynamic Programming" (1957): backward induction.
-* E. Altman, "Constrained Markov Decision Processes" (1999): the inner
-  problem; see `dialer.theory.optimal`.
-* G. Koole, "Call Center Optimization" (2013), ch. 7: fluid approximations
-  of call centres over a day.
+Why a second yardstick, the fluid estimate (a dynamic programme over the
+budget) and its assumptions: docs/design.md, "Appendix: the theory's models".
 """
 
 from __future__ import annotations
@@ -199,7 +163,7 @@ class DayPlan:
 
 
 def _solve_day(n: int, h: float, ring: float, p: float, limit: float, hours: float, b0: float, dt: float) -> DayPlan:
-    """Backward induction over a day of `hours` in steps of about `dt` seconds (see the module docstring)."""
+    """Backward induction over a day of `hours` in steps of about `dt` seconds (docs/design.md, appendix)."""
     length = hours * 3600.0
     steps = max(1, int(round(length / dt)))
     dt = length / steps

@@ -1,63 +1,20 @@
 """Erlang B, Erlang C and Erlang A (M/M/n+M): the classical call-centre formulas.
 
-Owns: the blocking probability of the loss system, the waiting probability of
-the delay system, and the performance measures of the M/M/n+M queue with
-exponential patience ("Palm's model", "Erlang A").
+Owns: the blocking probability of the loss system (Erlang B, M/G/n/n), the
+waiting probability of the delay system (Erlang C, M/M/n) and the
+performance measures of the M/M/n+M queue with exponential patience
+("Palm's model", Erlang A). Erlang B is computed by its recurrence, which
+never overflows; Erlang C and A are built on it.
 Must not know about: dialers, pacers, the simulator or anything else of the
 project. Pure functions of numbers; numpy and scipy only.
 
-Model assumptions
------------------
-* Erlang B (M/G/n/n): Poisson arrivals, n servers, no waiting room; by
-  insensitivity the blocking probability depends on the holding time only
-  through its mean, so the offered load A = arrival rate x mean holding time is
-  all that matters. A need not be an integer.
-* Erlang C (M/M/n): Poisson arrivals, exponential service, infinite patience,
-  FIFO; stable only when A < n.
-* Erlang A (M/M/n+M): as Erlang C, plus each waiting customer abandons after
-  an exponential patience with rate theta (mean 1/theta); FIFO. Always stable
-  when theta > 0.
+    erlang_b(10, 7.0)                         # 0.0787: 10 servers, 7 erlangs offered
+    erlang_c(10, 7.0)                         # 0.2217
+    erlang_a(1 / 30, 1 / 200, 8, 1 / 60).p_abandon   # 0.110 (rates per second)
 
-Computation
------------
-Erlang B uses the recurrence B(0) = 1, B(k) = A B(k-1) / (k + A B(k-1)), which
-never overflows (no factorials, no powers). Erlang C is derived from it:
-C = n B / (n - A (1 - B)).
-
-For Erlang A, the stationary distribution of the number in system is a
-birth-death chain: pi_j ~ A^j / j! up to n, then
-pi_{n+m} = pi_n prod_{i=1..m} lambda / (n mu + i theta). Everything below the
-n-th state is summarised by Erlang B (sum_{j<=n} pi_j = pi_n / B(n, A)); the
-queue part is summed term by term in log space (it decays faster than
-geometrically once n mu + m theta > lambda). When the queue would need more
-than two million terms (a nearly impatient overload with a minute theta) the
-closed forms with the incomplete gamma function are used instead, following
-Mandelbaum & Zeltyn.
-
-The waiting time. A customer who finds m others queued (all n servers busy)
-has an "offered wait" V, the time until a server would take him if he were
-infinitely patient: his position improves at rate n mu + k theta while k are
-ahead of him, so V is hypoexponential with rates theta(a + k), k = 0..m,
-where a = n mu / theta. That is the law of the (m+1)-th smallest of a + m
-independent Exp(theta) lifetimes, so P(V > t | m) = I_y(a, m+1), the
-regularised incomplete beta function at y = exp(-theta t) (valid for
-non-integer a too). His actual wait is W = min(V, patience); he is served iff
-V < patience, and P(served, W <= t | m) = a/(a+m+1) (1 - I_y(a+1, m+1)).
-Summing over m with the PASTA weights pi_{n+m} reproduces the closed forms
-of Mandelbaum & Zeltyn.
-
-Sources
--------
-* A. K. Erlang (1917); any queueing text, e.g. L. Kleinrock, "Queueing
-  Systems, Vol. 1" (1975), chapter 3 (M/M/m, M/M/m/m).
-* D. L. Jagerman, "Some properties of the Erlang loss function", Bell System
-  Technical Journal 53 (1974): the recurrence.
-* C. Palm (1943/1957) on impatient customers.
-* A. Mandelbaum & S. Zeltyn, "The M/M/n+G queue: summary of performance
-  measures" (Technion, 2004/2009), and "Service engineering in action: the
-  Palm/Erlang-A queue, with applications to call centers" (2007).
-* O. Garnett, A. Mandelbaum & M. Reiman, "Designing a call center with
-  impatient customers", MSOM 4 (2002).
+The model assumptions, the computation (log-space sums, the incomplete gamma
+and beta forms of the waiting time) and the sources: docs/design.md,
+"Appendix: the theory's models".
 """
 
 from __future__ import annotations

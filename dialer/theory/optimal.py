@@ -1,95 +1,20 @@
 """The optimal-pacing bound: the best connect rate any pacer can reach under an abandon limit.
 
 Owns: `optimal_pacing`, the solution of a constrained Markov decision problem
-on the Markovian dialing floor, and `solve_lp`, the same problem as one
-linear program (the reference for small floors).
+on the Markovian dialing floor (n agents; state: b busy agents, d dials in
+flight; exponential ring and handle times; a live answer that finds no idle
+agent is abandoned at once), and `solve_lp`, the same problem as one linear
+program (the reference for small floors).
 Must not know about: the pacers of `dialer.core`, the simulator, clocks. Pure
 functions of numbers; numpy and scipy only.
 
-The floor (the same as `dialing.ratio_dialing`)
-------------------------------------------------
-n agents; state (b busy agents, d dials in flight). Each dial in flight ends
-after an Exp(mean ring_time) time and is live with probability p; a live
-answer takes an idle agent (b + 1) or, if all n are busy, is abandoned at
-once; handles (talk + wrap) end at rate b / handle_time. A pacer sees the
-state and may, at any moment, launch dials (instantaneous); it can never
-cancel one. Any pacer whatever, however clever, is a (history-dependent,
-randomised) policy of this controlled chain.
+    res = optimal_pacing(20, 200.0, 17.0, 0.25, 0.05)   # agents, handle s, ring s, live prob, limit
+    res.policy[:3]      # (75, 71, 68): dials in flight to keep with 0, 1, 2 agents busy
+    res.occupancy       # 0.907
 
-The problem: maximise the long-run connect rate subject to
-abandoned <= abandon_limit x live answers. Two actions per state, "wait" and
-"dial one more" (instantaneous), keep the model small.
-
-How it is solved
-----------------
-1. Lagrangian. For a multiplier eta >= 0 the reward rate
-   connects (1 + eta L) - abandons eta (1 - L) gives an unconstrained
-   average-reward MDP. It is solved exactly by policy iteration in
-   semi-Markov form: a decision is taken after every event (choose a target
-   k >= d of dials in flight), then the chain waits for the next event.
-   Policy evaluation is one sparse LU solve; improvement compares, in each
-   row b, the values of waiting at every d, so the improved policy dials up
-   to the best waiting state above. Every policy found has the threshold
-   form "top the dials in flight up to K(b)", which the tests check.
-   (Improvement raises a threshold in one step, because the values of the
-   waiting states above it are exact, but lowers it only a little per step;
-   every policy iteration therefore starts from a cautious policy.)
-2. The dual function G(eta) = max over policies of that reward is convex and
-   piecewise linear; its slope at eta is L x live - abandons of the optimal
-   policy there. Kelley's cutting-plane method in one dimension (intersect
-   the two supporting lines that bracket the minimum) finds the minimiser
-   eta* in finitely many steps; there two deterministic policies are
-   optimal, one with the constraint slack and one that breaks it. Both are
-   re-optimised at eta* itself so that even their actions in improbable
-   states are those of eta*.
-3. By strong duality for constrained MDPs (Altman; Beutler & Ross) the bound
-   is G(eta*), reached by mixing those two policies. Walking from one to the
-   other one state at a time gives two neighbours that differ in a single
-   state s; the optimal stationary policy randomises there: on entering s
-   (after an event, the dials topped up) it dials one more with probability
-   f. The occupation measure of that policy is the convex combination of the
-   two deterministic ones (regeneration at visits to s), which gives f in
-   closed form and every reported figure exactly.
-
-State space. Dials in flight are capped row by row: row b holds
-0 <= d <= hi(b), with hi non-increasing in b and hi(b + 1) >= hi(b) - 1, so
-the rows are closed under the chain's own moves (a handle ending keeps d, a
-live answer lowers it by one). The caps start near 1/p dials per idle agent
-plus a margin and are widened wherever a row's optimal target comes within
-the margin of its cap, so no cap binds at the solution; the tests check that
-wider caps change nothing and that the full LP (HiGHS) agrees on small
-floors. Closure makes the grid a triangle of about n x K(0) states
-(K(0) ~ n / p), mostly states of astronomically small probability; so the
-bound is first computed with the rows of b below n - 10 - 2 sqrt(n) cut off
-(handle ends in the lowest kept row are dropped), and more rows are kept
-until the lowest one has a long-run probability below 1e-14, which no
-figure can tell from zero. The policy of the cut rows is then found by
-policy iteration at eta* on the whole grid: it is the exact Bellman optimum
-there too, because policy iteration sets actions through relative values,
-not through state probabilities as an LP solver would (HiGHS leaves the
-actions of states with probability below its tolerance arbitrary). A test
-checks that the cut changes neither the figures nor the policy.
-
-Limit 0 is Power: with no abandon allowed a dial may be launched only when
-it can be covered (d <= n - b), and covering every idle agent is best (the
-LP confirms it in the tests); the result equals `progressive` with
-failed_ring_time = ring_time.
-
-Sources
--------
-* E. Altman, "Constrained Markov Decision Processes" (1999): occupation
-  measures, the linear program, Lagrangian duality.
-* F. J. Beutler & K. W. Ross, "Optimal policies for controlled Markov chains
-  with a constraint", J. Math. Anal. Appl. 112 (1985): one randomised state.
-* E. A. Feinberg, "Constrained semi-Markov decision processes with average
-  rewards", ZOR - Mathematical Methods of Operations Research 39 (1994).
-* M. L. Puterman, "Markov Decision Processes" (1994): chapter 8 (average
-  reward, policy iteration) and chapter 11 (semi-Markov and continuous-time
-  models).
-* J. E. Kelley, "The cutting-plane method for solving convex programs",
-  J. SIAM 8 (1960).
-* D. A. Samuelson, "Predictive dialing for outbound telephone call
-  centers", Interfaces 29(5) (1999): the dialing floor as a Markov chain.
+The floor, how the bound is solved (Lagrangian, policy iteration, Kelley's
+cuts, one randomised state), the state space and the sources:
+docs/design.md, "Appendix: the theory's models".
 """
 
 from __future__ import annotations
@@ -507,7 +432,7 @@ def optimal_pacing(
 
     Markovian floor: exponential ring times (mean `ring_time`, every attempt,
     live or not) and handle times (mean `handle_time`). `abandon_limit` is in
-    [0, 1); 0 gives Power. See the module docstring for the method.
+    [0, 1); 0 gives Power. The method: docs/design.md, appendix.
 
     `max_exposure` K (optional): the pacer may never have more than K dials
     in flight beyond the idle agents (d <= agents - b + K), as when a

@@ -1,7 +1,8 @@
 """Declarative checks of the values a user gives: constraints that say what they accept, and `check`.
 
 Owns: the constraint objects (`Real`, `Whole`, `Flag`, `OneOf`, `OrNone`,
-`Either`) and `check(field, value, constraint)`, which returns the value
+`Either`; `positive`, `non_negative`), `is_number` (a test of type for code
+that branches on it) and `check(field, value, constraint)`, which returns the value
 (normalised: a whole number as an `int`) or raises
 `dialer.errors.bad(field, value, requirement)`. A constraint's `str()` is its
 requirement in words, so every refusal reads "{field} must be {requirement},
@@ -259,6 +260,11 @@ class Either(Constraint):
             if out is not REFUSED:
                 return out
         return REFUSED
+
+
+def is_number(value: Any) -> bool:
+    """True for a real number of any kind (int, float, Fraction, numpy's), never for a bool: a test of type only."""
+    return not isinstance(value, bool) and isinstance(value, numbers.Real)
 
 
 def positive(noun: str = "number", *, finite: bool = True, hint: str | None = None) -> Real:

@@ -18,6 +18,7 @@ from dialer.checks import (
     Real,
     Whole,
     check,
+    is_number,
     non_negative,
     positive,
     refusal,
@@ -97,6 +98,11 @@ def test_a_whole_number_beyond_any_float_is_an_infinity():
     assert refused(Real(), 10**400) and refused(Real(), -(10**400))
     assert Real(finite=False).accepts(10**400)
     assert refused(positive(finite=False), -(10**400))
+
+
+def test_is_number_is_a_test_of_type_that_a_bool_fails():
+    assert all(is_number(v) for v in (0, -1.5, NAN, INF, Fraction(1, 3), np.float64(2), np.int32(3)))
+    assert not any(is_number(v) for v in NOT_NUMBERS)
 
 
 def test_a_real_constraint_with_an_unknown_closedness_is_a_programming_error():

@@ -14,11 +14,12 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 from rich.console import Console
 from rich.table import Table
 
+from dialer.checks import REFUSED, Constraint, Whole
 from dialer.errors import ConfigError
 
 Arguments = Callable[[argparse.ArgumentParser], None]
@@ -40,30 +41,31 @@ def console() -> Console:
     return Console(highlight=False, soft_wrap=False, width=max(width, 120))
 
 
-def nonneg_int(text: str) -> int:
-    """argparse type: a whole number >= 0 (argparse names the flag in front of the message)."""
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be zero or more, got {text!r}")
-    return v
+def typed(constraint: Constraint, parse: Callable[[str], Any] = float) -> Callable[[str], Any]:
+    """argparse type: the text read by `parse` (float), then checked by `constraint` (`dialer.checks`).
+
+    A refusal reads "must be {requirement}, got {text!r}"; argparse names the flag in front of it.
+    """
+
+    def typed_argument(text: str) -> Any:
+        try:
+            value = constraint.convert(parse(text))
+        except ValueError:
+            value = REFUSED
+        if value is REFUSED:
+            raise argparse.ArgumentTypeError(f"must be {constraint}, got {text!r}")
+        return value
+
+    return typed_argument
 
 
 def whole(minimum: int) -> Callable[[str], int]:
     """argparse type: a whole number >= minimum."""
+    return typed(Whole(minimum), int)
 
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-        if v < minimum:
-            raise argparse.ArgumentTypeError(f"must be a whole number >= {minimum}, got {text!r}")
-        return v
 
-    return parse
+#: argparse type: a whole number >= 0
+nonneg_int = whole(0)
 
 
 def fraction(text: str) -> float:

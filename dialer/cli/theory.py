@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from dialer.checks import non_negative, positive
 from dialer.cli import common as cli
 from dialer.plan import analytic
 from dialer.errors import ConfigError, bad
@@ -39,35 +39,10 @@ HOUR = 3600.0
 # --- argument types (argparse prefixes the flag: "argument --servers: must be ...") ------------
 
 
-def _number(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if not math.isfinite(x):
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
-    return x
-
-
-def positive_seconds(text: str) -> float:
-    x = _number(text)
-    if x <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
-    return x
-
-
-def nonneg_seconds(text: str) -> float:
-    x = _number(text)
-    if x < 0:
-        raise argparse.ArgumentTypeError(f"must be zero or more seconds, got {text!r}")
-    return x
-
-
-def positive_erlangs(text: str) -> float:
-    x = _number(text)
-    if x <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number of Erlangs, got {text!r}")
-    return x
+positive_seconds = cli.typed(positive("number of seconds"))
+nonneg_seconds = cli.typed(non_negative("number of seconds"))
+positive_erlangs = cli.typed(positive("number of Erlangs"))
+_CALLS_PER_HOUR = positive("number of calls per hour")
 
 
 _PER = {"s": 1.0, "sec": 1.0, "min": 60.0, "h": HOUR, "hour": HOUR}
@@ -85,8 +60,8 @@ def rate_per_second(text: str) -> float:
         raise argparse.ArgumentTypeError(
             f"must be a number of calls per hour (or with a unit: '2/min', '0.05/s'), got {text!r}"
         ) from None
-    if not math.isfinite(x) or x <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number of calls per hour, got {text!r}")
+    if not _CALLS_PER_HOUR.accepts(x):
+        raise argparse.ArgumentTypeError(f"must be {_CALLS_PER_HOUR}, got {text!r}")
     return x / per
 
 

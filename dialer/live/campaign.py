@@ -29,6 +29,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Hashable, Iterable, Mapping, Protocol, Sequence
 
+from dialer.checks import check, positive
 from dialer.core.controller import Controller
 from dialer.core.decision import Decision
 from dialer.core.events import Event
@@ -41,8 +42,9 @@ from dialer.live.wire import canonical, check_id, check_time, event_from_dict, e
 #: decisions alone queued at most for the next commit (Rule 2); one more is written at once, with them
 MAX_QUEUED = 256
 
-#: seconds of event time an event id is remembered after the last event (Rule 3)
+#: seconds of event time an event id is remembered after the last event (Rule 3); infinity: for ever
 ID_MEMORY = 6 * 3600.0
+_ID_MEMORY = positive("number of seconds", finite=False)
 
 
 def _digest(text: str) -> bytes:
@@ -131,9 +133,7 @@ class LiveCampaign:
         self._lock = threading.RLock()
         self._controller: Controller = config.build()
         self._calendar = config.calendar()  # the preset's calling hours, when enforced (preset and timezone)
-        if not (isinstance(id_memory, (int, float)) and not isinstance(id_memory, bool) and id_memory > 0):
-            raise bad("id_memory", id_memory, "a positive number of seconds")
-        self.id_memory = float(id_memory)
+        self.id_memory = float(check("id_memory", id_memory, _ID_MEMORY))
         self._ids: dict[Any, bytes] = {}  # event id -> digest of its canonical content (Rule 3)
         self._id_times: deque[tuple[float, Any]] = deque()  # (event time, id), in the order applied
         self._forgotten = -math.inf  # ids of events before this time are forgotten

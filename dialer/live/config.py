@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dialer.checks import OrNone, Whole, check, positive
 from dialer.rules.calendar import CallingCalendar
-from dialer.core.controller import Controller
+from dialer.core.controller import HORIZON, Controller
 from dialer.core.ledger import Interval, as_rate
 from dialer.rules.preset import Preset
 from dialer.core.modes import PACERS, make_pacer
@@ -41,14 +41,13 @@ INTERVAL_KINDS = ("day", "campaign", "rolling")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
-def _number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+_LINES = OrNone(Whole(1), meaning="no cap", none="null")
+_LOCKOUT = OrNone(positive("number of seconds"), meaning="forever", none="null")
+_WINDOW = positive("number of seconds")
 
 
 def check_lines(lines: Any) -> int | None:
-    if lines is not None and (not isinstance(lines, int) or isinstance(lines, bool) or lines < 1):
-        raise bad("lines", lines, "a whole number of at least 1 (or null for no cap)")
-    return lines
+    return check("lines", lines, _LINES)
 
 
 def check_pacer(mode: Any, pacer: Any) -> None:
@@ -100,10 +99,8 @@ class CampaignConfig:
             for i, iv in enumerate(ivs):
                 _interval(iv, i)
         check_lines(self.lines)
-        if not _number(self.horizon) or self.horizon <= 0:
-            raise bad("horizon", self.horizon, "a positive number of seconds (ring timeout + connect limit)")
-        if self.redial_lockout is not None and (not _number(self.redial_lockout) or self.redial_lockout <= 0):
-            raise bad("redial_lockout", self.redial_lockout, "a positive number of seconds (or null: forever)")
+        check("horizon", self.horizon, HORIZON)
+        check("redial_lockout", self.redial_lockout, _LOCKOUT)
         if self.timezone is not None:
             _zone(self.timezone)
         if self.preset is not None:
@@ -267,9 +264,7 @@ def _interval(spec: Any, i: int) -> Interval:
         raise bad(f"{where}.kind", kind, f"one of {', '.join(INTERVAL_KINDS)}")
     limit = as_rate(spec.get("limit"), f"{where}.limit")
     if kind == "rolling":
-        window = spec.get("window")
-        if not _number(window) or window <= 0:
-            raise bad(f"{where}.window", window, "a positive number of seconds")
+        window = check(f"{where}.window", spec.get("window"), _WINDOW)
         name = spec.get("name", "")
         if not isinstance(name, str):
             raise bad(f"{where}.name", name, "a string")

@@ -24,6 +24,7 @@ import json
 import math
 from typing import Any, Mapping
 
+from dialer.checks import Flag, OneOf, Real, check
 from dialer.core.decision import Decision
 from dialer.core.events import EVENT_TYPES, AgentId, Event, FailReason
 from dialer.core.picker import Dial, Picks, Skipped
@@ -52,16 +53,17 @@ def check_id(field: str, value: Any) -> str | int:
     return value
 
 
+_TIME = Real(noun="number of seconds")  # "a finite number of seconds"
+_HUMAN = Flag(says="true (a person) or false (a machine)")
+_REASON = OneOf(*(r.value for r in FailReason))
+
+
 def check_time(field: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise bad(field, value, "a finite number of seconds")
-    try:
-        ok = math.isfinite(value)
-    except OverflowError:  # an int beyond any float
-        raise bad(field, float("inf"), "a finite number of seconds") from None
-    if not ok:
-        raise bad(field, value, "a finite number of seconds")
-    return value
+    if _TIME.accepts(value):
+        return value
+    if type(value) is int:  # a whole number beyond any float (JSON allows one): shown as the infinity it is
+        value = math.inf if value > 0 else -math.inf
+    raise bad(field, value, str(_TIME))
 
 
 def event_from_dict(data: Any, where: str = "event") -> tuple[str | int | None, Event]:
@@ -91,12 +93,10 @@ def event_from_dict(data: Any, where: str = "event") -> tuple[str | int | None, 
         if name in _ID_FIELDS and not (value is None and (tp, name) in _OPTIONAL):
             check_id(f"{where}.{name}", value)
         kw[name] = value
-    if tp == "CallAnswered" and not isinstance(kw["human"], bool):
-        raise bad(f"{where}.human", kw["human"], "true (a person) or false (a machine)")
+    if tp == "CallAnswered":
+        check(f"{where}.human", kw["human"], _HUMAN)
     if tp == "CallFailed":
-        valid = [r.value for r in FailReason]
-        if kw["reason"] not in valid:
-            raise bad(f"{where}.reason", kw["reason"], f"one of {', '.join(valid)}")
+        check(f"{where}.reason", kw["reason"], _REASON)
     try:
         return ev_id, EVENT_TYPES[tp](**kw)
     except ProtocolError as err:  # an event type's own check; the ones above should catch all

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from dialer.checks import Either, OneOf, Real, Whole, check, positive
 from dialer.errors import ConfigError
 from dialer.plan.execute import Backend, RunCache, RunStats, Session, run_tasks
 from dialer.plan.runs import BOUNDS, RUN_STATISTICS, make_task
@@ -73,16 +74,22 @@ class Study:
 # --- building a study ----------------------------------------------------------------------
 
 
+#: what the [sweep] table's values and a variation's changes must be
+_REPLICATIONS = Whole(1)
+_SEED = Whole(0)
+_TRACE = Either(positive("number of seconds"), OneOf(False, says="false"))
+_AGENTS = Whole(1)
+_TARGET = Real(0, 1, closed="neither", noun="rate")
+_LIVE = Real(0, 1, closed="right", noun="probability")
+_TALK = positive("number of seconds")
+
+
 def _check_replications(value: Any, where: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ConfigError(f"{where} must be a whole number >= 1, got {value!r}")
-    return value
+    return check(where, value, _REPLICATIONS)
 
 
 def _check_seed(value: Any, where: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ConfigError(f"{where} must be a whole number >= 0, got {value!r}")
-    return value
+    return check(where, value, _SEED)
 
 
 def from_scenario(scenario: Any, *, replications: int, seed: int = 0, trace: float | None = 60.0,
@@ -175,11 +182,9 @@ def parse_study(
         sweep.get("replications", 10), f"{source}: sweep.replications")
     _check_replications(reps, "--replications")
     sd = seed if seed is not None else _check_seed(sweep.get("seed", 0), f"{source}: sweep.seed")
-    trace = sweep.get("trace", 60.0)
+    trace = check(f"{source}: sweep.trace", sweep.get("trace", 60.0), _TRACE)
     if trace is False:
         trace = None
-    elif not isinstance(trace, (int, float)) or isinstance(trace, bool) or not trace > 0:
-        raise ConfigError(f"{source}: sweep.trace must be a positive number of seconds or false, got {trace!r}")
     # shift plans
     shifts_raw = data.get("shifts", {})
     if not isinstance(shifts_raw, dict):
@@ -320,23 +325,16 @@ def apply(study: Study, changes: dict[str, Any], where: str = "variation") -> di
         others = [g for g in data["agents"] if (g.get("campaign") or first) != name]
         data["agents"] = others + [{**g, "campaign": name} for g in copy.deepcopy(study.shifts[plan])]
     if "agents" in changes:
-        n = changes["agents"]
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise ConfigError(f"{where}.agents must be a whole number >= 1, got {n!r}")
-        set_agents(data, name, n)
+        set_agents(data, name, check(f"{where}.agents", changes["agents"], _AGENTS))
     if "mode" in changes and changes["mode"] != camp["mode"]:
         camp["mode"] = changes["mode"]
         camp["pacer"] = {}
     if "target" in changes:
-        t = changes["target"]
-        if not isinstance(t, (int, float)) or isinstance(t, bool) or not 0 < t < 1:
-            raise ConfigError(f"{where}.target must be a rate strictly between 0 and 1, got {t!r}")
+        t = check(f"{where}.target", changes["target"], _TARGET)
         if camp["mode"] == "predictive":
             camp["pacer"] = {**camp["pacer"], "target": float(t)}
     if "live" in changes:
-        p = changes["live"]
-        if not isinstance(p, (int, float)) or isinstance(p, bool) or not 0 < p <= 1:
-            raise ConfigError(f"{where}.live must be a probability in (0, 1], got {p!r}")
+        p = check(f"{where}.live", changes["live"], _LIVE)
         out = camp["outcomes"]
         f = p / out["live"] if out["live"] > 0 else None
         out["live"] = float(p)
@@ -344,9 +342,7 @@ def apply(study: Study, changes: dict[str, Any], where: str = "variation") -> di
             if "live" in hour:
                 hour["live"] = float(p) if f is None else hour["live"] * f
     if "talk" in changes:
-        m = changes["talk"]
-        if not isinstance(m, (int, float)) or isinstance(m, bool) or not m > 0:
-            raise ConfigError(f"{where}.talk must be a positive number of seconds, got {m!r}")
+        m = check(f"{where}.talk", changes["talk"], _TALK)
         camp["durations"]["talk"] = _scale_dist(camp["durations"]["talk"], float(m), f"{where}.talk")
     if "leads" in changes:
         camp["leads"] = changes["leads"]

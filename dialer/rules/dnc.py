@@ -29,6 +29,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Hashable, Iterable
 
+from dialer.checks import Either, OneOf, Whole, check
 from dialer.errors import ConfigError, bad
 
 REGISTERS = ("national", "internal")
@@ -278,6 +279,9 @@ class Registers:
 # --- when to wash again ---------------------------------------------------------------------------
 
 
+_REWASH = Either(OneOf("month"), Whole(1), says='"month" or a positive number of days')
+
+
 class WashSchedule:
     """When a lead list must be washed again: before its first call, then in every calendar month in
     which calls are made (guide 3.2, `rewash="month"`), or every N days (UK 28, US and CA 31).
@@ -287,9 +291,7 @@ class WashSchedule:
     """
 
     def __init__(self, rewash: str | int = "month", tz: dt.tzinfo = dt.timezone.utc) -> None:
-        if rewash != "month" and not (isinstance(rewash, int) and not isinstance(rewash, bool) and rewash > 0):
-            raise bad("dnc_rewash", rewash, '"month" or a positive number of days')
-        self.rewash = rewash
+        self.rewash = check("dnc_rewash", rewash, _REWASH)
         self.tz = tz
         self.last: dict[Hashable, dt.datetime] = {}
 

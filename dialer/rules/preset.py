@@ -16,13 +16,13 @@ Rule 2: no file, clock, database or SimPy. The caller reads the TOML.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dialer.checks import Flag, OrNone, check, is_number, non_negative, positive
 from dialer.core.ledger import Interval, as_rate, month_key
 from dialer.errors import ConfigError, bad
 
@@ -154,18 +154,21 @@ class Preset:
 
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 _UNIT = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": DAY}
+_SPAN_SECONDS = positive("duration")
+_SECONDS = non_negative("number of seconds")
+_SECONDS_OR_NONE = OrNone(_SECONDS)
 
 
 def parse_span(field: str, value: Any) -> float:
     """A positive duration: seconds as a number, or text such as "72h", "30d", "90s", "15m"."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        secs = float(value)
+    if is_number(value):
+        secs = float(check(field, value, _SPAN_SECONDS))
     elif isinstance(value, str) and (m := _SPAN.match(value)):
         secs = float(m.group(1)) * _UNIT[m.group(2)]
+        if not _SPAN_SECONDS.accepts(secs):  # "0h", or more digits than a float holds
+            raise bad(field, value, str(_SPAN_SECONDS))
     else:
         raise bad(field, value, 'a duration such as "72h", "30d" or a number of seconds')
-    if not math.isfinite(secs) or secs <= 0:
-        raise bad(field, value, "a positive duration")
     return secs
 
 
@@ -194,11 +197,8 @@ def _format_clock(secs: float) -> str:
 
 
 def _seconds(field: str, value: Any, *, optional: bool = False) -> float | None:
-    if value is None and optional:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise bad(field, value, "a number of seconds, zero or more")
-    return float(value)
+    secs = check(field, value, _SECONDS_OR_NONE if optional else _SECONDS)
+    return None if secs is None else float(secs)
 
 
 def _text(field: str, value: Any, default: str = "") -> str:
@@ -310,8 +310,7 @@ def preset_from_dict(name: str, data: Any) -> Preset:
         raise bad(f"{name}.timezone", tzname, "an IANA time zone such as 'Europe/Oslo'") from None
     country, subdiv = _holiday_country(name, data.get("holidays", ""), data.get("holiday_subdiv"))
     closed_on_holidays = data.get("closed_on_holidays", bool(country))
-    if not isinstance(closed_on_holidays, bool):
-        raise bad(f"{name}.closed_on_holidays", closed_on_holidays, "true or false")
+    check(f"{name}.closed_on_holidays", closed_on_holidays, Flag())
     if closed_on_holidays and not country:
         raise bad(f"{name}.closed_on_holidays", True, "false when no holidays country is given")
     if "abandon_limit" not in data:

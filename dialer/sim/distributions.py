@@ -21,6 +21,7 @@ from typing import Callable
 
 import numpy as np
 
+from dialer.checks import check, non_negative, positive
 from dialer.errors import bad
 
 _BATCH = 1024
@@ -71,14 +72,16 @@ class Sampler:
         return self._buf[i]
 
 
+_NON_NEGATIVE = non_negative("number of seconds")
+_POSITIVE = positive("number of seconds")
+
+
 def _check_nonneg(field: str, x: float) -> None:
-    if not isinstance(x, (int, float)) or isinstance(x, bool) or not math.isfinite(x) or x < 0:
-        raise bad(field, x, "a non-negative number of seconds")
+    check(field, x, _NON_NEGATIVE)
 
 
 def _check_pos(field: str, x: float) -> None:
-    if not isinstance(x, (int, float)) or isinstance(x, bool) or not math.isfinite(x) or x <= 0:
-        raise bad(field, x, "a positive number of seconds")
+    check(field, x, _POSITIVE)
 
 
 @dataclass(frozen=True)

@@ -33,17 +33,20 @@ from pydantic import (
     model_validator,
 )
 
+from dialer.checks import Real, check, is_number
 from dialer.core.modes import PACERS, make_pacer
 from dialer.errors import ConfigError
 from dialer.sim.distributions import DISTRIBUTIONS, Distribution
 
 # --- small field types -----------------------------------------------------------
 
+_PROBABILITY = Real(0, 1, noun="probability")
+
 
 def _parse_dist(value: Any) -> Distribution:
     if isinstance(value, Distribution):
         return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if is_number(value):
         return DISTRIBUTIONS["constant"](value=value)
     if not isinstance(value, dict):
         raise ValueError("must be a number of seconds or a table with a 'dist' key")
@@ -175,8 +178,7 @@ class Outcomes(_Model):
             for name, p in override.items():
                 if name not in ("live", "machine", "busy", "invalid"):
                     raise ValueError(f"hours.{key}: unknown outcome {name!r} (live, machine, busy, invalid)")
-                if not isinstance(p, (int, float)) or isinstance(p, bool) or not 0.0 <= p <= 1.0:
-                    raise ValueError(f"hours.{key}.{name} must be a probability in [0, 1], got {p!r}")
+                check(f"hours.{key}.{name}", p, _PROBABILITY)
             merged = self.for_hour(int(key))
             if sum(merged) > 1.0 + 1e-12:
                 raise ValueError(

@@ -297,6 +297,15 @@ ERRORS = [
     (["erlang", "a", "--rate", "100", "--handle", "30", "--servers", "0", "--patience", "5"], ["--servers", "'0'"]),
     (["erlang", "a", "--rate", "100", "--handle", "30", "--servers", "2", "--patience", "0"], ["--patience", "'0'"]),
     (["theory", "missing.toml"], ["does not exist", "missing.toml"]),
+    # the words of the constraint (dialer.checks), whatever is wrong with the text
+    (["erlang", "b", "--servers", "3", "--load", "inf"], ["argument --load: must be a positive number of Erlangs, got 'inf'"]),
+    (["erlang", "b", "--servers", "3", "--load", "nan"], ["argument --load: must be a positive number of Erlangs, got 'nan'"]),
+    (["erlang", "b", "--servers", "3", "--load", "lots"], ["argument --load: must be a positive number of Erlangs, got 'lots'"]),
+    (["erlang", "b", "--servers", "2.5", "--load", "1"], ["argument --servers: must be a whole number >= 0, got '2.5'"]),
+    (["erlang", "c", "--rate", "100", "--handle", "inf", "--servers", "5"],
+     ["argument --handle: must be a positive number of seconds, got 'inf'"]),
+    (["erlang", "c", "--rate", "1e999", "--handle", "180", "--servers", "5"],
+     ["argument --rate: must be a positive number of calls per hour, got '1e999'"]),
 ]
 
 

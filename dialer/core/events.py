@@ -97,7 +97,7 @@ class AgentPaused(Event):
 class AgentLeaving(Event):
     """The agent will log out soon: it still takes calls but covers no dial in flight.
 
-    DESIGN.md: "an agent who may pause or log out before the answer arrives
+    docs/design.md: "an agent who may pause or log out before the answer arrives
     covers nothing". A dialer sends this ahead of a shift's end.
     """
 

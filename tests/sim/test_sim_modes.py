@@ -4,7 +4,7 @@
   (norm 4.6.3) hold for every mode, on generated scenarios (as in
   test_sim_properties.py, which covers Power and FixedRatio in depth).
 - The scenario's `abandon_limit` is what an envelope pacer is held to: no day
-  over the campaign's own limit (DESIGN.md, "The abandon-rate guarantee"), also
+  over the campaign's own limit (docs/design.md, "The abandon envelope"), also
   when agents' shifts end inside the calling window.
 """
 
@@ -97,7 +97,7 @@ SHIFT_END = {
 @pytest.mark.parametrize("mode", ENVELOPE_MODES)
 @pytest.mark.parametrize("leave_notice", [60.0, 0.0])
 def test_shift_ends_do_not_break_the_envelope(mode, leave_notice):
-    """DESIGN.md: the limit "must never be exceeded". An agent whose shift ends covers nothing
+    """docs/design.md: the limit "must never be exceeded". An agent whose shift ends covers nothing
     from the moment it announces leaving; every dial in flight (ring <= 25 s, connect limit 0)
     is resolved well within a 60 s notice, and with no notice the dialer must still not let a
     committed agent go while the envelope counts on it (`Controller.releasable`)."""

@@ -28,18 +28,8 @@ from typing import TYPE_CHECKING, Hashable
 from scipy.special import gammaincc
 
 from dialer.checks import Real, check, positive
-from dialer.core.events import (
-    AgentLeaving,
-    AgentLoggedOut,
-    AgentReady,
-    CallAbandoned,
-    CallAnswered,
-    CallConnected,
-    CallEnded,
-    CallFailed,
-    DialPlaced,
-    Event,
-)
+from dialer.core import events
+from dialer.core.events import Event
 
 if TYPE_CHECKING:
     from dialer.core.floor import Floor
@@ -326,38 +316,38 @@ class FloorEstimates:
         t = ev.time
         self.last_time = t
         tp = type(ev)
-        if tp is DialPlaced:
+        if tp is events.DialPlaced:
             self._dialled[ev.call] = t
             self.dials += 1
-        elif tp is CallAnswered:
+        elif tp is events.CallAnswered:
             t0 = self._dialled.pop(ev.call, None)
             if ev.human:
                 self.live_answers += 1
                 self._answered[ev.call] = t
             self._resolved(t, ev.human, None if t0 is None else t - t0)
-        elif tp is CallFailed:
+        elif tp is events.CallFailed:
             t0 = self._dialled.pop(ev.call, None)
             self._resolved(t, False, None if t0 is None else t - t0)
-        elif tp is CallConnected:
+        elif tp is events.CallConnected:
             self._answered.pop(ev.call, None)
             self._talking[ev.call] = (ev.agent, t)
             self._handle_start[ev.agent] = t
-        elif tp is CallAbandoned:
+        elif tp is events.CallAbandoned:
             self._answered.pop(ev.call, None)
-        elif tp is CallEnded:
+        elif tp is events.CallEnded:
             rec = self._talking.pop(ev.call, None)
             if rec is not None:
                 agent, t0 = rec
                 self._talk.add(t, t - t0)
                 self._wrap_start[agent] = t
-        elif tp is AgentReady:
+        elif tp is events.AgentReady:
             t0 = self._wrap_start.pop(ev.agent, None)
             self._handle_start.pop(ev.agent, None)
             if t0 is not None:
                 self._wrap.add(t, t - t0)
-        elif tp is AgentLeaving:
+        elif tp is events.AgentLeaving:
             self.leaving.add(ev.agent)
-        elif tp is AgentLoggedOut:
+        elif tp is events.AgentLoggedOut:
             self.leaving.discard(ev.agent)
             self._handle_start.pop(ev.agent, None)
             self._wrap_start.pop(ev.agent, None)

@@ -24,22 +24,8 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Hashable, Iterator
 
-from dialer.core.events import (
-    AgentLeaving,
-    AgentLoggedIn,
-    AgentLoggedOut,
-    AgentPaused,
-    AgentReady,
-    CallAbandoned,
-    CallAnswered,
-    CallConnected,
-    CallEnded,
-    CallFailed,
-    DialPlaced,
-    Event,
-    FailReason,
-    Outcome,
-)
+from dialer.core import events
+from dialer.core.events import Event, FailReason, Outcome
 from dialer.core.guards import RedialGuard
 from dialer.core.stats import DailyStats
 from dialer.errors import ProtocolError
@@ -80,29 +66,29 @@ _C_TALKING = CallState.TALKING
 
 #: (agent state, event type) -> next agent state, for events that name or imply the agent.
 AGENT_TRANSITIONS: dict[tuple[AgentState, type[Event]], AgentState] = {
-    (_A_OUT, AgentLoggedIn): _A_IDLE,
-    (_A_IDLE, AgentPaused): _A_PAUSED,
-    (_A_PAUSED, AgentReady): _A_IDLE,
-    (_A_WRAP, AgentReady): _A_IDLE,
-    (_A_IDLE, AgentLoggedOut): _A_OUT,
-    (_A_PAUSED, AgentLoggedOut): _A_OUT,
-    (_A_IDLE, DialPlaced): _A_RESERVED,
-    (_A_RESERVED, CallFailed): _A_IDLE,
-    (_A_RESERVED, CallAnswered): _A_IDLE,  # machine answer releases the agent
-    (_A_RESERVED, CallAbandoned): _A_IDLE,
-    (_A_IDLE, CallConnected): _A_TALKING,
-    (_A_RESERVED, CallConnected): _A_TALKING,
-    (_A_TALKING, CallEnded): _A_WRAP,
+    (_A_OUT, events.AgentLoggedIn): _A_IDLE,
+    (_A_IDLE, events.AgentPaused): _A_PAUSED,
+    (_A_PAUSED, events.AgentReady): _A_IDLE,
+    (_A_WRAP, events.AgentReady): _A_IDLE,
+    (_A_IDLE, events.AgentLoggedOut): _A_OUT,
+    (_A_PAUSED, events.AgentLoggedOut): _A_OUT,
+    (_A_IDLE, events.DialPlaced): _A_RESERVED,
+    (_A_RESERVED, events.CallFailed): _A_IDLE,
+    (_A_RESERVED, events.CallAnswered): _A_IDLE,  # machine answer releases the agent
+    (_A_RESERVED, events.CallAbandoned): _A_IDLE,
+    (_A_IDLE, events.CallConnected): _A_TALKING,
+    (_A_RESERVED, events.CallConnected): _A_TALKING,
+    (_A_TALKING, events.CallEnded): _A_WRAP,
 }
 
 #: (call state, event type) -> next call state; None means the call is over.
 CALL_TRANSITIONS: dict[tuple[CallState, type[Event]], CallState | None] = {
-    (_C_NEW, DialPlaced): _C_RINGING,
-    (_C_RINGING, CallFailed): None,
-    (_C_RINGING, CallAnswered): _C_LIVE,  # machine answers end the call: see _answered
-    (_C_LIVE, CallConnected): _C_TALKING,
-    (_C_LIVE, CallAbandoned): None,
-    (_C_TALKING, CallEnded): None,
+    (_C_NEW, events.DialPlaced): _C_RINGING,
+    (_C_RINGING, events.CallFailed): None,
+    (_C_RINGING, events.CallAnswered): _C_LIVE,  # machine answers end the call: see _answered
+    (_C_LIVE, events.CallConnected): _C_TALKING,
+    (_C_LIVE, events.CallAbandoned): None,
+    (_C_TALKING, events.CallEnded): None,
 }
 
 
@@ -114,22 +100,22 @@ def _only(ev_type: type[Event]) -> tuple[CallState, CallState | None]:
 
 
 # the hot handlers check a call's state against these, read once from CALL_TRANSITIONS
-_, _PLACED_TO = _only(DialPlaced)
-_FAILED_FROM, _ = _only(CallFailed)
-_ANSWERED_FROM, _ANSWERED_TO = _only(CallAnswered)
-_CONNECTED_FROM, _CONNECTED_TO = _only(CallConnected)
-_ABANDONED_FROM, _ = _only(CallAbandoned)
-_ENDED_FROM, _ = _only(CallEnded)
+_, _PLACED_TO = _only(events.DialPlaced)
+_FAILED_FROM, _ = _only(events.CallFailed)
+_ANSWERED_FROM, _ANSWERED_TO = _only(events.CallAnswered)
+_CONNECTED_FROM, _CONNECTED_TO = _only(events.CallConnected)
+_ABANDONED_FROM, _ = _only(events.CallAbandoned)
+_ENDED_FROM, _ = _only(events.CallEnded)
 
 # the agent moves of the two hot call events, {state: next state}, read from AGENT_TRANSITIONS
-_AGENT_ON_DIAL = {st: n for (st, tp), n in AGENT_TRANSITIONS.items() if tp is DialPlaced}
-_AGENT_ON_CONNECT = {st: n for (st, tp), n in AGENT_TRANSITIONS.items() if tp is CallConnected}
+_AGENT_ON_DIAL = {st: n for (st, tp), n in AGENT_TRANSITIONS.items() if tp is events.DialPlaced}
+_AGENT_ON_CONNECT = {st: n for (st, tp), n in AGENT_TRANSITIONS.items() if tp is events.CallConnected}
 # the hot handlers write these moves out (each keeps every count and time sum as _set_agent does):
 # change them with the table
 assert _AGENT_ON_DIAL == {_A_IDLE: _A_RESERVED}, "Floor._placed"
 assert _AGENT_ON_CONNECT == {_A_IDLE: _A_TALKING, _A_RESERVED: _A_TALKING}, "Floor._connected"
-assert AGENT_TRANSITIONS[(_A_TALKING, CallEnded)] is _A_WRAP, "Floor._ended"
-assert AGENT_TRANSITIONS[(_A_WRAP, AgentReady)] is _A_IDLE, "Floor._ready"
+assert AGENT_TRANSITIONS[(_A_TALKING, events.CallEnded)] is _A_WRAP, "Floor._ended"
+assert AGENT_TRANSITIONS[(_A_WRAP, events.AgentReady)] is _A_IDLE, "Floor._ready"
 
 _F_NO_ANSWER = FailReason.NO_ANSWER
 _F_BUSY = FailReason.BUSY
@@ -409,7 +395,7 @@ class Floor:
 
     # -- agent events
 
-    def _logged_in(self, ev: AgentLoggedIn) -> None:
+    def _logged_in(self, ev: events.AgentLoggedIn) -> None:
         a = self._agents.get(ev.agent)
         if a is not None and a.state is not _A_OUT:
             raise ProtocolError(
@@ -424,7 +410,7 @@ class Floor:
         self.logged_in += 1
         self._set_agent(a, _A_IDLE, ev.time)
 
-    def _ready(self, ev: AgentReady) -> None:
+    def _ready(self, ev: events.AgentReady) -> None:
         a = self._agents.get(ev.agent)
         if a is None or a.state is not _A_WRAP:
             return self._agent_simple(ev)  # back from a pause, or refused
@@ -439,7 +425,7 @@ class Floor:
         a.state = _A_IDLE
         a.since = t
 
-    def _agent_simple(self, ev: AgentReady | AgentPaused | AgentLoggedOut) -> None:
+    def _agent_simple(self, ev: events.AgentReady | events.AgentPaused | events.AgentLoggedOut) -> None:
         a = self._agents.get(ev.agent)
         if a is None or a.state is _A_OUT:
             raise ProtocolError(f"{type(ev).__name__}: agent {ev.agent!r} is not logged in")
@@ -448,7 +434,7 @@ class Floor:
             self._agent_next(ev, a)  # raises, naming the event and the state
         self._set_agent(a, nxt, ev.time)  # type: ignore[arg-type]
 
-    def _leaving(self, ev: AgentLeaving) -> None:
+    def _leaving(self, ev: events.AgentLeaving) -> None:
         a = self._agent(ev, ev.agent)
         if a.leaving:
             raise ProtocolError(f"AgentLeaving: agent {ev.agent!r} is already leaving")
@@ -461,7 +447,7 @@ class Floor:
     # Each handler first finds every record it needs and checks the event against
     # the tables (raising, with nothing changed, if it does not fit), then applies it.
 
-    def _placed(self, ev: DialPlaced) -> None:
+    def _placed(self, ev: events.DialPlaced) -> None:
         call = ev.call
         if call in self._calls:
             raise ProtocolError(f"DialPlaced: call {call!r} is already in progress")
@@ -509,7 +495,7 @@ class Floor:
             a.state = _A_RESERVED
             a.since = t
 
-    def _refuse_reserved_dial(self, ev: DialPlaced, a: _Agent | None) -> None:
+    def _refuse_reserved_dial(self, ev: events.DialPlaced, a: _Agent | None) -> None:
         """Raise for a reserved dial whose agent is not idle, naming the reason (the guard's first)."""
         self.guard.check_dial(ev.lead, reserved=True, now=ev.time)
         if a is None or a.state is _A_OUT:
@@ -547,7 +533,7 @@ class Floor:
                 a.call = None
                 self._set_agent(a, _A_IDLE, ev.time)
 
-    def _failed(self, ev: CallFailed) -> Outcome:
+    def _failed(self, ev: events.CallFailed) -> Outcome:
         c = self._calls.get(ev.call)
         if c is None or c.state is not _FAILED_FROM:
             c = self._call_in(ev, _FAILED_FROM)  # raises, naming the event and the state
@@ -581,7 +567,7 @@ class Floor:
         self.guard.ended(c.lead, outcome, t)
         return outcome
 
-    def _answered(self, ev: CallAnswered) -> Outcome | None:
+    def _answered(self, ev: events.CallAnswered) -> Outcome | None:
         c = self._calls.get(ev.call)
         if c is None or c.state is not _ANSWERED_FROM:
             c = self._call_in(ev, _ANSWERED_FROM)  # raises, naming the event and the state
@@ -603,7 +589,7 @@ class Floor:
             self.live_waiting += 1
         return None
 
-    def _connected(self, ev: CallConnected) -> None:
+    def _connected(self, ev: events.CallConnected) -> None:
         c = self._call_in(ev, _CONNECTED_FROM)
         agent = ev.agent
         a = self._agent(ev, agent)
@@ -644,7 +630,7 @@ class Floor:
         a.state = _A_TALKING
         a.since = t
 
-    def _abandoned(self, ev: CallAbandoned) -> Outcome:
+    def _abandoned(self, ev: events.CallAbandoned) -> Outcome:
         c = self._call_in(ev, _ABANDONED_FROM)
         if c.reserved:
             self._release_reserved(ev, c)
@@ -655,7 +641,7 @@ class Floor:
         s.abandon_silence += ev.time - c.answered_at
         return self._finish(c, _O_ABANDONED, ev.time)
 
-    def _ended(self, ev: CallEnded) -> Outcome:
+    def _ended(self, ev: events.CallEnded) -> Outcome:
         c = self._call_in(ev, _ENDED_FROM)
         a = self._agents[c.agent]
         a.call = None
@@ -678,15 +664,15 @@ class Floor:
 
 
 _HANDLERS: dict[type[Event], Callable[[Floor, Event], Outcome | None]] = {
-    AgentLoggedIn: Floor._logged_in,
-    AgentReady: Floor._ready,
-    AgentPaused: Floor._agent_simple,
-    AgentLoggedOut: Floor._agent_simple,
-    AgentLeaving: Floor._leaving,
-    DialPlaced: Floor._placed,
-    CallFailed: Floor._failed,
-    CallAnswered: Floor._answered,
-    CallConnected: Floor._connected,
-    CallAbandoned: Floor._abandoned,
-    CallEnded: Floor._ended,
+    events.AgentLoggedIn: Floor._logged_in,
+    events.AgentReady: Floor._ready,
+    events.AgentPaused: Floor._agent_simple,
+    events.AgentLoggedOut: Floor._agent_simple,
+    events.AgentLeaving: Floor._leaving,
+    events.DialPlaced: Floor._placed,
+    events.CallFailed: Floor._failed,
+    events.CallAnswered: Floor._answered,
+    events.CallConnected: Floor._connected,
+    events.CallAbandoned: Floor._abandoned,
+    events.CallEnded: Floor._ended,
 }

@@ -27,19 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable
 from zoneinfo import ZoneInfo
 
-from dialer.core.events import (
-    AgentLoggedIn,
-    AgentLoggedOut,
-    AgentPaused,
-    AgentReady,
-    CallAbandoned,
-    CallAnswered,
-    CallConnected,
-    CallEnded,
-    CallFailed,
-    DialPlaced,
-    Event,
-)
+from dialer.core import events
+from dialer.core.events import Event
 
 DAY = 86400.0
 
@@ -170,40 +159,40 @@ class TraceRecorder:
         day = int(t // DAY)
         if day != f.day:
             f.day, f.dials, f.connected, f.abandoned, f.transferred = day, 0, 0, 0, 0
-        if isinstance(ev, DialPlaced):
+        if isinstance(ev, events.DialPlaced):
             f.dials += 1
             f.ringing.add(ev.call)
             if ev.agent is not None:
                 f.reserved_for[ev.call] = ev.agent
                 f.set_agent(ev.agent, "reserved")
-        elif isinstance(ev, CallAnswered):
+        elif isinstance(ev, events.CallAnswered):
             f.ringing.discard(ev.call)
             if ev.human:
                 f.connected += 1
                 f.waiting.add(ev.call)
             else:
                 self._unreserve(f, ev.call)
-        elif isinstance(ev, CallFailed):
+        elif isinstance(ev, events.CallFailed):
             f.ringing.discard(ev.call)
             self._unreserve(f, ev.call)
-        elif isinstance(ev, CallConnected):
+        elif isinstance(ev, events.CallConnected):
             f.waiting.discard(ev.call)
             f.reserved_for.pop(ev.call, None)
             f.talking[ev.call] = ev.agent
             f.transferred += 1
             f.set_agent(ev.agent, "talk")
-        elif isinstance(ev, CallAbandoned):
+        elif isinstance(ev, events.CallAbandoned):
             f.waiting.discard(ev.call)
             f.abandoned += 1
-        elif isinstance(ev, CallEnded):
+        elif isinstance(ev, events.CallEnded):
             agent = f.talking.pop(ev.call, None)
             if agent is not None:
                 f.set_agent(agent, "wrap")
-        elif isinstance(ev, (AgentLoggedIn, AgentReady)):
+        elif isinstance(ev, (events.AgentLoggedIn, events.AgentReady)):
             f.set_agent(ev.agent, "idle")
-        elif isinstance(ev, AgentPaused):
+        elif isinstance(ev, events.AgentPaused):
             f.set_agent(ev.agent, "paused")
-        elif isinstance(ev, AgentLoggedOut):
+        elif isinstance(ev, events.AgentLoggedOut):
             f.set_agent(ev.agent, None)
         # AgentLeaving changes nothing a trace shows: the agent still takes calls
 
@@ -244,7 +233,7 @@ class CallLog:
         self._wrapping: dict[tuple[str, Hashable], dict[str, Any]] = {}  # agent -> record in wrap-up
 
     def __call__(self, campaign: str, ev: Event) -> None:
-        if isinstance(ev, DialPlaced):
+        if isinstance(ev, events.DialPlaced):
             key = (campaign, ev.lead)
             self._attempts[key] = self._attempts.get(key, 0) + 1
             rec = {
@@ -264,7 +253,7 @@ class CallLog:
             self._open[(campaign, ev.call)] = rec
             self.records.append(rec)
             return
-        if isinstance(ev, AgentReady):
+        if isinstance(ev, events.AgentReady):
             rec = self._wrapping.pop((campaign, ev.agent), None)
             if rec is not None:
                 rec["wrap_end"] = ev.time
@@ -275,18 +264,18 @@ class CallLog:
         rec = self._open.get((campaign, call))
         if rec is None:
             return
-        if isinstance(ev, CallAnswered):
+        if isinstance(ev, events.CallAnswered):
             rec["answer"] = ev.time
             if not ev.human:
                 self._close(campaign, call, rec, ev.time, "machine")
-        elif isinstance(ev, CallFailed):
+        elif isinstance(ev, events.CallFailed):
             self._close(campaign, call, rec, ev.time, ev.reason.value)
-        elif isinstance(ev, CallConnected):
+        elif isinstance(ev, events.CallConnected):
             rec["connect"] = ev.time
             rec["agent"] = ev.agent
-        elif isinstance(ev, CallAbandoned):
+        elif isinstance(ev, events.CallAbandoned):
             self._close(campaign, call, rec, ev.time, "abandoned")
-        elif isinstance(ev, CallEnded):
+        elif isinstance(ev, events.CallEnded):
             self._close(campaign, call, rec, ev.time, "transferred")
             self._wrapping[(campaign, rec["agent"])] = rec
 

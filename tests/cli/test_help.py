@@ -4,13 +4,7 @@ from __future__ import annotations
 
 from dialer import cli
 
-
-def run(argv: list[str]) -> int:
-    """`dialer.cli.main` in-process; an argparse exit counts as a return code."""
-    try:
-        return cli.main(argv)
-    except SystemExit as exc:  # argparse's --help exits
-        return int(exc.code) if exc.code is not None else 0
+from cli_helpers import run
 
 
 def test_every_help_text_formats():

@@ -7,17 +7,11 @@ import sys
 
 import pytest
 
-from dialer import cli
+
+from cli_helpers import run
 
 #: the `dialer` console script, run in a fresh process
 DIALER = [sys.executable, "-c", "import sys; from dialer.cli import main; sys.exit(main(sys.argv[1:]))"]
-
-
-def run(argv: list[str]) -> int:
-    try:
-        return cli.main(argv)
-    except SystemExit as exc:
-        return int(exc.code) if exc.code is not None else 0
 
 
 @pytest.mark.parametrize(

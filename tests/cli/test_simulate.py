@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from dialer import cli
 from dialer.sim import scenario
+
+from cli_helpers import assert_one_error_line, run
 
 # A small valid scenario; each error case below breaks exactly one thing in it.
 GOOD = """\
@@ -41,14 +42,6 @@ machine = 0.1
 [campaigns.durations]
 talk = 60
 """
-
-
-def run(argv: list[str]) -> int:
-    """`dialer.cli.main` in-process; an argparse exit counts as a return code."""
-    try:
-        return cli.main(argv)
-    except SystemExit as exc:  # argparse reports bad flags by exiting
-        return int(exc.code) if exc.code is not None else 0
 
 
 def write(tmp_path: Path, text: str, name: str = "scenario.toml") -> str:
@@ -237,12 +230,7 @@ def test_a_bad_scenario_or_flag_is_one_error_line(tmp_path, capsys, text, extra,
     assert code == 2
     assert "Traceback" not in captured.err
     assert captured.err.endswith("\n")
-    lines = captured.err.splitlines()
-    assert len(lines) == 1, captured.err
-    assert lines[0].startswith("dialer: error: "), lines[0]
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    assert captured.out == ""
+    assert_one_error_line(captured, needles)
 
 
 def test_an_unwritable_json_path_is_one_error_line(tmp_path, capsys):

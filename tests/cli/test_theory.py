@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from dialer import cli
 from dialer.theory import (
     erlang_a,
     erlang_b,
@@ -28,12 +27,7 @@ from dialer.theory import (
     service_level_c,
 )
 
-
-def run(argv: list[str]) -> int:
-    try:
-        return cli.main(argv)
-    except SystemExit as exc:  # argparse reports bad flags by exiting
-        return int(exc.code) if exc.code is not None else 0
+from cli_helpers import assert_one_error_line, run
 
 
 def run_json(tmp_path: Path, argv: list[str], capsys) -> tuple[dict, str]:
@@ -316,12 +310,7 @@ def test_a_bad_argument_is_one_error_line(tmp_path, monkeypatch, capsys, argv, n
     captured = capsys.readouterr()
     assert code == 2
     assert "Traceback" not in captured.err
-    lines = captured.err.splitlines()
-    assert len(lines) == 1, captured.err
-    assert lines[0].startswith("dialer: error: "), lines[0]
-    for needle in needles:
-        assert needle in lines[0], (needle, lines[0])
-    assert captured.out == ""
+    assert_one_error_line(captured, needles)
 
 
 def test_a_bad_scenario_is_one_error_line(tmp_path, capsys):

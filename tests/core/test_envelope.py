@@ -5,51 +5,28 @@ The property test over arbitrary event sequences is in test_envelope_property.py
 
 from __future__ import annotations
 
-import copy
 import math
 from fractions import Fraction
 
 import pytest
 
 from dialer.core import (
-    AgentLeaving,
-    AgentLoggedIn,
-    AgentPaused,
-    AgentReady,
     AgentState,
-    CallAbandoned,
-    CallAnswered,
-    CallConnected,
-    CallEnded,
-    CallFailed,
     Controller,
     Decision,
-    DialPlaced,
     FailReason,
     FixedRatio,
     Interval,
     Ledger,
-    Pacer,
-    Plan,
     Power,
     Tally,
 )
+from dialer.core import events
 from dialer.errors import ConfigError, ProtocolError
 
+from core_helpers import Greedy, snapshot
+
 DAY = 86400.0
-
-
-class Greedy(Pacer):
-    """Test-only: asks for far more unreserved dials than any floor could take, and `reserved` reserved ones."""
-
-    mode = "greedy-test"
-    uses_envelope = True
-
-    def __init__(self, *, reserved: int = 0) -> None:
-        self.reserved = reserved
-
-    def plan(self, floor, now):
-        return Plan(reserved=self.reserved, unreserved=10**9)
 
 
 class Calls:
@@ -61,20 +38,20 @@ class Calls:
 
     def dial(self, t: float, agent=None) -> int:
         self.n += 1
-        self.c.handle(DialPlaced(time=t, call=self.n, lead=f"lead-{self.n}", agent=agent))
+        self.c.handle(events.DialPlaced(time=t, call=self.n, lead=f"lead-{self.n}", agent=agent))
         return self.n
 
     def connect(self, t: float, agent) -> None:
         """A whole successful call on `agent`: dial, answer, connect, end (agent left in wrap-up)."""
         call = self.dial(t, agent)
-        self.c.handle(CallAnswered(time=t, call=call, human=True))
-        self.c.handle(CallConnected(time=t, call=call, agent=agent))
-        self.c.handle(CallEnded(time=t, call=call))
+        self.c.handle(events.CallAnswered(time=t, call=call, human=True))
+        self.c.handle(events.CallConnected(time=t, call=call, agent=agent))
+        self.c.handle(events.CallEnded(time=t, call=call))
 
 
 def login(c: Controller, t: float, *agents: str) -> None:
     for a in agents:
-        c.handle(AgentLoggedIn(time=t, agent=a))
+        c.handle(events.AgentLoggedIn(time=t, agent=a))
 
 
 def connects(c: Controller, t: float, n: int) -> None:
@@ -83,21 +60,13 @@ def connects(c: Controller, t: float, n: int) -> None:
     calls.n = 10_000 + len(c.floor.days) * 1000 + sum(s.attempted for s in c.floor.days.values())
     state = c.floor.agent_state("z")
     if state is AgentState.OUT:
-        c.handle(AgentLoggedIn(time=t, agent="z"))
+        c.handle(events.AgentLoggedIn(time=t, agent="z"))
     elif state is AgentState.PAUSED:
-        c.handle(AgentReady(time=t, agent="z"))
+        c.handle(events.AgentReady(time=t, agent="z"))
     for _ in range(n):
         calls.connect(t, "z")
-        c.handle(AgentReady(time=t, agent="z"))
-    c.handle(AgentPaused(time=t, agent="z"))
-
-
-def full_state(c: Controller):
-    f = c.floor
-    parts = ({k: v for k, v in vars(f).items() if k not in ("day_of", "guard")}, vars(f.guard))
-    if c.ledger is not None:
-        parts += (vars(c.ledger),)
-    return copy.deepcopy(parts)
+        c.handle(events.AgentReady(time=t, agent="z"))
+    c.handle(events.AgentPaused(time=t, agent="z"))
 
 
 # --- defaults and configuration ---------------------------------------------------
@@ -106,7 +75,7 @@ def full_state(c: Controller):
 def test_the_default_is_five_percent_per_day_and_old_calls_still_work():
     c = Controller(Power())
     assert [(iv.name, iv.limit) for iv in c.ledger.intervals] == [("day", Fraction(1, 20))]
-    c.handle(AgentLoggedIn(time=0.0, agent="ann"))
+    c.handle(events.AgentLoggedIn(time=0.0, agent="ann"))
     assert c.decide(0.0) == Decision(reserve=("ann",), unreserved=0)
 
 
@@ -116,12 +85,12 @@ def test_naive_pacers_are_not_capped_but_still_counted():
     assert c.decide(0.0) == Decision(unreserved=6)  # far beyond a headroom of 0
     assert c.headroom(0.0) == 0
     for i in range(6):
-        c.handle(DialPlaced(time=0.0, call=i, lead=i))
+        c.handle(events.DialPlaced(time=0.0, call=i, lead=i))
     assert c.exposure() == 4
     for i in range(3):
-        c.handle(CallAnswered(time=1.0, call=i, human=True))
-    c.handle(CallConnected(time=1.0, call=0, agent="ann"))
-    c.handle(CallAbandoned(time=5.0, call=1))
+        c.handle(events.CallAnswered(time=1.0, call=i, human=True))
+    c.handle(events.CallConnected(time=1.0, call=0, agent="ann"))
+    c.handle(events.CallAbandoned(time=5.0, call=1))
     assert c.ledger.tally("day", 0) == Tally(abandoned=1, established=2)
     assert c.headroom(5.0) == (2 - 20) // 19  # over the limit: negative
 
@@ -175,7 +144,7 @@ def test_with_no_budget_only_covered_dials_are_placed():
     d = c.decide(0.0)
     assert d == Decision(unreserved=3)  # one per committed idle agent: k stays 0
     for i in range(3):
-        c.handle(DialPlaced(time=0.0, call=i, lead=i))
+        c.handle(events.DialPlaced(time=0.0, call=i, lead=i))
     assert c.exposure() == 0
     assert c.decide(0.0) == Decision()
 
@@ -235,10 +204,10 @@ def test_an_abandon_spends_exactly_one_unit_and_the_limit_holds():
     assert d.unreserved == 2  # 1 covered by ann, 1 exposed
     a, b = calls.dial(1.0), calls.dial(1.0)
     assert c.exposure() == 1 and c.headroom(1.0) == 1
-    c.handle(CallAnswered(time=5.0, call=a, human=True))
-    c.handle(CallAnswered(time=5.0, call=b, human=True))
-    c.handle(CallConnected(time=5.0, call=a, agent="ann"))
-    c.handle(CallAbandoned(time=7.0, call=b))
+    c.handle(events.CallAnswered(time=5.0, call=a, human=True))
+    c.handle(events.CallAnswered(time=5.0, call=b, human=True))
+    c.handle(events.CallConnected(time=5.0, call=a, agent="ann"))
+    c.handle(events.CallAbandoned(time=7.0, call=b))
     assert c.ledger.tally("day", 0) == Tally(abandoned=1, established=21)  # 4.8 %
     assert c.exposure() == 0 and c.headroom(7.0) == 0
 
@@ -260,7 +229,7 @@ def test_reserved_dials_take_their_agent_out_of_the_cover():
 def test_an_agent_who_announced_leaving_may_be_reserved_freely():
     c = Controller(Greedy(reserved=2))
     login(c, 0.0, "ann", "bob")
-    c.handle(AgentLeaving(time=0.0, agent="ann"))
+    c.handle(events.AgentLeaving(time=0.0, agent="ann"))
     # ann covers nothing anyway; bob covers one unreserved dial or takes a reserved one, not both
     assert c.decide(0.0) == Decision(reserve=("ann", "bob"), unreserved=0)
     c.set_pacer(Greedy(reserved=1))
@@ -276,9 +245,9 @@ def test_releasable_lets_a_dialer_hold_a_pause_until_it_is_safe():
     assert c.exposure() == 0 and c.releasable(0.0) == 0
     connects(c, 0.0, 19)
     assert c.headroom(1.0) == 1 and c.releasable(1.0) == 1
-    c.handle(AgentPaused(time=1.0, agent="bob"))
+    c.handle(events.AgentPaused(time=1.0, agent="bob"))
     assert c.exposure() == 1 and c.releasable(1.0) == 0  # ann must stay
-    c.handle(CallFailed(time=20.0, call=a, reason=FailReason.NO_ANSWER))
+    c.handle(events.CallFailed(time=20.0, call=a, reason=FailReason.NO_ANSWER))
     assert c.exposure() == 0 and c.releasable(20.0) == 1
 
 
@@ -313,10 +282,10 @@ def test_a_dial_before_midnight_spends_yesterdays_budget_and_its_exposure_stays_
     # after midnight day 1 is empty (headroom 0) and day 0's calls are still open
     assert c.headroom(1001.0) == 0 and c.decide(1001.0) == Decision()
     for i in ids:
-        c.handle(CallAnswered(time=1005.0, call=i, human=True))
-    c.handle(CallConnected(time=1005.0, call=ids[0], agent="ann"))
-    c.handle(CallAbandoned(time=1010.0, call=ids[1]))
-    c.handle(CallAbandoned(time=1010.0, call=ids[2]))
+        c.handle(events.CallAnswered(time=1005.0, call=i, human=True))
+    c.handle(events.CallConnected(time=1005.0, call=ids[0], agent="ann"))
+    c.handle(events.CallAbandoned(time=1010.0, call=ids[1]))
+    c.handle(events.CallAbandoned(time=1010.0, call=ids[2]))
     assert c.ledger.tally("day", 0) == Tally(abandoned=2, established=41)  # 4.9 %: counted where placed
     assert c.ledger.tally("day", 1) == Tally(0, 0)
     assert c.stats[0].abandoned == 2 and c.stats[0].connected == 41
@@ -339,23 +308,23 @@ def test_a_rejected_event_changes_nothing():
     connects(c, 0.0, 40)
     calls = Calls(c)
     a, b = calls.dial(1.0), calls.dial(1.0)
-    c.handle(CallAnswered(time=2.0, call=a, human=True))
-    c.handle(CallAnswered(time=2.0, call=b, human=True))
-    c.handle(CallConnected(time=2.0, call=a, agent="ann"))
-    before = full_state(c)
+    c.handle(events.CallAnswered(time=2.0, call=a, human=True))
+    c.handle(events.CallAnswered(time=2.0, call=b, human=True))
+    c.handle(events.CallConnected(time=2.0, call=a, agent="ann"))
+    before = snapshot(c)
     decision = c.decide(3.0)
     bad_events = [
-        CallConnected(time=3.0, call=b, agent="ann"),  # ann is talking
-        CallConnected(time=3.0, call=999, agent="bob"),  # unknown call
-        CallEnded(time=3.0, call=b),  # b is waiting, not talking
-        CallAbandoned(time=1.0, call=b),  # earlier than the last event
-        DialPlaced(time=3.0, call=a, lead="new"),  # call id in progress
-        AgentLoggedIn(time=3.0, agent="bob"),  # already in
+        events.CallConnected(time=3.0, call=b, agent="ann"),  # ann is talking
+        events.CallConnected(time=3.0, call=999, agent="bob"),  # unknown call
+        events.CallEnded(time=3.0, call=b),  # b is waiting, not talking
+        events.CallAbandoned(time=1.0, call=b),  # earlier than the last event
+        events.DialPlaced(time=3.0, call=a, lead="new"),  # call id in progress
+        events.AgentLoggedIn(time=3.0, agent="bob"),  # already in
     ]
     for ev in bad_events:
         with pytest.raises(ProtocolError):
             c.handle(ev)
-        assert full_state(c) == before, ev
+        assert snapshot(c) == before, ev
         assert c.decide(3.0) == decision
 
 
@@ -375,9 +344,9 @@ def test_yesterdays_open_exposure_caps_todays_dials():
     assert c.decide(1001.0) == Decision()  # one more exposed call could be one of day 0's, abandoned
     # worst case, as it happens: ann and bob take one call each, the other two meet nobody
     for call in late:
-        c.handle(CallAnswered(time=1010.0, call=call, human=True))
-    c.handle(CallConnected(time=1010.0, call=late[0], agent="ann"))
-    c.handle(CallConnected(time=1010.0, call=late[1], agent="bob"))
-    c.handle(CallAbandoned(time=1018.0, call=late[2]))
-    c.handle(CallAbandoned(time=1018.0, call=late[3]))
+        c.handle(events.CallAnswered(time=1010.0, call=call, human=True))
+    c.handle(events.CallConnected(time=1010.0, call=late[0], agent="ann"))
+    c.handle(events.CallConnected(time=1010.0, call=late[1], agent="bob"))
+    c.handle(events.CallAbandoned(time=1018.0, call=late[2]))
+    c.handle(events.CallAbandoned(time=1018.0, call=late[3]))
     assert c.ledger.tally("day", 0) == Tally(abandoned=2, established=6)  # 1/3: at the limit, not over

@@ -40,26 +40,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dialer.core import (
-    AgentLeaving,
-    AgentLoggedIn,
-    AgentLoggedOut,
-    AgentPaused,
-    AgentReady,
-    CallAbandoned,
-    CallAnswered,
-    CallConnected,
-    CallEnded,
-    CallFailed,
     Controller,
-    DialPlaced,
     Event,
     FailReason,
     Interval,
-    Pacer,
-    Plan,
     Tally,
 )
+from dialer.core import events
 from dialer.errors import ProtocolError
+
+from core_helpers import Greedy
 
 RING = 20.0  # ring timeout
 CONNECT = 8.0  # connect limit
@@ -80,19 +70,6 @@ def block_of(t: float) -> int:
 
 def campaign_of(t: float) -> str:
     return "campaign"
-
-
-class Greedy(Pacer):
-    """Test-only: always wants a huge number of unreserved dials, and `reserved` reserved ones."""
-
-    mode = "greedy-test"
-    uses_envelope = True
-
-    def __init__(self, *, reserved: int = 0) -> None:
-        self.reserved = reserved
-
-    def plan(self, floor, now):
-        return Plan(reserved=self.reserved, unreserved=10**9)
 
 
 @dataclass
@@ -175,7 +152,7 @@ class Dialer:
         lead = self.pick_lead(agent is not None)
         call = self.next_call
         self.next_call += 1
-        self.send(DialPlaced(time=self.now, call=call, lead=lead, agent=agent))
+        self.send(events.DialPlaced(time=self.now, call=call, lead=lead, agent=agent))
         self.calls[call] = Call(lead, agent, agent is not None, self.now)
         self.in_flight.add(lead)
         if lead in self.old_leads:
@@ -211,11 +188,11 @@ class Dialer:
         self.log.append((c.placed, abandoned))
 
     def fail(self, call: int, reason: FailReason) -> None:
-        self.send(CallFailed(time=self.now, call=call, reason=reason))
+        self.send(events.CallFailed(time=self.now, call=call, reason=reason))
         self._over(call)
 
     def answer(self, call: int, human: bool) -> None:
-        self.send(CallAnswered(time=self.now, call=call, human=human))
+        self.send(events.CallAnswered(time=self.now, call=call, human=human))
         if human:
             self.calls[call].state = "live"
             self.calls[call].answered = self.now
@@ -223,7 +200,7 @@ class Dialer:
             self._over(call)
 
     def connect(self, call: int, agent: str) -> None:
-        self.send(CallConnected(time=self.now, call=call, agent=agent))
+        self.send(events.CallConnected(time=self.now, call=call, agent=agent))
         c = self.calls[call]
         c.state, c.agent = "talking", agent
         self.agents[agent].state = "talking"
@@ -239,7 +216,7 @@ class Dialer:
         if idle:
             self.connect(call, idle[pick % len(idle)])
             return
-        self.send(CallAbandoned(time=self.now, call=call))
+        self.send(events.CallAbandoned(time=self.now, call=call))
         self._over(call)
         self.abandoned_at[c.lead] = self.now
         self.resolved(c, True)
@@ -247,7 +224,7 @@ class Dialer:
         self.check_rolling()
 
     def end(self, call: int) -> None:
-        self.send(CallEnded(time=self.now, call=call))
+        self.send(events.CallEnded(time=self.now, call=call))
         c = self.calls[call]
         self.agents[c.agent].state = "wrap"
         self._over(call)
@@ -329,28 +306,28 @@ class Dialer:
             out = [a for a, s in agents.items() if s.state == "out"]
             if out:
                 a = out[x % len(out)]
-                self.send(AgentLoggedIn(time=self.now, agent=a))
+                self.send(events.AgentLoggedIn(time=self.now, agent=a))
                 agents[a] = Agent("idle")
         elif action == "ready":
             ready = [a for a, s in agents.items() if s.state in ("wrap", "paused")]
             if ready:
                 a = ready[x % len(ready)]
-                self.send(AgentReady(time=self.now, agent=a))
+                self.send(events.AgentReady(time=self.now, agent=a))
                 agents[a].state = "idle"
         elif action == "pause":
             idle = self.idle()
             if idle and self.may_release(a := idle[x % len(idle)]):
-                self.send(AgentPaused(time=self.now, agent=a))
+                self.send(events.AgentPaused(time=self.now, agent=a))
                 agents[a].state = "paused"
         elif action == "logout":
             can = [a for a, s in agents.items() if s.state in ("idle", "paused")]
             if can and self.may_release(a := can[x % len(can)]):
-                self.send(AgentLoggedOut(time=self.now, agent=a))
+                self.send(events.AgentLoggedOut(time=self.now, agent=a))
                 agents[a] = Agent("out")
         elif action == "leave":
             can = [a for a, s in agents.items() if s.state != "out" and not s.leaving]
             if can and self.may_release(a := can[x % len(can)]):
-                self.send(AgentLeaving(time=self.now, agent=a))
+                self.send(events.AgentLeaving(time=self.now, agent=a))
                 agents[a].leaving = True
         elif action == "reserved":  # a reserved dial outside `decide` (a redial, say)
             idle = self.idle()
@@ -394,7 +371,7 @@ class Dialer:
                 agent = self.calls[call].agent
                 self.end(call)
                 if y % 3:  # a short wrap-up
-                    self.send(AgentReady(time=self.now, agent=agent))
+                    self.send(events.AgentReady(time=self.now, agent=agent))
                     agents[agent].state = "idle"
         elif action == "bad":
             self.offer_bad(x, y)
@@ -411,22 +388,22 @@ class Dialer:
         calls = list(self.calls)
         flagged = [lead for lead in self.old_leads if self.must_reserve(lead) and lead not in self.in_flight]
         choices: list[tuple[Event, str]] = [
-            (CallConnected(time=now, call=-1, agent=AGENTS[0]), "unknown call"),
-            (AgentReady(time=self.c.floor.now - 1.0, agent=AGENTS[0]), "earlier than the last event"),
+            (events.CallConnected(time=now, call=-1, agent=AGENTS[0]), "unknown call"),
+            (events.AgentReady(time=self.c.floor.now - 1.0, agent=AGENTS[0]), "earlier than the last event"),
         ]
         if calls:
             c = calls[x % len(calls)]
-            choices.append((DialPlaced(time=now, call=c, lead="fresh"), "already in progress"))
-            choices.append((DialPlaced(time=now, call=10**9, lead=self.calls[c].lead), "already being dialled"))
+            choices.append((events.DialPlaced(time=now, call=c, lead="fresh"), "already in progress"))
+            choices.append((events.DialPlaced(time=now, call=10**9, lead=self.calls[c].lead), "already being dialled"))
             if self.calls[c].state != "talking":
-                choices.append((CallEnded(time=now, call=c), "does not fit call"))
+                choices.append((events.CallEnded(time=now, call=c), "does not fit call"))
             if self.calls[c].state == "ringing":
-                choices.append((CallAbandoned(time=now, call=c), "does not fit call"))
+                choices.append((events.CallAbandoned(time=now, call=c), "does not fit call"))
         if flagged:
-            choices.append((DialPlaced(time=now, call=10**9, lead=flagged[0]), r"norm 4\.6\.3"))
+            choices.append((events.DialPlaced(time=now, call=10**9, lead=flagged[0]), r"norm 4\.6\.3"))
         busy = [a for a, s in self.agents.items() if s.state in ("talking", "wrap", "reserved")]
         if busy:
-            choices.append((AgentPaused(time=now, agent=busy[y % len(busy)]), "does not fit agent"))
+            choices.append((events.AgentPaused(time=now, agent=busy[y % len(busy)]), "does not fit agent"))
         ev, message = choices[y % len(choices)]
         before = full_state(self.c)
         decision = self.c.decide(now)
@@ -503,7 +480,7 @@ def play(setup, script) -> Dialer:
     d = Dialer(c, setup["keyed"], setup["rolling"], setup["lockout"])
     # a floor to start from: six agents in, so that scripts get going
     for a in AGENTS[:6]:
-        d.send(AgentLoggedIn(time=0.0, agent=a))
+        d.send(events.AgentLoggedIn(time=0.0, agent=a))
         d.agents[a] = Agent("idle")
     for action, n in script:
         d.step(action, n & 1023, n >> 10)  # two choices from one number: faster to draw

@@ -18,16 +18,8 @@ from dialer.core.estimators import (
     FloorEstimates,
     HourProfile,
 )
-from dialer.core.events import (
-    AgentReady,
-    CallAbandoned,
-    CallAnswered,
-    CallConnected,
-    CallEnded,
-    CallFailed,
-    DialPlaced,
-    FailReason,
-)
+from dialer.core import events
+from dialer.core.events import FailReason
 from dialer.errors import ConfigError
 
 
@@ -40,7 +32,7 @@ def feed_dials(est: FloorEstimates, rng, *, start: float, end: float, rate: floa
     pending = []
     call = call0
     while t < end:
-        est.observe(DialPlaced(time=t, call=call, lead=call))
+        est.observe(events.DialPlaced(time=t, call=call, lead=call))
         if rng.random() < live(t):
             pending.append((t + ring_live(rng), call, True))
         else:
@@ -58,10 +50,10 @@ def feed_dials(est: FloorEstimates, rng, *, start: float, end: float, rate: floa
 
 def _outcome(est, t, call, human):
     if human:
-        est.observe(CallAnswered(time=t, call=call, human=True))
-        est.observe(CallAbandoned(time=t + 1.0, call=call))
+        est.observe(events.CallAnswered(time=t, call=call, human=True))
+        est.observe(events.CallAbandoned(time=t + 1.0, call=call))
     else:
-        est.observe(CallFailed(time=t, call=call, reason=FailReason.NO_ANSWER))
+        est.observe(events.CallFailed(time=t, call=call, reason=FailReason.NO_ANSWER))
 
 
 def test_priors_before_any_event():
@@ -148,13 +140,13 @@ def test_talk_wrap_and_free_prob_from_agent_events():
     talk_k, talk_theta, wrap_mean = 3.0, 50.0, 30.0
     for call in range(4000):
         agent = call % 10
-        est.observe(DialPlaced(time=t, call=call, lead=call))
-        est.observe(CallAnswered(time=t + 10.0, call=call, human=True))
-        est.observe(CallConnected(time=t + 10.0, call=call, agent=agent))
+        est.observe(events.DialPlaced(time=t, call=call, lead=call))
+        est.observe(events.CallAnswered(time=t + 10.0, call=call, human=True))
+        est.observe(events.CallConnected(time=t + 10.0, call=call, agent=agent))
         talk = rng.gamma(talk_k, talk_theta)
         wrap = rng.exponential(wrap_mean)
-        est.observe(CallEnded(time=t + 10.0 + talk, call=call))
-        est.observe(AgentReady(time=t + 10.0 + talk + wrap, agent=agent))
+        est.observe(events.CallEnded(time=t + 10.0 + talk, call=call))
+        est.observe(events.AgentReady(time=t + 10.0 + talk + wrap, agent=agent))
         t += 10.0 + talk + wrap + 1.0
     assert est.talk_time(t) == pytest.approx(150.0, rel=0.03)
     assert est.wrap_time(t) == pytest.approx(30.0, rel=0.06)
@@ -165,12 +157,12 @@ def test_talk_wrap_and_free_prob_from_agent_events():
     assert est.free_prob(50.0, 1e6, t) == pytest.approx(1.0)
     assert est.free_prob(50.0, 0.0, t) == 0.0
     # two agents busy now: the sum of their chances
-    est.observe(DialPlaced(time=t, call="x", lead="x"))
-    est.observe(CallAnswered(time=t, call="x", human=True))
-    est.observe(CallConnected(time=t, call="x", agent="ann"))
-    est.observe(DialPlaced(time=t, call="y", lead="y"))
-    est.observe(CallAnswered(time=t, call="y", human=True))
-    est.observe(CallConnected(time=t, call="y", agent="bob"))
+    est.observe(events.DialPlaced(time=t, call="x", lead="x"))
+    est.observe(events.CallAnswered(time=t, call="x", human=True))
+    est.observe(events.CallConnected(time=t, call="x", agent="ann"))
+    est.observe(events.DialPlaced(time=t, call="y", lead="y"))
+    est.observe(events.CallAnswered(time=t, call="y", human=True))
+    est.observe(events.CallConnected(time=t, call="y", agent="bob"))
     now = t + 120.0
     assert est.expected_free_within(now, 30.0) == pytest.approx(2 * est.free_prob(120.0, 30.0, now))
 

@@ -2,38 +2,28 @@
 
 from __future__ import annotations
 
-import copy
 
 import pytest
 
 from dialer.core import (
-    AgentLoggedIn,
-    CallAbandoned,
-    CallAnswered,
-    CallConnected,
-    CallEnded,
-    CallFailed,
     Controller,
-    DialPlaced,
     FailReason,
     FixedRatio,
     Outcome,
     RedialGuard,
 )
+from dialer.core import events
 from dialer.errors import ConfigError, ProtocolError
+
+from core_helpers import snapshot
 
 H72 = 259200.0
 
 
 def abandon(c: Controller, call: int, lead: str, t: float) -> None:
-    c.handle(DialPlaced(time=t, call=call, lead=lead))
-    c.handle(CallAnswered(time=t + 1, call=call, human=True))
-    assert c.handle(CallAbandoned(time=t + 2, call=call)) is Outcome.ABANDONED
-
-
-def floor_state(c: Controller):
-    f = c.floor
-    return copy.deepcopy(({k: v for k, v in vars(f).items() if k not in ("day_of", "guard")}, vars(f.guard)))
+    c.handle(events.DialPlaced(time=t, call=call, lead=lead))
+    c.handle(events.CallAnswered(time=t + 1, call=call, human=True))
+    assert c.handle(events.CallAbandoned(time=t + 2, call=call)) is Outcome.ABANDONED
 
 
 def test_guard_alone_remembers_abandons_and_forgets_on_transfer():
@@ -56,27 +46,27 @@ def test_guard_alone_remembers_abandons_and_forgets_on_transfer():
 
 def test_norway_an_abandoned_lead_may_only_ever_be_redialled_reserved():
     c = Controller(FixedRatio())
-    c.handle(AgentLoggedIn(time=0.0, agent="ann"))
+    c.handle(events.AgentLoggedIn(time=0.0, agent="ann"))
     abandon(c, 1, "+4790000001", 0.0)
     assert c.floor.must_reserve_lead("+4790000001", 10.0)
     assert c.floor.must_reserve_lead("+4790000001", 10.0 * H72)
     assert c.floor.must_reserve == {"+4790000001"}
-    before = floor_state(c)
+    before = snapshot(c)
     with pytest.raises(
         ProtocolError,
         match=r"^DialPlaced: lead '\+4790000001' was abandoned before and may only be dialled "
         r"with an agent reserved \(norm 4\.6\.3\)$",
     ):
-        c.handle(DialPlaced(time=10.0 * H72, call=2, lead="+4790000001"))
-    assert floor_state(c) == before  # rejected: nothing changed
+        c.handle(events.DialPlaced(time=10.0 * H72, call=2, lead="+4790000001"))
+    assert snapshot(c) == before  # rejected: nothing changed
     # reserved: allowed, and a transfer clears the flag
-    c.handle(DialPlaced(time=10.0 * H72, call=2, lead="+4790000001", agent="ann"))
-    c.handle(CallAnswered(time=10.0 * H72 + 1, call=2, human=True))
-    c.handle(CallConnected(time=10.0 * H72 + 1, call=2, agent="ann"))
+    c.handle(events.DialPlaced(time=10.0 * H72, call=2, lead="+4790000001", agent="ann"))
+    c.handle(events.CallAnswered(time=10.0 * H72 + 1, call=2, human=True))
+    c.handle(events.CallConnected(time=10.0 * H72 + 1, call=2, agent="ann"))
     assert c.floor.must_reserve_lead("+4790000001", 10.0 * H72 + 2)  # not yet: the call is not over
-    assert c.handle(CallEnded(time=10.0 * H72 + 60, call=2)) is Outcome.TRANSFERRED
+    assert c.handle(events.CallEnded(time=10.0 * H72 + 60, call=2)) is Outcome.TRANSFERRED
     assert not c.floor.must_reserve_lead("+4790000001", 10.0 * H72 + 61)
-    c.handle(DialPlaced(time=10.0 * H72 + 61, call=3, lead="+4790000001"))
+    c.handle(events.DialPlaced(time=10.0 * H72 + 61, call=3, lead="+4790000001"))
 
 
 def test_uk_lockout_allows_unreserved_redials_after_72_hours():
@@ -85,9 +75,9 @@ def test_uk_lockout_allows_unreserved_redials_after_72_hours():
     assert c.floor.must_reserve_lead("L", 2.0 + H72 - 0.001)
     assert not c.floor.must_reserve_lead("L", 2.0 + H72)
     with pytest.raises(ProtocolError, match=r"lead 'L' .* with an agent reserved until t=259202\.0 \(norm 4\.6\.3\)"):
-        c.handle(DialPlaced(time=1000.0, call=2, lead="L"))
-    c.handle(DialPlaced(time=2.0 + H72, call=2, lead="L"))
-    c.handle(CallFailed(time=2.0 + H72 + 20, call=2, reason=FailReason.NO_ANSWER))
+        c.handle(events.DialPlaced(time=1000.0, call=2, lead="L"))
+    c.handle(events.DialPlaced(time=2.0 + H72, call=2, lead="L"))
+    c.handle(events.CallFailed(time=2.0 + H72 + 20, call=2, reason=FailReason.NO_ANSWER))
     # abandoned again: the lockout starts again from the new abandon
     abandon(c, 3, "L", 3 * H72)
     assert c.floor.must_reserve_lead("L", 4 * H72)
@@ -106,18 +96,18 @@ def test_lockout_flags_are_forgotten_once_over():
 
 def test_a_lead_is_never_dialled_twice_at_once():
     c = Controller(FixedRatio())
-    c.handle(AgentLoggedIn(time=0.0, agent="ann"))
-    c.handle(DialPlaced(time=0.0, call=1, lead="L"))
+    c.handle(events.AgentLoggedIn(time=0.0, agent="ann"))
+    c.handle(events.DialPlaced(time=0.0, call=1, lead="L"))
     assert c.floor.lead_in_flight("L")
-    before = floor_state(c)
+    before = snapshot(c)
     with pytest.raises(ProtocolError, match=r"^DialPlaced: lead 'L' is already being dialled$"):
-        c.handle(DialPlaced(time=1.0, call=2, lead="L"))
+        c.handle(events.DialPlaced(time=1.0, call=2, lead="L"))
     with pytest.raises(ProtocolError, match=r"^DialPlaced: lead 'L' is already being dialled$"):
-        c.handle(DialPlaced(time=1.0, call=2, lead="L", agent="ann"))
-    assert floor_state(c) == before
-    c.handle(CallFailed(time=5.0, call=1, reason=FailReason.BUSY))
+        c.handle(events.DialPlaced(time=1.0, call=2, lead="L", agent="ann"))
+    assert snapshot(c) == before
+    c.handle(events.CallFailed(time=5.0, call=1, reason=FailReason.BUSY))
     assert not c.floor.lead_in_flight("L")
-    c.handle(DialPlaced(time=6.0, call=2, lead="L"))
+    c.handle(events.DialPlaced(time=6.0, call=2, lead="L"))
 
 
 @pytest.mark.parametrize("bad", [0, -1.0, float("inf"), "72h", True])

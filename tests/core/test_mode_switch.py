@@ -9,42 +9,26 @@ dialled only reserved under the next.
 from __future__ import annotations
 
 from dialer.core import Controller
-from dialer.core.events import (
-    AgentLoggedIn,
-    AgentReady,
-    CallAbandoned,
-    CallAnswered,
-    CallConnected,
-    CallEnded,
-    DialPlaced,
-)
+from dialer.core import events
 from dialer.core.ledger import Tally
 from dialer.core.modes import make_pacer
 
+from core_helpers import put_through
 
-def put_through(c: Controller, t: float, n: int, agent: str, tag: str) -> float:
-    """`n` reserved calls answered by a person and put through to `agent`, one after another."""
-    for i in range(n):
-        call = f"{tag}{i}"
-        c.handle(DialPlaced(time=t, call=call, lead=call, agent=agent))
-        c.handle(CallAnswered(time=t + 5.0, call=call, human=True))
-        c.handle(CallConnected(time=t + 5.0, call=call, agent=agent))
-        c.handle(CallEnded(time=t + 60.0, call=call))
-        c.handle(AgentReady(time=t + 70.0, agent=agent))
-        t += 71.0
-    return t
+#: calls reserved for their agent, answered after 5 s, ended at 60 s, the agent ready at 70 s
+RESERVED = dict(reserved=True, answer=5.0, end=60.0, ready=70.0)
 
 
 def test_switching_mode_keeps_the_ledger_tallies_and_redial_memory():
     c = Controller(make_pacer("power"), abandon_limit=0.05)
     for a in ("ann", "bob", "cid"):
-        c.handle(AgentLoggedIn(time=0.0, agent=a))
-    t = put_through(c, 1.0, 39, "ann", "p")
+        c.handle(events.AgentLoggedIn(time=0.0, agent=a))
+    t = put_through(c, 1.0, 39, "ann", "p", **RESERVED)
     # one abandoned call, dialled unreserved by a FixedRatio spell
     c.set_pacer(make_pacer("fixed-ratio", {"ratio": 2.0}))
-    c.handle(DialPlaced(time=t, call="lost", lead="L1"))
-    c.handle(CallAnswered(time=t + 4.0, call="lost", human=True))
-    c.handle(CallAbandoned(time=t + 6.0, call="lost"))
+    c.handle(events.DialPlaced(time=t, call="lost", lead="L1"))
+    c.handle(events.CallAnswered(time=t + 4.0, call="lost", human=True))
+    c.handle(events.CallAbandoned(time=t + 6.0, call="lost"))
     before = c.ledger.tally("day", 0)
     assert before == Tally(abandoned=1, established=40)
     stats_before = c.floor.days[0]
@@ -67,12 +51,12 @@ def test_switching_mode_keeps_the_ledger_tallies_and_redial_memory():
 
 def test_a_pacer_switched_in_learns_from_the_events_after_the_switch():
     c = Controller(make_pacer("power"), abandon_limit=0.05)
-    c.handle(AgentLoggedIn(time=0.0, agent="ann"))
-    t = put_through(c, 1.0, 5, "ann", "p")
+    c.handle(events.AgentLoggedIn(time=0.0, agent="ann"))
+    t = put_through(c, 1.0, 5, "ann", "p", **RESERVED)
     pred = make_pacer("predictive", {"settle": 0.0, "live_prob": 0.25})
     c.set_pacer(pred)
     n0 = pred.estimates.live_answers
     # ten dials, every one answered by a person: the pacer sees them
-    put_through(c, t, 10, "ann", "q")
+    put_through(c, t, 10, "ann", "q", **RESERVED)
     assert pred.estimates.live_answers == n0 + 10
     assert pred.estimates.live_prob(t + 800.0) > 0.25

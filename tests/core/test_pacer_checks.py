@@ -24,17 +24,8 @@ import pytest
 from dialer.checks import Constraint
 from dialer.core import Controller, Floor
 from dialer.core.decision import Decision
-from dialer.core.events import (
-    AgentLoggedIn,
-    AgentReady,
-    CallAbandoned,
-    CallAnswered,
-    CallConnected,
-    CallEnded,
-    CallFailed,
-    DialPlaced,
-    FailReason,
-)
+from dialer.core import events
+from dialer.core.events import FailReason
 from dialer.core.modes import PACERS, make_pacer
 from dialer.core.pacers import Plan
 from dialer.errors import ConfigError
@@ -70,7 +61,7 @@ class World:
     def run(self) -> list[tuple]:
         c = self.controller
         for a in range(self.agents):
-            c.handle(AgentLoggedIn(time=0.0, agent=a))
+            c.handle(events.AgentLoggedIn(time=0.0, agent=a))
         self._decide(0.0)
         while self._heap:
             t, _, kind, data = heapq.heappop(self._heap)
@@ -102,7 +93,7 @@ class World:
     def _dial(self, now: float, agent: Any) -> None:
         call = self._call
         self._call += 1
-        self.controller.handle(DialPlaced(time=now, call=call, lead=call, agent=agent))
+        self.controller.handle(events.DialPlaced(time=now, call=call, lead=call, agent=agent))
         live = self.rng.random() < self.live
         self._at(now + self.rng.exponential(self.ring), "ring_end", (call, agent, live))
 
@@ -114,24 +105,24 @@ class World:
         call, agent, live = data
         c = self.controller
         if not live:
-            c.handle(CallFailed(time=t, call=call, reason=FailReason.NO_ANSWER))
+            c.handle(events.CallFailed(time=t, call=call, reason=FailReason.NO_ANSWER))
             return
-        c.handle(CallAnswered(time=t, call=call, human=True))
+        c.handle(events.CallAnswered(time=t, call=call, human=True))
         if agent is None:
             agent = next(c.floor.idle_agents(), None)
         if agent is None:
-            c.handle(CallAbandoned(time=t, call=call))
+            c.handle(events.CallAbandoned(time=t, call=call))
             return
-        c.handle(CallConnected(time=t, call=call, agent=agent))
+        c.handle(events.CallConnected(time=t, call=call, agent=agent))
         self._at(t + self.rng.exponential(self.talk), "talk_end", (call, agent))
 
     def _talk_end(self, t: float, data: tuple) -> None:
         call, agent = data
-        self.controller.handle(CallEnded(time=t, call=call))
+        self.controller.handle(events.CallEnded(time=t, call=call))
         self._at(t + self.rng.exponential(self.wrap) if self.wrap > 0 else t, "ready", agent)
 
     def _ready(self, t: float, agent: Any) -> None:
-        self.controller.handle(AgentReady(time=t, agent=agent))
+        self.controller.handle(events.AgentReady(time=t, agent=agent))
 
 
 def _controller(mode: str, **params: Any) -> Controller:

@@ -18,20 +18,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dialer.core import (
-    AgentLeaving,
-    AgentLoggedIn,
-    AgentReady,
-    CallAbandoned,
-    CallAnswered,
-    CallConnected,
-    CallEnded,
     Controller,
-    DialPlaced,
     FixedRatio,
     Pacer,
     Plan,
     Power,
 )
+from dialer.core import events
 from dialer.core.decision import Decision
 from dialer.rules.dnc import Entry, Hasher, Lead, Registers
 from dialer.core.picker import (
@@ -64,23 +57,23 @@ class Wants(Pacer):
 def floor_with(pacer, agents=("ann", "bob", "cid"), **kw) -> Controller:
     c = Controller(pacer, **kw)
     for a in agents:
-        c.handle(AgentLoggedIn(time=0.0, agent=a))
+        c.handle(events.AgentLoggedIn(time=0.0, agent=a))
     return c
 
 
 def abandon(c: Controller, lead, call, t: float) -> None:
     """A call to `lead` answered by a person who met no agent (the agents are made busy meanwhile)."""
-    c.handle(DialPlaced(time=t, call=call, lead=lead, agent=None))
-    c.handle(CallAnswered(time=t, call=call, human=True))
-    c.handle(CallAbandoned(time=t, call=call))
+    c.handle(events.DialPlaced(time=t, call=call, lead=lead, agent=None))
+    c.handle(events.CallAnswered(time=t, call=call, human=True))
+    c.handle(events.CallAbandoned(time=t, call=call))
 
 
 def transfer(c: Controller, lead, call, agent, t: float) -> None:
-    c.handle(DialPlaced(time=t, call=call, lead=lead, agent=None))
-    c.handle(CallAnswered(time=t, call=call, human=True))
-    c.handle(CallConnected(time=t, call=call, agent=agent))
-    c.handle(CallEnded(time=t, call=call))
-    c.handle(AgentReady(time=t, agent=agent))
+    c.handle(events.DialPlaced(time=t, call=call, lead=lead, agent=None))
+    c.handle(events.CallAnswered(time=t, call=call, human=True))
+    c.handle(events.CallConnected(time=t, call=call, agent=agent))
+    c.handle(events.CallEnded(time=t, call=call))
+    c.handle(events.AgentReady(time=t, agent=agent))
 
 
 def picked(p: Picks) -> list[tuple]:
@@ -99,7 +92,7 @@ def test_power_gives_each_reserved_agent_the_next_candidate_in_order():
 
 def test_in_flight_and_repeated_leads_are_skipped_with_a_reason_and_the_next_ones_taken():
     c = floor_with(Power())
-    c.handle(DialPlaced(time=0.5, call=1, lead="L1", agent="ann"))
+    c.handle(events.DialPlaced(time=0.5, call=1, lead="L1", agent="ann"))
     d = c.decide(1.0)
     assert d.reserve == ("bob", "cid")
     p = c.pick(d, ["L1", "L2", "L2", "L3", "L4"], 1.0)
@@ -155,7 +148,7 @@ def test_a_must_reserve_lead_with_no_agent_left_is_skipped_and_later_leads_still
     assert picked(p) == [("A", "ann"), ("F1", None)]
     assert [(s.lead, s.reason) for s in p.skipped] == [("B", NEEDS_RESERVED_AGENT)]
     assert "norm 4.6.3" in p.skipped[0].detail
-    c.handle(DialPlaced(time=1.0, call=3, lead="X", agent="ann"))  # no idle agent left to swap in
+    c.handle(events.DialPlaced(time=1.0, call=3, lead="X", agent="ann"))  # no idle agent left to swap in
     p = c.pick(Decision(unreserved=1), ["A", "F1"], 1.0)
     assert picked(p) == [("F1", None)]
     assert [(s.lead, s.reason) for s in p.skipped] == [("A", NEEDS_RESERVED_AGENT)]
@@ -187,7 +180,7 @@ def test_a_swap_onto_an_agent_who_announced_leaving_costs_nothing_more():
     for i in range(37):
         transfer(c, f"ok{i}", 100 + i, "ann", 0.1)
     abandon(c, "A", 1, 0.5)  # 1 abandoned in 38 established
-    c.handle(AgentLeaving(time=0.6, agent="bob"))  # bob is idle longest and covers nothing
+    c.handle(events.AgentLeaving(time=0.6, agent="bob"))  # bob is idle longest and covers nothing
     d = c.decide(1.0)
     assert d == Decision(unreserved=2)  # ann covers one, one exposed: 2 abandoned in 40 at worst, 5 %
     p = c.pick(d, ["A", "F1", "F2"], 1.0)
@@ -264,7 +257,7 @@ def scenes(draw):
     c = Controller(pacer, abandon_limit=limit, redial_lockout=lockout, lines=draw(st.sampled_from([None, 4, 9])))
     agents = [f"a{i}" for i in range(n_agents)]
     for a in agents:
-        c.handle(AgentLoggedIn(time=0.0, agent=a))
+        c.handle(events.AgentLoggedIn(time=0.0, agent=a))
     t = 0.0
     call = 0
     # connects first (budget for unreserved dials), then abandons (leads that must be reserved), then anything
@@ -282,11 +275,11 @@ def scenes(draw):
             elif what == "transfer" and agents:
                 transfer(c, lead, call, agents[ai], t)
             elif what == "ring":
-                c.handle(DialPlaced(time=t, call=call, lead=lead, agent=None))
+                c.handle(events.DialPlaced(time=t, call=call, lead=lead, agent=None))
             elif what == "ring-reserved" and agents:
-                c.handle(DialPlaced(time=t, call=call, lead=lead, agent=agents[ai]))
+                c.handle(events.DialPlaced(time=t, call=call, lead=lead, agent=agents[ai]))
             elif what == "leave" and agents:
-                c.handle(AgentLeaving(time=t, agent=agents[ai]))
+                c.handle(events.AgentLeaving(time=t, agent=agents[ai]))
         except ProtocolError:
             pass
     now = t + draw(st.sampled_from([0.0, 3.0, 10.0]))
@@ -344,7 +337,7 @@ def test_picks_keep_every_rule_whatever_the_floor(scene):
     # floor an earlier naive pacer left over the limit, the exposure did not grow)
     raw = _raw(c)
     for i, x in enumerate(p.dials):
-        c.handle(DialPlaced(time=now, call=("pick", i), lead=x.lead, agent=x.agent))
+        c.handle(events.DialPlaced(time=now, call=("pick", i), lead=x.lead, agent=x.agent))
     if c.pacer.uses_envelope:
         assert max(0, _raw(c)) <= max(0, raw, c.headroom(now))
 

@@ -12,22 +12,15 @@ from types import SimpleNamespace
 import pytest
 
 from dialer.core import Controller
+from dialer.core import events
 from dialer.core import predictive as pred
-from dialer.core.events import (
-    AgentLeaving,
-    AgentLoggedIn,
-    AgentReady,
-    CallAnswered,
-    CallConnected,
-    CallEnded,
-    CallFailed,
-    DialPlaced,
-    FailReason,
-)
+from dialer.core.events import FailReason
 from dialer.core.modes import make_pacer
 from dialer.core.pacers import NOTHING, Plan
 from dialer.core.predictive import Predictive
 from dialer.errors import ConfigError
+
+from core_helpers import put_through
 
 
 @pytest.fixture
@@ -44,20 +37,6 @@ def solver(monkeypatch):
     pred.clear_policy_cache()
 
 
-def history(c: Controller, connects: int, agent="a0", t0: float = 0.0) -> float:
-    """`connects` calls put through to `agent` one after another (budget for the envelope)."""
-    t = t0
-    for i in range(connects):
-        call = f"h{i}"
-        c.handle(DialPlaced(time=t, call=call, lead=call))
-        c.handle(CallAnswered(time=t + 10.0, call=call, human=True))
-        c.handle(CallConnected(time=t + 10.0, call=call, agent=agent))
-        c.handle(CallEnded(time=t + 100.0, call=call))
-        c.handle(AgentReady(time=t + 120.0, agent=agent))
-        t += 121.0
-    return t
-
-
 def test_empty_floor_plans_nothing(solver):
     c = Controller(Predictive(settle=0.0))
     assert c.pacer.plan(c.floor, 0.0) is NOTHING
@@ -69,20 +48,20 @@ def test_start_of_day_is_power_with_the_agents_pooled(solver):
     """No connect yet, no headroom: each dial must be covered by an idle agent."""
     c = Controller(Predictive(settle=0.0))
     for a in range(3):
-        c.handle(AgentLoggedIn(time=0.0, agent=a))
+        c.handle(events.AgentLoggedIn(time=0.0, agent=a))
     plan = c.pacer.plan(c.floor, 0.0)
     assert plan == Plan(unreserved=7)  # policy[0] = 2 * 3 + 1, nothing in flight
     d = c.decide(0.0)
     assert (d.reserve, d.unreserved) == ((), 3)  # the envelope leaves exactly the cover of 3 idle agents
     for i in range(3):
-        c.handle(DialPlaced(time=0.0, call=i, lead=i))
+        c.handle(events.DialPlaced(time=0.0, call=i, lead=i))
     assert c.pacer.plan(c.floor, 1.0) == Plan(unreserved=4)
     assert c.decide(1.0).dials == 0
-    c.handle(CallFailed(time=5.0, call=0, reason=FailReason.BUSY))
+    c.handle(events.CallFailed(time=5.0, call=0, reason=FailReason.BUSY))
     assert c.decide(5.0).unreserved == 1  # one cover freed, one dial
-    c.handle(DialPlaced(time=5.0, call=3, lead=3))
-    c.handle(CallAnswered(time=9.0, call=1, human=True))
-    c.handle(CallConnected(time=9.0, call=1, agent=0))
+    c.handle(events.DialPlaced(time=5.0, call=3, lead=3))
+    c.handle(events.CallAnswered(time=9.0, call=1, human=True))
+    c.handle(events.CallConnected(time=9.0, call=1, agent=0))
     # busy 1: policy[1] = 5, 2 in flight; 2 ringing covered by 2 idle agents, and C = 1 gives no headroom
     assert c.pacer.plan(c.floor, 9.0) == Plan(unreserved=3)
     assert (c.exposure(), c.headroom(9.0)) == (0, 0)
@@ -91,10 +70,10 @@ def test_start_of_day_is_power_with_the_agents_pooled(solver):
 
 def test_with_budget_the_policy_is_followed_and_capped_by_the_envelope(solver):
     c = Controller(Predictive(settle=0.0))
-    c.handle(AgentLoggedIn(time=0.0, agent="a0"))
-    t = history(c, 200)  # C = 200, A = 0: headroom floor(200 / 19) = 10
+    c.handle(events.AgentLoggedIn(time=0.0, agent="a0"))
+    t = put_through(c, 0.0, 200, "a0", "h")  # C = 200, A = 0: headroom floor(200 / 19) = 10
     for a in range(1, 4):
-        c.handle(AgentLoggedIn(time=t, agent=f"a{a}"))
+        c.handle(events.AgentLoggedIn(time=t, agent=f"a{a}"))
     assert c.headroom(t) == 10
     plan = c.pacer.plan(c.floor, t)
     assert plan == Plan(unreserved=9)  # 4 agents idle: policy[0] = 9
@@ -103,7 +82,7 @@ def test_with_budget_the_policy_is_followed_and_capped_by_the_envelope(solver):
     d = c.decide(t)
     assert d.unreserved == 9  # within 4 idle + 10 headroom
     for i in range(9):
-        c.handle(DialPlaced(time=t, call=i, lead=i))
+        c.handle(events.DialPlaced(time=t, call=i, lead=i))
     assert c.exposure() == 5
     assert c.decide(t).dials == 0
 
@@ -111,7 +90,7 @@ def test_with_budget_the_policy_is_followed_and_capped_by_the_envelope(solver):
 def test_policies_are_solved_at_the_lattice_corners_around_the_inputs_once(solver):
     c = Controller(Predictive(settle=0.0, resolution=0.15))
     for a in range(2):
-        c.handle(AgentLoggedIn(time=0.0, agent=a))
+        c.handle(events.AgentLoggedIn(time=0.0, agent=a))
     for k in range(10):
         c.decide(0.1 * k)
     # the target 0.04 is a lattice value: 2 live corners x 2 ring corners, each solved once
@@ -155,8 +134,8 @@ def test_solver_failure_is_power_not_an_exception(monkeypatch):
 
 def test_effective_target_spreads_the_days_budget(solver):
     c = Controller(Predictive(settle=0.0, target=0.04, horizon=3600.0))
-    c.handle(AgentLoggedIn(time=0.0, agent="a0"))
-    t = history(c, 100)
+    c.handle(events.AgentLoggedIn(time=0.0, agent="a0"))
+    t = put_through(c, 0.0, 100, "a0", "h")
     p = c.pacer
     # C = 100, A = 0: 4 abandons unspent over 1 agent x 3600 / 200 = 18 expected connects: capped at the limit
     assert p.effective_target(c.floor, t, 1, 200.0) == pytest.approx(0.05)
@@ -172,8 +151,8 @@ def test_effective_target_spreads_the_days_budget(solver):
 def test_leaving_agents_are_not_counted(solver):
     c = Controller(Predictive(settle=0.0))
     for a in range(3):
-        c.handle(AgentLoggedIn(time=0.0, agent=a))
-    c.handle(AgentLeaving(time=0.0, agent=2))
+        c.handle(events.AgentLoggedIn(time=0.0, agent=a))
+    c.handle(events.AgentLeaving(time=0.0, agent=2))
     assert c.pacer.plan(c.floor, 0.0) == Plan(unreserved=5)  # 2 agents: policy[0] = 5
     assert c.pacer.last["agents"] == 2
 
@@ -195,15 +174,15 @@ def test_decisions_do_not_depend_on_the_shared_cache(solver):
 
     def script(pacer: Predictive) -> list:
         c = Controller(pacer)
-        c.handle(AgentLoggedIn(time=0.0, agent="a0"))
-        t = history(c, 60)
+        c.handle(events.AgentLoggedIn(time=0.0, agent="a0"))
+        t = put_through(c, 0.0, 60, "a0", "h")
         log = []
         for a in range(1, 6):
-            c.handle(AgentLoggedIn(time=t + a, agent=f"a{a}"))
+            c.handle(events.AgentLoggedIn(time=t + a, agent=f"a{a}"))
             d = c.decide(t + a)
             log.append((d.unreserved, pacer.last.get("policy")))
         for k in range(5):
-            c.handle(DialPlaced(time=t + 10 + k, call=f"x{k}", lead=f"x{k}"))
+            c.handle(events.DialPlaced(time=t + 10 + k, call=f"x{k}", lead=f"x{k}"))
             d = c.decide(t + 200 + 30 * k)
             log.append((d.unreserved, pacer.last.get("policy")))
         return log
@@ -266,9 +245,9 @@ def planner(monkeypatch, solver):
 def test_the_day_plan_caps_the_target_by_time_left_and_budget(planner):
     made, asked = planner
     c = Controller(Predictive(settle=0.0, target=0.04, day_length=8 * 3600.0))
-    c.handle(AgentLoggedIn(time=1000.0, agent="a0"))
+    c.handle(events.AgentLoggedIn(time=1000.0, agent="a0"))
     c.decide(1000.0)  # the day's first decision: its calling day starts now
-    t = history(c, 100, t0=1000.0)
+    t = put_through(c, 1000.0, 100, "a0", "h")
     c.floor.days[0].abandoned = 2
     c.decide(t)
     p = c.pacer
@@ -289,7 +268,7 @@ def test_the_day_plan_caps_the_target_by_time_left_and_budget(planner):
     n = len(made)
     c.decide(t + 1.0)  # within 15 minutes of the last choice: the same plan, nothing solved
     assert len(made) == n
-    c.handle(AgentLoggedIn(time=t + 2.0, agent="a1"))  # another agent: another plan
+    c.handle(events.AgentLoggedIn(time=t + 2.0, agent="a1"))  # another agent: another plan
     c.decide(t + 2.0)
     assert len(made) == n + 1 and made[-1][0] == 2
 
@@ -298,18 +277,18 @@ def test_the_calling_day_is_counted_from_its_first_dial(planner):
     """Asked before the day's first dial (a live dialer asks all night), the day is all ahead; from it, it runs."""
     _, asked = planner
     c = Controller(Predictive(settle=0.0, day_length=3600.0 * 12))
-    c.handle(AgentLoggedIn(time=1 * 3600.0, agent="a0"))
+    c.handle(events.AgentLoggedIn(time=1 * 3600.0, agent="a0"))
     c.decide(1 * 3600.0)  # 01:00, no dial yet: twelve hours ahead
     assert asked[-1] == (pytest.approx(12 * 3600.0), 0.0)
     c.decide(8 * 3600.0)
     assert asked[-1][0] == pytest.approx(12 * 3600.0)
-    c.handle(DialPlaced(time=9 * 3600.0, call="x", lead="x", agent="a0"))  # the window opens
+    c.handle(events.DialPlaced(time=9 * 3600.0, call="x", lead="x", agent="a0"))  # the window opens
     c.decide(10 * 3600.0)
     assert asked[-1][0] == pytest.approx(11 * 3600.0)
     c.decide(86400.0 + 9.5 * 3600.0)  # the next day, before its first dial
     assert asked[-1][0] == pytest.approx(12 * 3600.0)
-    c.handle(CallFailed(time=86400.0 + 9.5 * 3600.0, call="x", reason=FailReason.NO_ANSWER))
-    c.handle(DialPlaced(time=86400.0 + 9.5 * 3600.0, call="y", lead="y"))
+    c.handle(events.CallFailed(time=86400.0 + 9.5 * 3600.0, call="x", reason=FailReason.NO_ANSWER))
+    c.handle(events.DialPlaced(time=86400.0 + 9.5 * 3600.0, call="y", lead="y"))
     c.decide(86400.0 + 12 * 3600.0)
     assert asked[-1][0] == pytest.approx(9.5 * 3600.0)
 
@@ -318,7 +297,7 @@ def test_the_calling_day_is_counted_from_its_first_dial(planner):
 def test_without_a_day_length_or_with_the_plan_off_there_is_no_ceiling(planner, params):
     made, _ = planner
     c = Controller(Predictive(settle=0.0, **params))
-    c.handle(AgentLoggedIn(time=0.0, agent="a0"))
+    c.handle(events.AgentLoggedIn(time=0.0, agent="a0"))
     c.decide(0.0)
     assert made == [] and math.isnan(c.pacer.last["ceiling"])
     assert c.pacer.last["target"] == pytest.approx(0.04)
@@ -330,7 +309,7 @@ def test_a_planner_failure_is_no_ceiling_not_an_exception(monkeypatch, solver):
 
     monkeypatch.setattr(pred, "PLANNER", broken)
     c = Controller(Predictive(settle=0.0, day_length=3600.0))
-    c.handle(AgentLoggedIn(time=0.0, agent="a0"))
+    c.handle(events.AgentLoggedIn(time=0.0, agent="a0"))
     assert c.pacer.plan(c.floor, 0.0) == Plan(unreserved=3)  # policy[0] for one agent, as without a plan
     assert math.isnan(c.pacer.last["ceiling"])
 

@@ -1,0 +1,56 @@
+"""What several core tests share: a greedy test pacer, a script of calls put through, a snapshot of the state.
+
+    c = Controller(Greedy())
+    t = put_through(c, 0.0, 20, "ann", "h")   # 20 calls answered and put through to ann, one after another
+    before = snapshot(c)
+    ...                                       # an event that must be refused
+    assert snapshot(c) == before              # refused: nothing changed
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from dialer.core import Controller, Pacer, Plan, events
+
+
+class Greedy(Pacer):
+    """Test-only: always wants far more unreserved dials than any floor could take, and `reserved` reserved ones."""
+
+    mode = "greedy-test"
+    uses_envelope = True
+
+    def __init__(self, *, reserved: int = 0) -> None:
+        self.reserved = reserved
+
+    def plan(self, floor, now):
+        return Plan(reserved=self.reserved, unreserved=10**9)
+
+
+def put_through(c: Controller, t: float, n: int, agent: str, tag: str, *, reserved: bool = False,
+                answer: float = 10.0, end: float = 100.0, ready: float = 120.0) -> float:
+    """`n` calls to `agent`, one after another, each `answer` s after its dial answered by a person and
+    put through, ended at `end` s and the agent ready at `ready` s; the next dial 1 s later.
+
+    Calls and leads are named `tag` + a number; `reserved`: dialled with `agent`
+    reserved. Returns the time of the next dial.
+    """
+    for i in range(n):
+        call = f"{tag}{i}"
+        c.handle(events.DialPlaced(time=t, call=call, lead=call, agent=agent if reserved else None))
+        c.handle(events.CallAnswered(time=t + answer, call=call, human=True))
+        c.handle(events.CallConnected(time=t + answer, call=call, agent=agent))
+        c.handle(events.CallEnded(time=t + end, call=call))
+        c.handle(events.AgentReady(time=t + ready, agent=agent))
+        t += ready + 1.0
+    return t
+
+
+def snapshot(c: Controller) -> Any:
+    """A deep copy of everything the controller's floor, redial guard and ledger hold, to compare."""
+    f = c.floor
+    parts: tuple[Any, ...] = ({k: v for k, v in vars(f).items() if k not in ("day_of", "guard")}, vars(f.guard))
+    if c.ledger is not None:
+        parts += (vars(c.ledger),)
+    return copy.deepcopy(parts)

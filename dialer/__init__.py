@@ -15,6 +15,7 @@ from dialer.errors import ConfigError, DialerError, ProtocolError
 from dialer.live import CampaignConfig, LiveCampaign  # imports neither HTTP nor a database
 
 __all__ = [
+    "__version__",
     "Controller",
     "Decision",
     "Power",

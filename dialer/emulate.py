@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Any
 
+from dialer.core.factory import Rules
+from dialer.core.modes import accepted
 from dialer.live.client import Client, RemoteController
 from dialer.live.config import CampaignConfig
 from dialer.sim.compliance import sim_instant
@@ -47,14 +48,20 @@ def emulate(scenario: Scenario, url: str, *, seed: int = 0, token: str | None = 
         # the calling hours are the engine's to keep (it dials only inside them), as in-process.
         origin = None if preset is None else sim_instant(scenario, 0.0)
 
-        def factory(campaign: Campaign, params: dict[str, Any], horizon: float, rules: Any) -> RemoteController:
-            # `rules` (the engine's CampaignRules) is what the service derives from preset and origin
+        def factory(campaign: Campaign, rules: Rules) -> RemoteController:
+            # the campaign's own settings, as the engine gave them to the core's factory (its run's seed
+            # and day length included); the service holds them to the same preset with the same
+            # origin, so its factory gives the same effective rules
+            own = rules.settings
+            pacer = dict(own.pacer)
+            if own.day_length is not None and "day_length" in accepted(own.mode):
+                pacer.setdefault("day_length", own.day_length)
             config = CampaignConfig(
-                mode=campaign.mode,
-                pacer=params,
-                abandon_limit=campaign.abandon_limit,
-                lines=campaign.lines,
-                horizon=horizon,
+                mode=own.mode,
+                pacer=pacer,
+                abandon_limit=own.abandon_limit,
+                lines=own.lines,
+                horizon=own.horizon,
                 preset=preset,
                 origin=None if origin is None else origin.isoformat(),
             )

@@ -1,15 +1,16 @@
 """A disk cache of the Predictive pacer's solved policies and day plans, shared across runs and processes.
 
 Owns: the cache files (JSON, in the user's cache directory) and moving
-policies and day plans between them and the process cache of
-`dialer.core.predictive`. The files are named by a hash of the solver's
-sources, so changed code starts new files.
+policies and day plans between them and a `dialer.core.solver.PacingSolver`
+(by default the process's shared one; only a solver of the theory's own
+functions is loaded or saved). The files are named by a hash of the
+solver's sources, so changed code starts new files.
 Must not know about: how policies and plans are solved or used; what a run
 decides (the cache changes how long a run takes, never what it decides).
 
-    policy_cache.load()      # before a run: what earlier runs solved
-    ...                      # simulate, or serve
-    policy_cache.save()      # after: merge this process's solves into the files
+    policy_cache.load(solver)   # before a run: what earlier runs solved
+    ...                         # simulate, or serve
+    policy_cache.save(solver)   # after: merge the solver's solves into the files
 
 Location: ``$DIALER_CACHE_DIR``, else ``$XDG_CACHE_HOME/dialer`` or
 ``~/.cache/dialer``; ``DIALER_CACHE_DIR=off`` turns it off. Why it is safe
@@ -24,6 +25,7 @@ import hashlib
 import json
 import os
 import tempfile
+import weakref
 import zlib
 from functools import cache
 from pathlib import Path
@@ -31,10 +33,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from dialer.core import predictive
+from dialer.core import predictive, solver as solver_module
+from dialer.core.solver import PacingSolver, shared
 from dialer.theory import DayPlan
 
-_loaded: set[Path] = set()
+_loaded: weakref.WeakKeyDictionary[PacingSolver, set[Path]] = weakref.WeakKeyDictionary()  # files read into a solver
 _on_disk: dict[Path, set[tuple]] = {}  # per file: the keys this process read from it or wrote to it
 
 
@@ -44,7 +47,7 @@ def _fingerprint() -> str:
     import dialer.theory.optimal as optimal
 
     h = hashlib.sha256()
-    for mod in (optimal, envelope, predictive):
+    for mod in (optimal, envelope, solver_module, predictive):
         h.update(Path(mod.__file__).read_bytes())
     return h.hexdigest()[:16]
 
@@ -117,31 +120,41 @@ def _read_plans(path: Path) -> dict[tuple, DayPlan]:
     return {k: plan for k, (_, plan) in _plan_rows(path).items()}
 
 
-def load() -> int:
-    """Add the cached policies and day plans to the process cache (once per process); returns how many were new."""
+def load(solver: PacingSolver | None = None) -> int:
+    """Add the cached policies and day plans to `solver` (default: the shared one), once per process
+    and solver; returns how many were new. A solver that is not the theory's is left alone."""
+    solver = shared() if solver is None else solver
+    if not solver.theory:
+        return 0
     new = 0
-    for path, read, add in ((location(), _read, predictive.add_policies),
-                            (plans_location(), _read_plans, predictive.add_plans)):
-        if path is None or path in _loaded:
+    for path, read, add in ((location(), _read, solver.add_policies),
+                            (plans_location(), _read_plans, solver.add_plans)):
+        done = _loaded.setdefault(solver, set())
+        if path is None or path in done:
             continue
-        _loaded.add(path)
+        done.add(path)
         found = read(path)
         _on_disk.setdefault(path, set()).update(found)
         new += add(found)  # type: ignore[operator]
     return new
 
 
-def save() -> int:
-    """Merge the process cache into the files; returns the number of policies known to be in theirs.
+def save(solver: PacingSolver | None = None) -> int:
+    """Merge `solver`'s policies and plans (default: the shared one's) into the files; returns the
+    number of policies known to be in theirs.
 
-    Nothing is read or written when every policy (plan) of the process is
+    Nothing is read or written when every policy (plan) of the solver is
     already known to be in the file (the common case: a run that solved
-    nothing new); only the entries written are encoded.
+    nothing new); only the entries written are encoded. A solver that is not
+    the theory's is never saved.
     """
-    # theory's plans only (not a stand-in's), whose rate indices fit the byte each is kept in
-    plans = {k: v for k, v in predictive.cached_plans().items() if isinstance(v, DayPlan) and len(v.rates) <= 256}
+    solver = shared() if solver is None else solver
+    if not solver.theory:
+        return 0
+    # theory's plans only, whose rate indices fit the byte each is kept in
+    plans = {k: v for k, v in solver.plans().items() if isinstance(v, DayPlan) and len(v.rates) <= 256}
     _merge(plans_location(), plans, lambda path: {k: row for k, (row, _) in _plan_rows(path).items()}, _plan_row)
-    return _merge(location(), predictive.cached_policies(),
+    return _merge(location(), solver.policies(),
                   lambda path: {k: [list(k), list(v)] for k, v in _read(path).items()},
                   lambda k, v: [list(k), list(v)])
 

@@ -23,7 +23,6 @@ from fractions import Fraction
 from typing import Any, Callable
 
 from dialer.core.controller import Controller
-from dialer.core.modes import make_pacer
 
 #: set to a non-empty value other than "0" for small settings (the test suite does)
 FAST_VARIABLE = "DIALER_NOTEBOOK_FAST"
@@ -141,14 +140,8 @@ class EnvelopeWatch:
         self.controllers: dict[str, Controller] = {}
         self.rows: list[tuple[float, int, int, int, int, float]] = []
 
-    def factory(self, campaign: Any, params: dict[str, Any], horizon: float, rules: Any) -> Controller:
-        c = Controller(
-            make_pacer(campaign.mode, params),
-            lines=campaign.lines,
-            abandon_limit=rules.ledger,  # the campaign's limit, or its study preset's intervals if stricter
-            horizon=horizon,
-            redial_lockout=rules.redial_lockout,
-        )
+    def factory(self, campaign: Any, rules: Any) -> Controller:
+        c = rules.controller()  # the core's factory: the campaign's rules, its study preset's included
         self.controllers[campaign.name] = c
         if self.campaign is None:
             self.campaign = campaign.name

@@ -69,6 +69,9 @@ class Pacer:
     #: True if the controller must keep this pacer inside the abandon envelope.
     uses_envelope: ClassVar[bool] = False
     _constraints: ClassVar[dict[str, Constraint]] = {}
+    #: keyword arguments that are collaborators, not parameters (a solver): given by whoever builds
+    #: the pacer, never read from a scenario or a request, left out of `get_params`
+    injected: ClassVar[tuple[str, ...]] = ()
 
     def check_params(self) -> None:
         """Raise ConfigError naming the first parameter that breaks its constraint (the values stay as set)."""

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import math
 from functools import partial
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 from dialer.checks import Constraint, Flag, OrNone, Real, non_negative, positive
 from dialer.core.estimators import EstimatorConfig, FloorEstimates
 from dialer.core.events import DialPlaced
 from dialer.core.pacers import NOTHING, Pacer, Plan
+from dialer.core.solver import TARGET_STEP, DayPlanLike, PacingSolver, shared
 
 if TYPE_CHECKING:
     from dialer.core.events import Event
@@ -36,147 +37,10 @@ if TYPE_CHECKING:
 _RATE = Real(0, 1, closed="neither", noun="rate")
 
 
-def _solve_with_theory(agents: int, handle_time: float, ring_time: float, live_prob: float, target: float) -> tuple[int, ...]:
-    from dialer.theory import optimal_pacing
-
-    res = optimal_pacing(agents, handle_time, ring_time, live_prob, target)
-    return tuple(int(max(0, math.ceil(x - 1e-9))) for x in res.policy)
-
-
-#: (agents, handle, ring, live, target) -> dials in flight per busy agents 0..agents.
-#: Module-level so a benchmark or a test can swap it; shared by every Predictive pacer.
-SOLVER: Callable[[int, float, float, float, float], Sequence[int]] = _solve_with_theory
-
-# the policy cache, shared by every Predictive pacer in the process: a policy is a pure
-# function of its lattice point, so sharing it changes no decision, only the time taken
-_POLICIES: dict[tuple, tuple[int, ...]] = {}
-_HANDLE_UNIT = 100.0  # the handle time the solver is called with (time scales out)
-_TARGET_STEP = 0.01  # lattice step of the effective target
-
-
-class DayPlanLike(Protocol):
-    """What the pacer needs of a day plan (`dialer.theory.DayPlan`): the rate for a time left and a budget."""
-
-    def rate(self, seconds_left: float, budget: float) -> float: ...
-
-
-def _plan_with_theory(agents: int, handle_time: float, ring_time: float, live_prob: float, limit: float,
-                      hours: float) -> DayPlanLike:
-    from dialer.theory import day_plan
-
-    return day_plan(agents, handle_time, ring_time, live_prob, limit, hours)
-
-
-#: (agents, handle, ring, live, limit, hours) -> a plan whose rate(seconds left, budget) is the ceiling
-#: of the effective target. Module-level so a test can swap it; shared by every Predictive pacer.
-PLANNER: Callable[[int, float, float, float, float, float], DayPlanLike] = _plan_with_theory
-
-# the day plans, shared like the policies: (agents, i, j, limit, minutes, step) -> plan, or None if it failed
-_PLANS: dict[tuple, DayPlanLike | None] = {}
-_PLAN_MINUTES = 15  # the day's length is rounded to this many minutes for the plan
-_REPLAN = 900.0  # seconds a day plan is kept before the estimates choose it again
-
-
-def lattice_plan(key: tuple[int, int, int, float, int], step: float) -> DayPlanLike | None:
-    """The (cached) day plan at a lattice point (agents, i, j, limit, minutes of calling); None if it failed."""
-    full = (*key, step)
-    if full in _PLANS:
-        return _PLANS[full]
-    agents, i, j, limit, minutes = key
-    live = min(math.exp(i * step), 0.999)
-    ring = math.exp(j * step) * _HANDLE_UNIT
-    try:
-        plan: DayPlanLike | None = PLANNER(agents, _HANDLE_UNIT, ring, live, limit, minutes / 60.0)
-    except Exception:  # a planner failure must never become a failed decision: no ceiling, as without a plan
-        plan = None
-    _PLANS[full] = plan
-    return plan
-
-
-def _power(agents: int) -> tuple[int, ...]:
-    return tuple(agents - b for b in range(agents + 1))
-
-
-def _solve(key: tuple[int, int, int, int], step: float) -> tuple[int, ...]:
-    """The policy at one lattice point (agents, i, j, k): live exp(i step), ring/handle exp(j step), target k x 0.01."""
-    agents, i, j, k = key
-    live = min(math.exp(i * step), 0.999)
-    ring = math.exp(j * step) * _HANDLE_UNIT
-    try:
-        pol = tuple(int(x) for x in SOLVER(agents, _HANDLE_UNIT, ring, live, k * _TARGET_STEP))
-    except Exception:  # a solver failure must never become a failed decision: cover the idle (Power)
-        return _power(agents)
-    return pol if len(pol) == agents + 1 else _power(agents)
-
-
-def lattice_policy(key: tuple[int, int, int, int], step: float) -> tuple[int, ...]:
-    """The (cached) policy at a lattice point; see `Predictive.resolution`."""
-    full = (*key, step)
-    pol = _POLICIES.get(full)
-    if pol is None:
-        pol = _POLICIES[full] = _solve(key, step)
-    return pol
-
-
-def clear_policy_cache() -> None:
-    """Forget every solved policy and day plan of this process."""
-    _POLICIES.clear()
-    _PLANS.clear()
-
-
-def cached_plans() -> dict[tuple, DayPlanLike]:
-    """A copy of the process's day plans that solved: (agents, i, j, limit, minutes, step) -> plan."""
-    return {k: v for k, v in _PLANS.items() if v is not None}
-
-
-def add_plans(plans: dict[tuple, DayPlanLike]) -> int:
-    """Add day plans solved elsewhere to the cache; returns how many were new (see `add_policies`).
-
-    Only well-formed entries are taken: a key of agents, two lattice
-    indices (whole numbers), a limit in (0, 1), whole minutes and a positive
-    step, and a plan with a `rate`.
-    """
-    new = 0
-    for key, plan in plans.items():
-        if not (isinstance(key, tuple) and len(key) == 6 and all(isinstance(x, int) for x in (*key[:3], key[4]))):
-            continue
-        agents, limit, minutes, step = key[0], key[3], key[4], key[5]
-        if not (agents >= 1 and isinstance(limit, float) and 0 < limit < 1 and 0 < minutes <= 24 * 60
-                and isinstance(step, float) and step > 0 and callable(getattr(plan, "rate", None))):
-            continue
-        if key not in _PLANS:
-            _PLANS[key] = plan
-            new += 1
-    return new
-
-
-def cached_policies() -> dict[tuple, tuple[int, ...]]:
-    """A copy of the process's policy cache: lattice point (agents, i, j, k, step) -> policy."""
-    return dict(_POLICIES)
-
-
-def add_policies(policies: dict[tuple, tuple[int, ...]]) -> int:
-    """Add policies solved elsewhere (another process, an earlier run) to the cache; returns how many were new.
-
-    Only well-formed entries are taken: a key of four whole numbers and a
-    positive step, a policy of agents + 1 non-negative whole numbers. A
-    policy is a pure function of its key and of the solver, so adding one
-    changes how long a decision takes, never what it decides (the caller
-    must make sure the entries come from the same solver code).
-    """
-    new = 0
-    for key, pol in policies.items():
-        if not (isinstance(key, tuple) and len(key) == 5 and all(isinstance(x, int) for x in key[:4])):
-            continue
-        agents, step = key[0], key[4]
-        if not (isinstance(step, float) and step > 0 and agents >= 1):
-            continue
-        if not (isinstance(pol, tuple) and len(pol) == agents + 1 and all(isinstance(x, int) and x >= 0 for x in pol)):
-            continue
-        if key not in _POLICIES:
-            _POLICIES[key] = pol
-            new += 1
-    return new
+#: the day's length is rounded to this many minutes for the plan
+_PLAN_MINUTES = 15
+#: seconds a day plan is kept before the estimates choose it again
+_REPLAN = 900.0
 
 
 class Predictive(Pacer):
@@ -212,10 +76,15 @@ class Predictive(Pacer):
       (step 2 of the module docstring): the abandon rate `envelope_day`'s best
       day runs at with this much of the day left and this budget. False: the
       cap is `max_target` all day.
+    - solver: the `dialer.core.solver.PacingSolver` that solves and keeps the
+      policies and day plans (None: the process's shared one). Not a
+      parameter of the pacing (`get_params` leaves it out): any solver of
+      the same code gives the same decisions; a factory or a test injects it.
     """
 
     mode = "predictive"
     uses_envelope = True
+    injected = ("solver",)
     _constraints: ClassVar[dict[str, Constraint]] = {
         "target": _RATE,
         "limit": _RATE,
@@ -250,6 +119,7 @@ class Predictive(Pacer):
         age_aware: bool = True,
         day_length: float | None = None,
         day_plan: bool = True,
+        solver: PacingSolver | None = None,
     ) -> None:
         self.target = target
         self.limit = limit
@@ -265,6 +135,7 @@ class Predictive(Pacer):
         self.age_aware = age_aware
         self.day_length = day_length
         self.day_plan = day_plan
+        self.solver = solver
         self._day_key: Any = None  # the accounting day of the last decision
         self._dial_day: Any = None  # the accounting day of the last dial, and when its first dial was placed
         self._day_start = 0.0
@@ -279,6 +150,11 @@ class Predictive(Pacer):
         self._est: FloorEstimates | None = None
         self._est_params: tuple | None = None
         self.last: dict[str, float] = {}  # what the last plan was based on (for logs and tests)
+
+    @property
+    def pacing_solver(self) -> PacingSolver:
+        """The solver this pacer solves and keeps its policies and day plans with (`solver`, or the shared one)."""
+        return shared() if self.solver is None else self.solver
 
     def check_params(self) -> None:
         super().check_params()
@@ -357,7 +233,7 @@ class Predictive(Pacer):
             u, v, _ = self._coordinates(handle, ring, live, self.target)
             minutes = max(_PLAN_MINUTES, min(24 * 60, _PLAN_MINUTES * round(self.day_length / 60.0 / _PLAN_MINUTES)))
             key = (agents, 2 * round(u / 2), 2 * round(v / 2), float(self.limit), minutes)
-            self._plan = lattice_plan(key, math.log1p(self.resolution))
+            self._plan = self.pacing_solver.day_plan(key, math.log1p(self.resolution))
             self._plan_for, self._plan_until = (self._day_key, agents), now + _REPLAN
         if self._plan is None:
             return None
@@ -369,7 +245,7 @@ class Predictive(Pacer):
     def _coordinates(self, handle: float, ring: float, live: float, target: float) -> tuple[float, float, float]:
         """Where (live, ring / handle, target) lies on the lattice, in lattice steps."""
         step = math.log1p(self.resolution)
-        w = max(target / _TARGET_STEP, 1.0)
+        w = max(target / TARGET_STEP, 1.0)
         return math.log(live) / step, math.log(ring / handle) / step, w
 
     def _interpolate(self, agents: int, u: float, v: float, w: float) -> tuple[tuple[float, ...], tuple[tuple[int, ...], ...]]:
@@ -390,8 +266,9 @@ class Predictive(Pacer):
             # solve (or fetch) only the corners that carry weight: at the lattice's edge
             # (the target at its cap, say) the far corners are never needed
             step = math.log1p(self.resolution)
+            solve = self.pacing_solver.policy
             corners = tuple(
-                c if c is not None or wt == 0.0 else lattice_policy((agents, i + n // 4, j + n // 2 % 2, k + n % 2), step)
+                c if c is not None or wt == 0.0 else solve((agents, i + n // 4, j + n // 2 % 2, k + n % 2), step)
                 for n, (c, wt) in enumerate(zip(corners, weights))
             )
             self._corners = corners

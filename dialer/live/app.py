@@ -194,7 +194,11 @@ class HeldIntervalOut(BaseModel):
 
 class HeldOut(BaseModel):
     intervals: list[HeldIntervalOut] = Field(description="every accounting interval enforced, the preset's included")
+    limit: float = Field(description="the strictest interval's limit: what the pacer aims below")
     redial_lockout: float | None = Field(description="s after an abandon a number is redialled only reserved (null: for ever)")
+    mode: str = Field(description="the dialing mode running now")
+    pacer: dict[str, Any] = Field(description="the pacer's effective parameters, defaults and the campaign's limit and "
+                                  "target included")
     hours_enforced: bool = Field(description="a preset and a timezone: no dial outside the calling hours")
 
 

@@ -34,6 +34,7 @@ from dialer.core.controller import Controller
 from dialer.core.decision import Decision
 from dialer.core.events import Event
 from dialer.core.picker import Picks, Screen
+from dialer.core.solver import PacingSolver
 from dialer.core.stats import DailyStats
 from dialer.errors import ConfigError, DialerError, ProtocolError, bad
 from dialer.live.config import MUTABLE, CampaignConfig, check_lines, check_pacer
@@ -119,7 +120,8 @@ class LiveCampaign:
     """
 
     def __init__(self, config: CampaignConfig | None = None, *, name: str = "campaign",
-                 journal: Journal | None = None, id_memory: float = ID_MEMORY, **settings: Any) -> None:
+                 journal: Journal | None = None, id_memory: float = ID_MEMORY, solver: PacingSolver | None = None,
+                 **settings: Any) -> None:
         if config is None:
             config = CampaignConfig.from_dict(settings)
         elif settings:
@@ -131,7 +133,8 @@ class LiveCampaign:
         self.initial = config  # as created; `configure` entries in the journal change `config`
         self._journal = journal
         self._lock = threading.RLock()
-        self._controller: Controller = config.build()
+        self._solver = solver  # the Predictive pacer's PacingSolver (None: the process's shared one)
+        self._controller: Controller = config.build(solver=solver)
         self._calendar = config.calendar()  # the preset's calling hours, when enforced (preset and timezone)
         self.id_memory = float(check("id_memory", id_memory, _ID_MEMORY))
         self._ids: dict[Any, bytes] = {}  # event id -> digest of its canonical content (Rule 3)
@@ -147,9 +150,10 @@ class LiveCampaign:
 
     @classmethod
     def restore(cls, name: str, config: CampaignConfig, entries: Iterable[tuple[int, str, Any, Mapping[str, Any]]],
-                *, journal: Journal | None = None, id_memory: float = ID_MEMORY) -> "LiveCampaign":
+                *, journal: Journal | None = None, id_memory: float = ID_MEMORY,
+                solver: PacingSolver | None = None) -> "LiveCampaign":
         """Rebuild a campaign by replaying its journal entries `(seq, kind, event id, body)` in order."""
-        c = cls(config, name=name, journal=journal, id_memory=id_memory)
+        c = cls(config, name=name, journal=journal, id_memory=id_memory, solver=solver)
         for seq, kind, ev_id, body in entries:
             if seq != c._seq + 1:
                 raise StoreError(f"campaign {name!r}: journal entry {seq} follows {c._seq} (a gap)")
@@ -360,10 +364,8 @@ class LiveCampaign:
 
     def _apply_configure(self, body: Mapping[str, Any]) -> None:
         new = dataclasses.replace(self._config, **body)  # validates the whole configuration again
-        from dialer.core.modes import make_pacer
-
         if new.mode != self._config.mode or dict(new.pacer) != dict(self._config.pacer):
-            self._controller.set_pacer(make_pacer(new.mode, dict(new.pacer)))
+            self._controller.set_pacer(new.effective_rules().make_pacer(solver=self._solver))
         self._controller.lines = new.lines
         self._config = new
 
@@ -446,17 +448,15 @@ class LiveCampaign:
             return {"lead": lead, "must_reserve": f.must_reserve_lead(lead, t), "in_flight": f.lead_in_flight(lead)}
 
     def held_to(self) -> dict[str, Any]:
-        """The rules the controller holds, once the preset is applied: every accounting interval
-        (name, kind, limit, window), the redial lockout (None: for ever) and whether calling hours
-        are enforced. What a compliance officer asks, beside the configuration as sent."""
+        """The rules the controller holds, from the core's factory once the preset is applied: every
+        accounting interval (name, kind, limit, window), the strictest limit, the redial lockout (None:
+        for ever), the mode and the pacer's effective parameters (defaults included), and whether
+        calling hours are enforced. What a compliance officer asks, beside the configuration as sent."""
         with self._lock:
-            ledger = self._controller.ledger
-            intervals = [] if ledger is None else [
-                {"name": iv.name, "kind": iv.kind, "limit": float(iv.limit), "window": iv.window}
-                for iv in ledger.intervals
-            ]
-            return {"intervals": intervals, "redial_lockout": self._config.lockout(),
-                    "hours_enforced": self._config.hours_enforced}
+            held = self._config.effective_rules().describe()
+            held["pacer"] = self._controller.pacer.get_params()  # the pacer running now
+            held["hours_enforced"] = self._config.hours_enforced
+            return held
 
     @property
     def uses_envelope(self) -> bool:

@@ -18,7 +18,6 @@ what a preset adds: docs/design.md, "Wall-clock time and the journal".
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Mapping
@@ -27,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dialer.checks import OrNone, Whole, check, positive
 from dialer.rules.calendar import CallingCalendar
 from dialer.core.controller import HORIZON, Controller
+from dialer.core.factory import CampaignSettings, Rules, campaign_rules
 from dialer.core.ledger import Interval, as_rate
 from dialer.rules.preset import Preset
 from dialer.core.modes import PACERS, make_pacer
@@ -159,10 +159,7 @@ class CampaignConfig:
 
     def lockout(self) -> float | None:
         """The redial lockout held: `redial_lockout`, or when unset the preset's lockout (None: for ever)."""
-        preset = self.rules()
-        if self.redial_lockout is None and preset is not None and preset.redial_rule == "lockout":
-            return preset.redial_lockout
-        return self.redial_lockout
+        return self.effective_rules().redial_lockout
 
     @property
     def hours_enforced(self) -> bool:
@@ -199,48 +196,35 @@ class CampaignConfig:
 
         return local_day
 
-    def pacer_params(self) -> dict[str, Any]:
-        """The pacer's parameters as configured, and the calling day's length where hours are enforced.
+    def day_length(self) -> float | None:
+        """Seconds of calling a day for a pacer that plans its day: the longest calling window of the
+        preset's week where hours are enforced, else None (the pacer's own `day_length`, if given, wins)."""
+        if not self.hours_enforced:
+            return None
+        windows = [w for w in map(self.rules().hours_on, range(7)) if w is not None]  # type: ignore[union-attr]
+        return max((close - open_ for open_, close in windows), default=None)
 
-        A pacer that plans its day (Predictive's `day_length`) is told the
-        longest calling window of the preset's week, unless the
-        configuration gives its own.
-        """
-        params = dict(self.pacer)
-        if self.hours_enforced and "day_length" in PACERS[self.mode]().get_params() and "day_length" not in params:
-            windows = [w for w in map(self.rules().hours_on, range(7)) if w is not None]  # type: ignore[union-attr]
-            if windows:
-                params["day_length"] = max(close - open_ for open_, close in windows)
-        return params
-
-    def build(self) -> Controller:
-        """A fresh controller for this configuration."""
+    def settings(self) -> CampaignSettings:
+        """The campaign's own settings, as the core's factory takes them."""
+        intervals = None
         if self.intervals is not None:
-            limit: Any = [_interval(iv, i) for i, iv in enumerate(self.intervals)]
-        else:
-            limit = self.abandon_limit
-        lockout = self.lockout()
+            intervals = tuple(_interval(iv, i) for i, iv in enumerate(self.intervals))
+        return CampaignSettings(mode=self.mode, pacer=dict(self.pacer), abandon_limit=self.abandon_limit,
+                                intervals=intervals, lines=self.lines, horizon=float(self.horizon),
+                                redial_lockout=self.redial_lockout, day_length=self.day_length())
+
+    def effective_rules(self) -> Rules:
+        """The rules the controller holds (`dialer.core.factory`): the campaign's own, held to the stricter
+        of them and the preset's, exactly as `dialer simulate` holds a scenario under `study.preset`."""
         preset = self.rules()
+        origin = None
         if preset is not None:
-            # the stricter of the campaign's and the preset's, as `dialer simulate` holds a study.preset
-            own = [limit] if not isinstance(limit, list) else limit
-            rate = min(as_rate(self.abandon_limit, "abandon_limit"), preset.abandon_limit)
             origin = self.origin_instant().astimezone(_zone(self.timezone) if self.timezone else preset.tz)
-            law = dataclasses.replace(preset, abandon_limit=rate).ledger_intervals(origin)
-            merged: dict[str, Interval] = {}
-            for iv in (own if isinstance(limit, list) else []) + law:
-                # an interval both name (say "day"): the lower limit of the two
-                if iv.name not in merged or iv.limit < merged[iv.name].limit:
-                    merged[iv.name] = iv
-            limit = list(merged.values())
-        return Controller(
-            make_pacer(self.mode, self.pacer_params()),
-            lines=self.lines,
-            day_of=self.day_of(),
-            abandon_limit=limit,
-            horizon=self.horizon,
-            redial_lockout=lockout,
-        )
+        return campaign_rules(self.settings(), preset, origin=origin)
+
+    def build(self, *, solver: Any = None) -> Controller:
+        """A fresh controller for this configuration (`solver`: the Predictive pacer's, see `PacingSolver`)."""
+        return self.effective_rules().controller(day_of=self.day_of(), solver=solver)
 
 
 def _zone(name: Any) -> ZoneInfo:

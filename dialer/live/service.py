@@ -15,6 +15,7 @@ import re
 import threading
 from typing import Any, Mapping
 
+from dialer.core.solver import PacingSolver, shared
 from dialer.errors import ConfigError, DialerError, ProtocolError, bad
 from dialer.live.campaign import LiveCampaign, StoreError
 from dialer.live.config import CampaignConfig
@@ -41,8 +42,10 @@ def check_name(name: Any) -> str:
 class Service:
     """Campaigns by name, each journaled to `store` (None: in memory only, nothing survives a restart)."""
 
-    def __init__(self, store: Store | None = None, *, policy_cache: bool = True) -> None:
+    def __init__(self, store: Store | None = None, *, policy_cache: bool = True,
+                 solver: PacingSolver | None = None) -> None:
         self.store = store
+        self.solver = shared() if solver is None else solver  # every campaign's Predictive pacer solves with it
         self._lock = threading.Lock()
         self._campaigns: dict[str, LiveCampaign] = {}
         self._policy_cache = policy_cache
@@ -50,7 +53,7 @@ class Service:
             # the Predictive pacer's solved policies from earlier runs (dialer.policy_cache): a
             # restore replays every decision of the day, and each new lattice point costs a solve
             # (up to a second at 100 agents); the cache changes how long that takes, never a decision
-            policies.load()
+            policies.load(self.solver)
         if store is not None:
             for name, config in store.campaigns():
                 self._campaigns[name] = self._restore(name, config)
@@ -59,7 +62,7 @@ class Service:
     def save_policies(self) -> int:
         """Merge the policies solved in this process into the disk cache (`dialer serve` calls it
         now and then and on shutdown); returns how many the file holds (0 with the cache off)."""
-        return policies.save() if self._policy_cache else 0
+        return policies.save(self.solver) if self._policy_cache else 0
 
     def _restore(self, name: str, config: Mapping[str, Any]) -> LiveCampaign:
         assert self.store is not None
@@ -67,7 +70,7 @@ class Service:
             cfg = CampaignConfig.from_dict(config)
         except ConfigError as err:
             raise StoreError(f"campaign {name!r}: stored configuration no longer valid: {err}") from None
-        return LiveCampaign.restore(name, cfg, self.store.entries(name), journal=self.store)
+        return LiveCampaign.restore(name, cfg, self.store.entries(name), journal=self.store, solver=self.solver)
 
     def create(self, name: str, config: Mapping[str, Any]) -> tuple[LiveCampaign, bool]:
         """Create a campaign (True) or return the existing one if its configuration is the same (False)."""
@@ -84,7 +87,7 @@ class Service:
                 return have, False
             if self.store is not None:
                 self.store.add_campaign(name, cfg.to_dict())
-            c = LiveCampaign(cfg, name=name, journal=self.store)
+            c = LiveCampaign(cfg, name=name, journal=self.store, solver=self.solver)
             self._campaigns[name] = c
             return c, True
 

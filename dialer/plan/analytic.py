@@ -65,6 +65,9 @@ def campaign_means(scenario: Any, campaign: Any) -> dict[str, Any]:
     time to outcome of all dials, the one ring time of the ratio and optimal
     models.
     """
+    from dialer.sim.compliance import campaign_rules
+
+    rules = campaign_rules(scenario, campaign)  # the limit held: the campaign's, or its study preset's if lower
     window = tuple(scenario.study.hours)
     span = window[1] - window[0]
     agent_seconds = sum(g.count * overlap(scenario.shift_of(g), window) for g in scenario.agents_of(campaign.name))
@@ -96,8 +99,8 @@ def campaign_means(scenario: Any, campaign: Any) -> dict[str, Any]:
         "ring_time": float(d.ring.mean),
         "failed_ring_time": failed,
         "dial_time": live * d.ring.mean + failed_total,
-        "abandon_limit": float(campaign.abandon_limit),
-        "connect_limit": float(campaign.connect_limit),
+        "abandon_limit": float(rules.limit),
+        "connect_limit": float(rules.connect_limit),
         "lines": campaign.lines,
     }
 
@@ -117,7 +120,7 @@ def campaign_theory(scenario: Any, campaign: Any, day: bool = False) -> dict[str
     fluid estimate that starts the calling window with no budget; seconds,
     not milliseconds).
     """
-    from dialer.core.modes import make_pacer
+    from dialer.sim.compliance import campaign_rules
     from dialer.theory import campaign_picture, poisson_dialing, ratio_dialing
 
     m = campaign_means(scenario, campaign)
@@ -168,7 +171,7 @@ def campaign_theory(scenario: Any, campaign: Any, day: bool = False) -> dict[str
             "lines_in_use": _lines_in_use(m, r["dials_per_agent_hour"], r["occupancy"]),
         }
     )
-    params = make_pacer(campaign.mode, campaign.pacer).get_params()
+    params = campaign_rules(scenario, campaign).make_pacer().get_params()  # with the campaign's limit and target
     if campaign.mode == "fixed-ratio":
         own = ratio_dialing(n, h, ring, p, params["ratio"])
         rows.append(

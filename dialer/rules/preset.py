@@ -104,22 +104,24 @@ class Preset:
             return (0.0, DAY)
         return self.hours[weekday]
 
-    def ledger_intervals(self, origin: dt.datetime) -> list[Interval]:
+    def ledger_intervals(self, origin: dt.datetime, limit: Fraction | None = None) -> list[Interval]:
         """The ledger's intervals for a campaign whose time 0 is the aware datetime `origin`.
 
-        "day" is keyed by the controller's own day function; "month" reads the
-        calendar month in `origin`'s time zone.
+        Each at `limit` (default: the preset's own abandon limit; a campaign
+        may hold itself to less). "day" is keyed by the controller's own day
+        function; "month" reads the calendar month in `origin`'s time zone.
         """
+        rate = self.abandon_limit if limit is None else limit
         out = []
         for rule in self.intervals:
             if rule.kind == "day":
-                out.append(Interval.day(self.abandon_limit))
+                out.append(Interval.day(rate))
             elif rule.kind == "campaign":
-                out.append(Interval.campaign(self.abandon_limit))
+                out.append(Interval.campaign(rate))
             elif rule.kind == "month":
-                out.append(Interval.calendar("month", self.abandon_limit, key=month_key(origin)))
+                out.append(Interval.calendar("month", rate, key=month_key(origin)))
             elif rule.kind == "rolling":
-                out.append(Interval.rolling(self.abandon_limit, window=float(rule.seconds or 0.0)))
+                out.append(Interval.rolling(rate, window=float(rule.seconds or 0.0)))
             else:  # pragma: no cover - preset_from_dict admits no other kind
                 raise AssertionError(rule.kind)
         return out

@@ -1,9 +1,9 @@
 """The compliance rules as the simulator meets them: which simulated days are open, when dialling
 stops, and which leads the registers let through.
 
-Owns: `campaign_rules` (the abandon limit, accounting intervals, connect
-limit and redial rule a campaign's controller is built with: the stricter of
-the campaign's own and its preset's), `open_days` (per simulated day: its start, the opening, and the last
+Owns: `campaign_rules` (a scenario campaign's settings handed to the core's
+factory with its study preset: the rules its controller is built with),
+`open_days` (per simulated day: its start, the opening, and the last
 moment a dial may start so that no answer lands after the close),
 `ring_cap` (the ring timeout after which the simulated dialer gives up, so
 answers cannot come later), `sim_instant` (simulated seconds -> the aware
@@ -19,13 +19,13 @@ questions from the scenario, the preset and the core's calendar and registers.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import math
-from fractions import Fraction
 from typing import Any, Callable, Hashable
 from zoneinfo import ZoneInfo
 
+from dialer.core.factory import CampaignSettings, Rules
+from dialer.core.factory import campaign_rules as factory_rules
 from dialer.rules.calendar import CallingCalendar
 from dialer.rules.dnc import Hasher, Lead, Registers
 
@@ -39,42 +39,23 @@ def _preset(scenario):
     return None if name is None else get_preset(name)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class CampaignRules:
-    """What a campaign's controller is built with.
+def campaign_rules(scenario, campaign, *, day_length: float | None = None,
+                   pacer: dict[str, Any] | None = None) -> Rules:
+    """The campaign's effective rules (`dialer.core.factory`): its own, held to its study preset's.
 
-    `abandon_limit`: the rate held (for reports and violation counts);
-    `ledger`: the `Controller(abandon_limit=...)` argument (a rate, or the
-    preset's intervals at that rate); `connect_limit`: seconds a person may
-    wait for an agent; `redial_lockout`: seconds after an abandon during which
-    a number is redialled only with an agent reserved (None: for ever).
+    `day_length`: seconds of calling in a day, for a pacer that plans its
+    day; `pacer`: the parameters the run adds to the scenario's (a seed).
+    Time 0 is local midnight of the study's first day.
     """
-
-    abandon_limit: float
-    ledger: Any
-    connect_limit: float
-    redial_lockout: float | None
-
-
-def campaign_rules(scenario, campaign) -> CampaignRules:
-    """The campaign's rules; with a preset, the stricter of the campaign's and the preset's.
-
-    A campaign may hold itself to less than the law allows, never to more:
-    the limit is the lower of the two and is accounted over every interval
-    the preset names (e.g. day and rolling 24 h), the connect limit is the
-    shorter, and the preset's redial rule applies (a "lockout" for its
-    period; "forever" and "none" both keep the core's rule of norm 4.6.3,
-    never again unreserved, which is the stricter reading).
-    """
-    limit = float(campaign.abandon_limit)
-    connect = float(campaign.connect_limit)
-    preset = _preset(scenario)
-    if preset is None:
-        return CampaignRules(limit, campaign.abandon_limit, connect, None)
-    rate = min(Fraction(str(campaign.abandon_limit)), preset.abandon_limit)
-    intervals = dataclasses.replace(preset, abandon_limit=rate).ledger_intervals(sim_instant(scenario, 0.0))
-    lockout = preset.redial_lockout if preset.redial_rule == "lockout" else None
-    return CampaignRules(float(rate), intervals, min(connect, float(preset.connect_limit)), lockout)
+    settings = CampaignSettings(
+        mode=campaign.mode,
+        pacer={**campaign.pacer, **(pacer or {})},
+        abandon_limit=campaign.abandon_limit,
+        lines=campaign.lines,
+        connect_limit=campaign.connect_limit,
+        day_length=day_length,
+    )
+    return factory_rules(settings, _preset(scenario), origin=sim_instant(scenario, 0.0))
 
 
 def ring_cap(scenario, campaign) -> float:

@@ -19,6 +19,7 @@ and why a call is its own timer: docs/design.md, "Simulated time".
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import deque
 from heapq import heappop, heappush, heapreplace
@@ -47,20 +48,22 @@ from dialer.core.events import (
     unchecked_dial_placed,
 )
 from dialer.core.floor import AgentState
-from dialer.core.modes import PACERS, make_pacer, pacer_params
-from dialer.sim.compliance import CampaignRules, campaign_rules, open_days, ring_cap
+from dialer.core.factory import Rules
+from dialer.core.modes import accepted
+from dialer.core.solver import PacingSolver
+from dialer.sim.compliance import campaign_rules, open_days, ring_cap
 from dialer.sim.distributions import _BATCH as SAMPLER_BATCH
 from dialer.sim.distributions import Distribution
 from dialer.sim.scenario import Campaign, Scenario
 
 DAY = 86400.0
 
-#: builds a campaign's controller from (campaign, pacer parameters, horizon, rules: the
-#: campaign's `CampaignRules`, its own and its study preset's, stricter); the default is the
-#: in-process `Controller` built with `rules.ledger` and `rules.redial_lockout`. `dialer emulate`
-#: passes one whose controller lives in the HTTP service: anything with the `Controller` methods
-#: this engine calls (handle, decide, releasable, floor, pacer.uses_envelope, stats) will do.
-ControllerFactory = Callable[[Campaign, dict, float, CampaignRules], Controller]
+#: builds a campaign's controller from (campaign, its effective `Rules` from the core's factory:
+#: its own settings held to its study preset's, the run's horizon and seed included); the default
+#: is `rules.controller()` in process. `dialer emulate` passes one whose controller lives in the
+#: HTTP service: anything with the `Controller` methods this engine calls (handle, decide,
+#: releasable, floor, pacer.uses_envelope, stats) will do.
+ControllerFactory = Callable[[Campaign, Rules], Controller]
 
 # what the simulated world decided a dial will do (drawn when it is placed)
 _LIVE, _MACHINE, _BUSY, _INVALID, _NO_ANSWER = range(5)
@@ -208,6 +211,7 @@ class CampaignRun:
         observer: Callable[[str, Event], None] | None = None,
         controller_factory: ControllerFactory | None = None,
         screen: Callable[[str, int, float], bool] | None = None,
+        solver: PacingSolver | None = None,
     ) -> None:
         self.env = env
         self._schedule = env.schedule
@@ -215,27 +219,22 @@ class CampaignRun:
         self.campaign = campaign
         self.observer = observer
         d = campaign.durations
-        self.rules = rules = campaign_rules(scenario, campaign)  # the campaign's and its preset's, stricter
-        # longest a dial plausibly takes to be resolved: only rolling windows look this far ahead
-        ring_means = (d.ring.mean, d.no_answer.mean, d.busy.mean, d.invalid.mean)
-        horizon = rules.connect_limit + max(60.0, 4.0 * max(ring_means))
         # the pacer may plan its day: tell it how long the calling window is (the longest open day's)
         windows = open_days(scenario, campaign, max(scenario.study.days, 1))
         day_length = max((stop - start for _, start, stop in windows), default=None)
-        params = pacer_params(campaign.mode, campaign.pacer, rules.abandon_limit, day_length)
-        if "seed" in PACERS[campaign.mode]().get_params() and "seed" not in params:
+        extra = {}
+        if "seed" in accepted(campaign.mode) and "seed" not in campaign.pacer:
             # a pacer that draws random numbers gets its seed from the run's, unless the scenario pins it
-            params["seed"] = int(seed_seq.spawn(1)[0].generate_state(1)[0])
+            extra["seed"] = int(seed_seq.spawn(1)[0].generate_state(1)[0])
+        rules = campaign_rules(scenario, campaign, day_length=day_length, pacer=extra)  # the factory's
+        # longest a dial plausibly takes to be resolved: only rolling windows look this far ahead
+        ring_means = (d.ring.mean, d.no_answer.mean, d.busy.mean, d.invalid.mean)
+        horizon = rules.connect_limit + max(60.0, 4.0 * max(ring_means))
+        self.rules = rules = dataclasses.replace(rules, settings=dataclasses.replace(rules.settings, horizon=horizon))
         if controller_factory is not None:
-            self.controller = controller_factory(campaign, params, horizon, rules)
+            self.controller = controller_factory(campaign, rules)
         else:
-            self.controller = Controller(
-                make_pacer(campaign.mode, params),
-                lines=campaign.lines,
-                abandon_limit=rules.ledger,
-                horizon=horizon,
-                redial_lockout=rules.redial_lockout,
-            )
+            self.controller = rules.controller(solver=solver)
         self.floor = self.controller.floor
         self._decide = self.controller.decide
         guard = self.floor.guard
@@ -660,12 +659,15 @@ def run_campaigns(
     observer: Callable[[str, Event], None] | None = None,
     controller_factory: ControllerFactory | None = None,
     screen: Callable[[str, int, float], bool] | None = None,
+    solver: PacingSolver | None = None,
 ) -> list[CampaignRun]:
-    """Simulate the whole study; every campaign gets its own random streams from `seed`."""
+    """Simulate the whole study; every campaign gets its own random streams from `seed`.
+
+    `solver`: the Predictive pacers' `PacingSolver` (None: the process's shared one)."""
     env = simpy.Environment()
     seqs = np.random.SeedSequence(seed).spawn(len(scenario.campaigns))
     runs = [
-        CampaignRun(env, scenario, c, s, observer, controller_factory, screen)
+        CampaignRun(env, scenario, c, s, observer, controller_factory, screen, solver)
         for c, s in zip(scenario.campaigns, seqs)
     ]
     for r in runs:

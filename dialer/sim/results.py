@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 from dialer.core.events import Event
+from dialer.core.solver import PacingSolver, shared
 from dialer.core.stats import DailyStats
 from dialer import policy_cache
 from dialer.sim.engine import ControllerFactory, LeadSummary, run_campaigns
@@ -112,6 +113,7 @@ def simulate(
     observer: Callable[[str, Event], None] | None = None,
     controller_factory: ControllerFactory | None = None,
     screen: Callable[[str, int, float], bool] | None = None,
+    solver: PacingSolver | None = None,
 ) -> SimulationResult:
     """Run the study once. The same scenario and seed give the same result, bit for bit.
 
@@ -119,13 +121,17 @@ def simulate(
     `controller_factory`: see `dialer.sim.engine.ControllerFactory` (default: in-process controllers).
     `screen(campaign, lead, now) -> bool`: asked before every dial; a refused lead is never dialled
     again (a do-not-call check, e.g. `dialer.sim.compliance.RegisterScreen`).
+    `solver`: the Predictive pacers' `PacingSolver` (None: the process's shared one). A solver of
+    the theory's functions is filled from the disk cache (`dialer.policy_cache`) before the run and
+    saved to it after.
     """
-    predictive = any(c.mode == "predictive" for c in scenario.campaigns)
-    if predictive:
-        policy_cache.load()  # saves solves only: decisions never depend on the cache
-    runs = run_campaigns(scenario, seed, observer, controller_factory, screen)
-    if predictive:
-        policy_cache.save()
+    solver = shared() if solver is None else solver
+    keep = solver.theory and any(c.mode == "predictive" for c in scenario.campaigns)
+    if keep:
+        policy_cache.load(solver)  # saves solves only: decisions never depend on the cache
+    runs = run_campaigns(scenario, seed, observer, controller_factory, screen, solver)
+    if keep:
+        policy_cache.save(solver)
     start = scenario.study.start
     campaigns = []
     for r in runs:
@@ -134,6 +140,6 @@ def simulate(
             for day, stats in sorted(r.controller.stats.items())
         ]
         campaigns.append(
-            CampaignResult(r.campaign.name, r.campaign.mode, r.rules.abandon_limit, days, r.leads)
+            CampaignResult(r.campaign.name, r.campaign.mode, float(r.rules.limit), days, r.leads)
         )
     return SimulationResult(scenario.study.name, seed, campaigns)

@@ -283,6 +283,13 @@ class Scenario(_Model):
                 raise ValueError(
                     f"agents[{i}].campaign must name a campaign ({', '.join(names)}), got {g.campaign!r}"
                 )
+        from dialer.sim.compliance import campaign_rules
+
+        for i, c in enumerate(self.campaigns):
+            try:
+                campaign_rules(self, c)  # the core's factory: a target at or above the limit held, say
+            except ConfigError as err:
+                raise ValueError(f"campaigns[{i}]: {err}") from None
         return self
 
     def agents_of(self, campaign: str) -> list[AgentGroup]:

@@ -2,6 +2,7 @@
 
 A stand-in solver keeps the unit tests fast and their expectations exact:
 `policy[b] = 2 * (agents - b) + 1` dials in flight per number of busy agents.
+Each test gives its pacers a `PacingSolver` of its own: nothing global is swapped.
 """
 
 from __future__ import annotations
@@ -13,40 +14,46 @@ import pytest
 
 from dialer.core import Controller
 from dialer.core import events
-from dialer.core import predictive as pred
 from dialer.core.events import FailReason
 from dialer.core.modes import make_pacer
 from dialer.core.pacers import NOTHING, Plan
 from dialer.core.predictive import Predictive
+from dialer.core.solver import PacingSolver
 from dialer.errors import ConfigError
 
 from core_helpers import put_through
 
 
-@pytest.fixture
-def solver(monkeypatch):
-    calls = []
+class Stand:
+    """A stand-in solver (and day planner, when given one) and the calls it was asked."""
 
-    def fake(agents, handle, ring, live, target):
-        calls.append((agents, handle, ring, live, target))
+    def __init__(self, plan=None) -> None:
+        self.calls: list[tuple] = []
+        self.solver = PacingSolver(solve=self.solve, plan=plan)
+
+    def solve(self, agents, handle, ring, live, target):
+        self.calls.append((agents, handle, ring, live, target))
         return [2 * (agents - b) + 1 for b in range(agents + 1)]
 
-    monkeypatch.setattr(pred, "SOLVER", fake)
-    pred.clear_policy_cache()
-    yield calls
-    pred.clear_policy_cache()
+    def pacer(self, **params) -> Predictive:
+        return Predictive(solver=self.solver, **params)
 
 
-def test_empty_floor_plans_nothing(solver):
-    c = Controller(Predictive(settle=0.0))
+@pytest.fixture
+def stand() -> Stand:
+    return Stand()
+
+
+def test_empty_floor_plans_nothing(stand):
+    c = Controller(stand.pacer(settle=0.0))
     assert c.pacer.plan(c.floor, 0.0) is NOTHING
     assert c.decide(0.0).dials == 0
-    assert solver == []
+    assert stand.calls == []
 
 
-def test_start_of_day_is_power_with_the_agents_pooled(solver):
+def test_start_of_day_is_power_with_the_agents_pooled(stand):
     """No connect yet, no headroom: each dial must be covered by an idle agent."""
-    c = Controller(Predictive(settle=0.0))
+    c = Controller(stand.pacer(settle=0.0))
     for a in range(3):
         c.handle(events.AgentLoggedIn(time=0.0, agent=a))
     plan = c.pacer.plan(c.floor, 0.0)
@@ -68,8 +75,8 @@ def test_start_of_day_is_power_with_the_agents_pooled(solver):
     assert c.decide(9.0).dials == 0
 
 
-def test_with_budget_the_policy_is_followed_and_capped_by_the_envelope(solver):
-    c = Controller(Predictive(settle=0.0))
+def test_with_budget_the_policy_is_followed_and_capped_by_the_envelope(stand):
+    c = Controller(stand.pacer(settle=0.0))
     c.handle(events.AgentLoggedIn(time=0.0, agent="a0"))
     t = put_through(c, 0.0, 200, "a0", "h")  # C = 200, A = 0: headroom floor(200 / 19) = 10
     for a in range(1, 4):
@@ -87,53 +94,47 @@ def test_with_budget_the_policy_is_followed_and_capped_by_the_envelope(solver):
     assert c.decide(t).dials == 0
 
 
-def test_policies_are_solved_at_the_lattice_corners_around_the_inputs_once(solver):
-    c = Controller(Predictive(settle=0.0, resolution=0.15))
+def test_policies_are_solved_at_the_lattice_corners_around_the_inputs_once(stand):
+    c = Controller(stand.pacer(settle=0.0, resolution=0.15))
     for a in range(2):
         c.handle(events.AgentLoggedIn(time=0.0, agent=a))
     for k in range(10):
         c.decide(0.1 * k)
     # the target 0.04 is a lattice value: 2 live corners x 2 ring corners, each solved once
-    assert len(solver) == 4
-    lives = sorted({s[3] for s in solver})
-    ratios = sorted({s[2] / s[1] for s in solver})
-    assert {s[0] for s in solver} == {2} and {s[1] for s in solver} == {100.0}
-    assert [s[4] for s in solver] == pytest.approx([0.04] * 4)
+    assert len(stand.calls) == 4
+    lives = sorted({s[3] for s in stand.calls})
+    ratios = sorted({s[2] / s[1] for s in stand.calls})
+    assert {s[0] for s in stand.calls} == {2} and {s[1] for s in stand.calls} == {100.0}
+    assert [s[4] for s in stand.calls] == pytest.approx([0.04] * 4)
     assert lives[0] <= 0.25 <= lives[1] and lives[1] / lives[0] == pytest.approx(1.15)
     assert ratios[0] <= 22.0 / 200.0 <= ratios[1] and ratios[1] / ratios[0] == pytest.approx(1.15)
 
 
-def test_the_policy_is_interpolated_between_corners(monkeypatch):
+def test_the_policy_is_interpolated_between_corners():
     """Dials in flight move smoothly with the live probability: linear in log p between lattice points."""
 
     def by_live(agents, handle, ring, live, target):
         return [round(10 * live * 1000) * (agents - b) for b in range(agents + 1)]
 
-    monkeypatch.setattr(pred, "SOLVER", by_live)
-    pred.clear_policy_cache()
-    p = Predictive(settle=0.0, resolution=0.15)
+    p = Predictive(settle=0.0, resolution=0.15, solver=PacingSolver(solve=by_live))
     step = math.log(1.15)
     lo, hi = math.exp(-10 * step), math.exp(-9 * step)  # corners around 0.25
     mid = math.exp(-9.5 * step)
     pol = p.policy(1, 100.0, 100.0 * math.exp(-20 * step), mid, 0.04)
     expected = 0.5 * (round(10 * lo * 1000) + round(10 * hi * 1000))
     assert pol == (pytest.approx(expected), 0.0)
-    pred.clear_policy_cache()
 
 
-def test_solver_failure_is_power_not_an_exception(monkeypatch):
+def test_solver_failure_is_power_not_an_exception():
     def broken(*args):
         raise RuntimeError("no convergence")
 
-    monkeypatch.setattr(pred, "SOLVER", broken)
-    pred.clear_policy_cache()
-    p = Predictive(settle=0.0)
+    p = Predictive(settle=0.0, solver=PacingSolver(solve=broken))
     assert p.policy(3, 200.0, 20.0, 0.25, 0.04) == (3, 2, 1, 0)
-    pred.clear_policy_cache()
 
 
-def test_effective_target_spreads_the_days_budget(solver):
-    c = Controller(Predictive(settle=0.0, target=0.04, horizon=3600.0))
+def test_effective_target_spreads_the_days_budget(stand):
+    c = Controller(stand.pacer(settle=0.0, target=0.04, horizon=3600.0))
     c.handle(events.AgentLoggedIn(time=0.0, agent="a0"))
     t = put_through(c, 0.0, 100, "a0", "h")
     p = c.pacer
@@ -148,8 +149,8 @@ def test_effective_target_spreads_the_days_budget(solver):
     assert p.effective_target(c.floor, t, 20, 200.0) == pytest.approx(0.01)  # floor: target / 4
 
 
-def test_leaving_agents_are_not_counted(solver):
-    c = Controller(Predictive(settle=0.0))
+def test_leaving_agents_are_not_counted(stand):
+    c = Controller(stand.pacer(settle=0.0))
     for a in range(3):
         c.handle(events.AgentLoggedIn(time=0.0, agent=a))
     c.handle(events.AgentLeaving(time=0.0, agent=2))
@@ -169,7 +170,7 @@ def test_bad_parameters_are_named(params, field):
         make_pacer("predictive", params)
 
 
-def test_decisions_do_not_depend_on_the_shared_cache(solver):
+def test_decisions_do_not_depend_on_the_shared_cache(stand):
     """A pacer that finds every policy already cached decides exactly as the one that solved them."""
 
     def script(pacer: Predictive) -> list:
@@ -187,11 +188,11 @@ def test_decisions_do_not_depend_on_the_shared_cache(solver):
             log.append((d.unreserved, pacer.last.get("policy")))
         return log
 
-    first = script(Predictive(settle=20.0))
-    solved = len(solver)
-    again = script(Predictive(settle=20.0))
+    first = script(stand.pacer(settle=20.0))
+    solved = len(stand.calls)
+    again = script(stand.pacer(settle=20.0))
     assert first == again
-    assert len(solver) == solved  # the second found everything cached
+    assert len(stand.calls) == solved  # the second found everything cached
 
 
 @pytest.mark.slow
@@ -223,8 +224,10 @@ def test_simulated_days_never_go_over_the_limit_and_beat_power():
 
 
 @pytest.fixture
-def planner(monkeypatch, solver):
-    """A stand-in day plan: the rate is 0.01 while more than an hour is left, then 0.08; it logs its calls."""
+def planner():
+    """A stand-in day plan: the rate is 0.01 while more than an hour is left, then 0.08; it logs its calls.
+
+    Yields (plans made, rates asked, the Stand whose solver has both the stand-in policy and plan)."""
     made, asked = [], []
 
     def fake(agents, handle, ring, live, limit, hours):
@@ -236,15 +239,12 @@ def planner(monkeypatch, solver):
 
         return SimpleNamespace(rate=rate)
 
-    monkeypatch.setattr(pred, "PLANNER", fake)
-    pred.clear_policy_cache()
-    yield made, asked
-    pred.clear_policy_cache()
+    yield made, asked, Stand(plan=fake)
 
 
 def test_the_day_plan_caps_the_target_by_time_left_and_budget(planner):
-    made, asked = planner
-    c = Controller(Predictive(settle=0.0, target=0.04, day_length=8 * 3600.0))
+    made, asked, stand = planner
+    c = Controller(stand.pacer(settle=0.0, target=0.04, day_length=8 * 3600.0))
     c.handle(events.AgentLoggedIn(time=1000.0, agent="a0"))
     c.decide(1000.0)  # the day's first decision: its calling day starts now
     t = put_through(c, 1000.0, 100, "a0", "h")
@@ -275,8 +275,8 @@ def test_the_day_plan_caps_the_target_by_time_left_and_budget(planner):
 
 def test_the_calling_day_is_counted_from_its_first_dial(planner):
     """Asked before the day's first dial (a live dialer asks all night), the day is all ahead; from it, it runs."""
-    _, asked = planner
-    c = Controller(Predictive(settle=0.0, day_length=3600.0 * 12))
+    _, asked, stand = planner
+    c = Controller(stand.pacer(settle=0.0, day_length=3600.0 * 12))
     c.handle(events.AgentLoggedIn(time=1 * 3600.0, agent="a0"))
     c.decide(1 * 3600.0)  # 01:00, no dial yet: twelve hours ahead
     assert asked[-1] == (pytest.approx(12 * 3600.0), 0.0)
@@ -295,20 +295,20 @@ def test_the_calling_day_is_counted_from_its_first_dial(planner):
 
 @pytest.mark.parametrize("params", [{}, {"day_length": 3600.0, "day_plan": False}])
 def test_without_a_day_length_or_with_the_plan_off_there_is_no_ceiling(planner, params):
-    made, _ = planner
-    c = Controller(Predictive(settle=0.0, **params))
+    made, _, stand = planner
+    c = Controller(stand.pacer(settle=0.0, **params))
     c.handle(events.AgentLoggedIn(time=0.0, agent="a0"))
     c.decide(0.0)
     assert made == [] and math.isnan(c.pacer.last["ceiling"])
     assert c.pacer.last["target"] == pytest.approx(0.04)
 
 
-def test_a_planner_failure_is_no_ceiling_not_an_exception(monkeypatch, solver):
+def test_a_planner_failure_is_no_ceiling_not_an_exception():
     def broken(*args):
         raise RuntimeError("no convergence")
 
-    monkeypatch.setattr(pred, "PLANNER", broken)
-    c = Controller(Predictive(settle=0.0, day_length=3600.0))
+    stand = Stand(plan=broken)
+    c = Controller(stand.pacer(settle=0.0, day_length=3600.0))
     c.handle(events.AgentLoggedIn(time=0.0, agent="a0"))
     assert c.pacer.plan(c.floor, 0.0) == Plan(unreserved=3)  # policy[0] for one agent, as without a plan
     assert math.isnan(c.pacer.last["ceiling"])
@@ -324,10 +324,17 @@ def test_bad_day_parameters_are_named(params, field):
         make_pacer("predictive", params)
 
 
-def test_the_campaign_tells_the_pacer_its_calling_day():
-    from dialer.core.modes import pacer_params
+def test_each_pacer_solves_with_its_own_solver_and_shares_the_default():
+    """Two solvers keep two caches: a pacer never sees another solver's policies. Without one, the shared."""
+    a, b = Stand(), Stand()
+    for stand in (a, b):
+        c = Controller(stand.pacer(settle=0.0))
+        c.handle(events.AgentLoggedIn(time=0.0, agent="a0"))
+        put_through(c, 0.0, 60, "a0", "h")
+        c.decide(10_000.0)
+    assert a.calls and a.calls == b.calls  # the same points, each solved once by its own solver
+    assert a.solver.policies() == b.solver.policies() and a.solver.policies() is not b.solver.policies()
+    from dialer.core.solver import shared
 
-    assert pacer_params("predictive", {}, 0.05, 43200.0)["day_length"] == 43200.0
-    assert pacer_params("predictive", {"day_length": 3600.0}, 0.05, 43200.0)["day_length"] == 3600.0  # as given
-    assert "day_length" not in pacer_params("predictive", {}, 0.05)
-    assert "day_length" not in pacer_params("power", {}, 0.05, 43200.0)
+    assert Predictive().pacing_solver is shared() and a.pacer().pacing_solver is a.solver
+    assert "solver" not in Predictive().get_params()  # a collaborator, not a parameter of the pacing

@@ -9,7 +9,6 @@ import pytest
 
 from dialer.cli import main
 from dialer.core.controller import Controller
-from dialer.core.modes import make_pacer
 from dialer.emulate import emulate
 from dialer.sim import load, simulate
 
@@ -51,9 +50,9 @@ def test_same_decisions_and_statistics_through_http(live_server, mode, pacer, tm
     sc = scenario(mode, pacer, tmp_path)
     local: dict[str, Recording] = {}
 
-    def factory(campaign, params, horizon, rules):
-        c = Recording(make_pacer(campaign.mode, params), lines=campaign.lines,
-                      abandon_limit=rules.ledger, horizon=horizon, redial_lockout=rules.redial_lockout)
+    def factory(campaign, rules):
+        c = Recording(rules.make_pacer(), lines=rules.lines, abandon_limit=list(rules.intervals), horizon=rules.horizon,
+                      redial_lockout=rules.redial_lockout)
         local[campaign.name] = c
         return c
 

@@ -103,8 +103,10 @@ def test_over_http(http):
     described = http.get("/campaigns/no-hours").json()
     config = described["config"]
     assert config["preset"] == "NO" and config["origin"] is None
-    assert described["held_to"] == {"intervals": [{"name": "day", "kind": "day", "limit": 0.05, "window": None}],
-                                    "redial_lockout": None, "hours_enforced": True}
+    held = described["held_to"]
+    assert held["intervals"] == [{"name": "day", "kind": "day", "limit": 0.05, "window": None}]
+    assert (held["limit"], held["redial_lockout"], held["hours_enforced"], held["mode"]) == (0.05, None, True, "power")
+    assert held["pacer"] == {}  # Power has no parameters
     r = http.put("/campaigns/us-held", json={"mode": "power", "preset": "US", "abandon_limit": 0.02})
     assert r.status_code in (200, 201), r.text
     held = http.get("/campaigns/us-held").json()["held_to"]

@@ -3,10 +3,9 @@ restore replays the day's decisions without solving them again, and decides exac
 
 from __future__ import annotations
 
-from dialer.core import predictive
+from dialer.core.solver import PacingSolver
 from dialer.live.service import Service
 from dialer.live.store import Store
-from dialer import policy_cache
 
 
 def feed(c, agents=8, rounds=30):
@@ -30,38 +29,26 @@ def feed(c, agents=8, rounds=30):
 
 def test_a_restore_solves_nothing_the_cache_holds(tmp_path, monkeypatch):
     monkeypatch.setenv("DIALER_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(policy_cache, "_loaded", set())
-    monkeypatch.setattr(policy_cache, "_on_disk", {})
-    predictive.clear_policy_cache()
-    solved = []
-    real = predictive.SOLVER
-
-    def counting(*args):
-        solved.append(args)
-        return real(*args)
-
-    monkeypatch.setattr(predictive, "SOLVER", counting)
     path = tmp_path / "live.sqlite"
     config = {"mode": "predictive", "pacer": {"settle": 0.0}}
+    first_solver = PacingSolver()  # each Service below solves with a solver of its own, as a new process would
     with Store(path) as store:
-        svc = Service(store)
+        svc = Service(store, solver=first_solver)
         live, _ = svc.create("p", config)
         t = feed(live)
         state = (live.floor(), live.ledger(t), live.seq)
         first = live.decide(t)  # a decision alone: not flushed (Rule 2 of campaign.py), so not replayed
-        assert solved, "the day solved no policy: the test would prove nothing"
+        assert first_solver.solved, "the day solved no policy: the test would prove nothing"
         assert svc.save_policies() >= 1
 
-    predictive.clear_policy_cache()  # a new process: nothing solved yet
-    monkeypatch.setattr(policy_cache, "_loaded", set())
-    solved.clear()
+    warm = PacingSolver()  # a new process: nothing solved yet
     with Store(path) as store:
-        back = Service(store).get("p")
-        assert solved == []  # every policy the replay needed came from the disk cache
+        back = Service(store, solver=warm).get("p")
+        assert warm.solved == 0 and warm.policies()  # every policy the replay needed came from the disk cache
         assert (back.floor(), back.ledger(t), back.seq) == state
         assert back.decide(t) == first
 
-    predictive.clear_policy_cache()  # and with the cache off the same state is rebuilt, by solving
+    cold = PacingSolver()  # and with the cache off the same state is rebuilt, by solving
     with Store(path) as store:
-        cold = Service(store, policy_cache=False).get("p")
-        assert solved and (cold.floor(), cold.ledger(t)) == state[:2]
+        again = Service(store, policy_cache=False, solver=cold).get("p")
+        assert cold.solved and (again.floor(), again.ledger(t)) == state[:2]

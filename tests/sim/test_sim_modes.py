@@ -128,8 +128,8 @@ def test_the_simulator_tells_a_predictive_pacer_how_long_its_calling_day_is(pace
     data["campaigns"][0].update(mode="predictive", pacer=pacer)
     seen = {}
 
-    def factory(campaign, params, horizon, rules):
-        seen.update(params)
+    def factory(campaign, rules):
+        seen.update(rules.pacer)
         raise _Seen  # what the controller would be built from is all this test needs
 
     with pytest.raises(_Seen):

@@ -24,14 +24,15 @@ def small(preset: str | None, **campaign) -> dict:
 def test_without_a_preset_the_campaign_rules_alone():
     sc = scenario.from_dict(small(None, abandon_limit=0.04, connect_limit=1.5))
     r = campaign_rules(sc, sc.campaigns[0])
-    assert (r.abandon_limit, r.ledger, r.connect_limit, r.redial_lockout) == (0.04, 0.04, 1.5, None)
+    assert (r.limit, r.connect_limit, r.redial_lockout) == (Fraction(1, 25), 1.5, None)
+    assert [(iv.kind, iv.limit) for iv in r.intervals] == [("day", Fraction(1, 25))]
 
 
 def test_the_uk_preset_holds_3_percent_a_day_and_a_72_hour_lockout():
     sc = scenario.from_dict(small("UK"))
     (run,) = run_campaigns(sc, seed=3)
     ctl = run.controller
-    assert run.rules.abandon_limit == 0.03 and run.rules.redial_lockout == 72 * 3600.0
+    assert run.rules.limit == Fraction(3, 100) and run.rules.redial_lockout == 72 * 3600.0
     assert [(iv.kind, iv.limit) for iv in ctl.ledger.intervals] == [("day", Fraction(3, 100))]
     assert ctl.floor.guard.lockout == 72 * 3600.0
     assert ctl.pacer.limit == 0.03 and ctl.pacer.target == pytest.approx(0.024)
@@ -51,14 +52,15 @@ def test_the_us_preset_accounts_over_a_rolling_30_days():
 def test_a_campaign_stricter_than_its_preset_keeps_its_own_limit():
     sc = scenario.from_dict(small("NO", abandon_limit=0.02, connect_limit=1.0))
     r = campaign_rules(sc, sc.campaigns[0])
-    assert r.abandon_limit == 0.02 and r.connect_limit == 1.0
+    assert r.limit == Fraction(1, 50) and r.connect_limit == 1.0
     assert r.redial_lockout is None  # norm 4.6.3: never again unreserved
     # and a campaign looser than its preset is held to the preset
     sc = scenario.from_dict(small("UK", abandon_limit=0.05))
-    assert campaign_rules(sc, sc.campaigns[0]).abandon_limit == 0.03
+    assert campaign_rules(sc, sc.campaigns[0]).limit == Fraction(3, 100)
 
 
-def test_a_pacer_target_above_the_presets_limit_is_named():
-    sc = scenario.from_dict(small("UK", pacer={"target": 0.04}))
-    with pytest.raises(ConfigError, match=r"^pacer\.target must be at most the limit 0\.03"):
-        simulate(sc, seed=1)
+def test_a_pacer_target_above_the_presets_limit_is_named_when_the_scenario_loads():
+    # before the core's factory it loaded, and failed only inside simulate
+    with pytest.raises(ConfigError, match=r"campaigns\[0\]: pacer\.target must be below the campaign's abandon limit "
+                                          r"0\.03 \(with preset UK\), got 0\.04$"):
+        scenario.from_dict(small("UK", pacer={"target": 0.04}))

@@ -1,0 +1,193 @@
+"""The Predictive pacer's solver: policies and day plans on a lattice, solved once and kept.
+
+Owns: `PacingSolver`, the object a Predictive pacer is given (or shares:
+`shared()`, one per process) that owns the policy solver, the day planner
+and their caches, keyed by lattice point. A policy or a day plan is a pure
+function of its lattice point and of the solver's code, so which solver
+object a pacer holds changes how long a decision takes, never what it
+decides.
+Must not know about: files, clocks, threads' scheduling; the on-disk cache
+(`dialer.policy_cache`) loads into and saves from a solver from outside.
+
+    from dialer.core.solver import PacingSolver
+    from dialer.core.predictive import Predictive
+    mine = PacingSolver(solve=lambda n, h, r, p, t: [n - b for b in range(n + 1)])   # Power everywhere
+    Predictive(solver=mine)        # this pacer solves and caches with `mine` only
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Protocol, Sequence
+
+#: the handle time the solver is called with (time scales out of the policy)
+HANDLE_UNIT = 100.0
+#: lattice step of the effective target
+TARGET_STEP = 0.01
+
+#: (agents, handle, ring, live, target) -> dials in flight to keep per busy agents 0..agents
+PolicyFunction = Callable[[int, float, float, float, float], Sequence[int]]
+
+
+class DayPlanLike(Protocol):
+    """What the pacer needs of a day plan (`dialer.theory.DayPlan`): the rate for a time left and a budget."""
+
+    def rate(self, seconds_left: float, budget: float) -> float: ...
+
+
+#: (agents, handle, ring, live, limit, hours) -> a plan whose rate(seconds left, budget) caps the target
+PlanFunction = Callable[[int, float, float, float, float, float], DayPlanLike]
+
+
+def solve_with_theory(agents: int, handle_time: float, ring_time: float, live_prob: float,
+                      target: float) -> tuple[int, ...]:
+    """The optimal-pacing bound's policy (`dialer.theory.optimal_pacing`), rounded up to whole dials."""
+    from dialer.theory import optimal_pacing
+
+    res = optimal_pacing(agents, handle_time, ring_time, live_prob, target)
+    return tuple(int(max(0, math.ceil(x - 1e-9))) for x in res.policy)
+
+
+def plan_with_theory(agents: int, handle_time: float, ring_time: float, live_prob: float, limit: float,
+                     hours: float) -> DayPlanLike:
+    """The best day under the promise (`dialer.theory.day_plan`)."""
+    from dialer.theory import day_plan
+
+    return day_plan(agents, handle_time, ring_time, live_prob, limit, hours)
+
+
+def power_policy(agents: int) -> tuple[int, ...]:
+    """One dial in flight per idle agent: what a pacer falls back on when a solve fails."""
+    return tuple(agents - b for b in range(agents + 1))
+
+
+class PacingSolver:
+    """Solves and keeps the policies and day plans of the Predictive pacers that hold it.
+
+    `solve` and `plan` default to the theory's (`solve_with_theory`,
+    `plan_with_theory`); a test or a benchmark passes its own. A solve or a
+    plan that raises never fails a decision: the policy falls back to Power,
+    the plan to none (no ceiling).
+
+    Policies are keyed (agents, i, j, k, step): live probability exp(i step),
+    ring / handle exp(j step), target k x TARGET_STEP. Day plans are keyed
+    (agents, i, j, limit, minutes of calling, step).
+    """
+
+    def __init__(self, *, solve: PolicyFunction | None = None, plan: PlanFunction | None = None) -> None:
+        self.solve = solve_with_theory if solve is None else solve
+        self.plan = plan_with_theory if plan is None else plan
+        self._policies: dict[tuple, tuple[int, ...]] = {}
+        self._plans: dict[tuple, DayPlanLike | None] = {}
+        #: how many policies and day plans this solver has solved (not found): for tests and benchmarks
+        self.solved = 0
+        self.planned = 0
+
+    @property
+    def theory(self) -> bool:
+        """True when both functions are the theory's: only such a solver's results may be kept on disk."""
+        return self.solve is solve_with_theory and self.plan is plan_with_theory
+
+    # --- the lattice ------------------------------------------------------------------------------
+
+    def policy(self, key: tuple[int, int, int, int], step: float) -> tuple[int, ...]:
+        """The policy at a lattice point (agents, i, j, k), solved on first use."""
+        full = (*key, step)
+        pol = self._policies.get(full)
+        if pol is None:
+            pol = self._policies[full] = self._solve(key, step)
+        return pol
+
+    def _solve(self, key: tuple[int, int, int, int], step: float) -> tuple[int, ...]:
+        self.solved += 1
+        agents, i, j, k = key
+        live = min(math.exp(i * step), 0.999)
+        ring = math.exp(j * step) * HANDLE_UNIT
+        try:
+            pol = tuple(int(x) for x in self.solve(agents, HANDLE_UNIT, ring, live, k * TARGET_STEP))
+        except Exception:  # a solver failure must never become a failed decision: cover the idle (Power)
+            return power_policy(agents)
+        return pol if len(pol) == agents + 1 else power_policy(agents)
+
+    def day_plan(self, key: tuple[int, int, int, float, int], step: float) -> DayPlanLike | None:
+        """The day plan at a lattice point (agents, i, j, limit, minutes of calling); None if it failed."""
+        full = (*key, step)
+        if full in self._plans:
+            return self._plans[full]
+        self.planned += 1
+        agents, i, j, limit, minutes = key
+        live = min(math.exp(i * step), 0.999)
+        ring = math.exp(j * step) * HANDLE_UNIT
+        try:
+            plan: DayPlanLike | None = self.plan(agents, HANDLE_UNIT, ring, live, limit, minutes / 60.0)
+        except Exception:  # a planner failure must never become a failed decision: no ceiling
+            plan = None
+        self._plans[full] = plan
+        return plan
+
+    # --- what it holds ------------------------------------------------------------------------------
+
+    def clear(self) -> None:
+        """Forget every policy and day plan solved."""
+        self._policies.clear()
+        self._plans.clear()
+
+    def policies(self) -> dict[tuple, tuple[int, ...]]:
+        """A copy of the policies: (agents, i, j, k, step) -> dials in flight per busy agents."""
+        return dict(self._policies)
+
+    def plans(self) -> dict[tuple, DayPlanLike]:
+        """A copy of the day plans that solved: (agents, i, j, limit, minutes, step) -> plan."""
+        return {k: v for k, v in self._plans.items() if v is not None}
+
+    def add_policies(self, policies: dict[tuple, tuple[int, ...]]) -> int:
+        """Add policies solved elsewhere (another process, an earlier run); returns how many were new.
+
+        Only well-formed entries are taken: four whole numbers and a positive
+        step, a policy of agents + 1 non-negative whole numbers. The caller
+        makes sure they come from the same solver code (`dialer.policy_cache`
+        keys its files by a hash of that code).
+        """
+        new = 0
+        for key, pol in policies.items():
+            if not (isinstance(key, tuple) and len(key) == 5 and all(isinstance(x, int) for x in key[:4])):
+                continue
+            agents, step = key[0], key[4]
+            if not (isinstance(step, float) and step > 0 and agents >= 1):
+                continue
+            if not (isinstance(pol, tuple) and len(pol) == agents + 1
+                    and all(isinstance(x, int) and x >= 0 for x in pol)):
+                continue
+            if key not in self._policies:
+                self._policies[key] = pol
+                new += 1
+        return new
+
+    def add_plans(self, plans: dict[tuple, DayPlanLike]) -> int:
+        """Add day plans solved elsewhere; returns how many were new (see `add_policies`).
+
+        Only well-formed entries are taken: agents, two lattice indices
+        (whole numbers), a limit in (0, 1), whole minutes of at most a day and
+        a positive step, and a plan with a `rate`.
+        """
+        new = 0
+        for key, plan in plans.items():
+            if not (isinstance(key, tuple) and len(key) == 6 and all(isinstance(x, int) for x in (*key[:3], key[4]))):
+                continue
+            agents, limit, minutes, step = key[0], key[3], key[4], key[5]
+            if not (agents >= 1 and isinstance(limit, float) and 0 < limit < 1 and 0 < minutes <= 24 * 60
+                    and isinstance(step, float) and step > 0 and callable(getattr(plan, "rate", None))):
+                continue
+            if key not in self._plans:
+                self._plans[key] = plan
+                new += 1
+        return new
+
+
+_SHARED = PacingSolver()
+
+
+def shared() -> PacingSolver:
+    """The process's default solver: every Predictive pacer not given one holds this (so its policies
+    are solved once per process), and `dialer.policy_cache` keeps it on disk between runs."""
+    return _SHARED

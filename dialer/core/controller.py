@@ -210,7 +210,7 @@ class Controller:
         return new_decision(agents, unreserved, plan.wake_at)
 
     def _within_envelope(self, now: float, reserved: int, unreserved: int) -> tuple[tuple[Hashable, ...], int]:
-        """Cap a plan so that the exposure stays within the headroom (see the module docstring)."""
+        """Cap a plan so that the exposure stays within the headroom (docs/design.md, "How the controller caps a decision")."""
         floor = self.floor
         slack = self._slack(now)
         agents: list[Hashable] = []

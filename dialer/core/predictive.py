@@ -66,14 +66,15 @@ class Predictive(Pacer):
       one-by-one logins of a shift start do not cost a solve per count.
     - age_aware: count each ringing dial by its chance of still reaching a person
       given its age (from the learnt ring-time histograms) instead of as 1,
-      and picture the floor with the live ring time (step 1 above). False:
+      and picture the floor with the live ring time (docs/design.md, "The Predictive
+      pacer", step 1). False:
       every dial counts 1 and the ring time is that of any outcome.
     - day_length: seconds of calling in a day (opening to the last dial), or
       None when the pacer is not told. The simulator tells it the calling
       window's length; a live dialer may set it. The day is taken to begin at
       its first dial (before it, at the decision being made).
     - day_plan: with a `day_length`, cap the effective target by the day plan
-      (step 2 of the module docstring): the abandon rate `envelope_day`'s best
+      (docs/design.md, "The day plan"): the abandon rate `envelope_day`'s best
       day runs at with this much of the day left and this budget. False: the
       cap is `max_target` all day.
     - solver: the `dialer.core.solver.PacingSolver` that solves and keeps the

@@ -70,7 +70,7 @@ class CampaignConfig:
     `intervals`: instead of that, a list of accounting intervals, each
     {"kind": "day" | "campaign" | "rolling", "limit": rate, "window": seconds
     (rolling only), "name": optional}; every one is enforced, the strictest wins.
-    `preset`: a jurisdiction preset's name (see the module docstring);
+    `preset`: a jurisdiction preset's name (docs/design.md, "Wall-clock time and the journal");
     `origin`: the ISO 8601 instant time 0 stands for (None: the Unix epoch).
     """
 

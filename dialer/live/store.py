@@ -335,7 +335,7 @@ class _Turn:
 
 
 class _Checkpointer:
-    """SQLite's WAL checkpoints off the request path (see the module docstring), on a daemon thread."""
+    """SQLite's WAL checkpoints off the request path (docs/design.md, "Wall-clock time and the journal"), on a daemon thread."""
 
     def __init__(self, store: Store, path: str, sync: str) -> None:
         self.store = store

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from dialer.checks import REFUSED, Constraint, Whole
 from dialer.errors import ConfigError
+from dialer.units import pct
 
 Arguments = Callable[[argparse.ArgumentParser], None]
 Runner = Callable[[argparse.Namespace], int]
@@ -93,10 +94,6 @@ def write_text(path: str, text: str) -> None:
         raise ConfigError(f"--json {path!r} cannot be written: {err.strerror or err}") from None
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.2f} %"
-
-
 def print_simulation(result, console: Console) -> None:
     for c in result.campaigns:
         t = Table(title=f"{result.scenario} — campaign {c.name!r} ({c.mode}), seed {result.seed}")
@@ -117,7 +114,7 @@ def print_simulation(result, console: Console) -> None:
         rows = [(d.date.isoformat(), d.stats) for d in c.days] + [("total", c.totals)]
         for i, (label, s) in enumerate(rows):
             over = s.abandoned > c.abandon_limit * s.connected
-            rate = _pct(s.abandon_rate) + (" OVER" if over else "")
+            rate = pct(s.abandon_rate) + (" OVER" if over else "")
             t.add_row(
                 label,
                 str(s.attempted),
@@ -126,7 +123,7 @@ def print_simulation(result, console: Console) -> None:
                 str(s.transferred),
                 str(s.abandoned),
                 rate,
-                _pct(s.agent_utilization),
+                pct(s.agent_utilization),
                 f"{s.connects_per_agent_hour:.2f}",
                 f"{s.mean_idle_between_calls:.1f}",
                 f"{s.mean_abandon_silence:.2f}",
@@ -137,6 +134,6 @@ def print_simulation(result, console: Console) -> None:
         console.print(
             f"  leads: {lv.total} in the list, {lv.dialled} dialled, {lv.transferred} reached an agent, "
             f"{lv.exhausted} finished without, {lv.pending_retry} waiting for a retry, "
-            f"{lv.never_dialled} never dialled; abandon limit {_pct(c.abandon_limit)}, "
+            f"{lv.never_dialled} never dialled; abandon limit {pct(c.abandon_limit)}, "
             f"days over it: {c.violation_days}"
         )

@@ -28,8 +28,8 @@ from dialer.checks import non_negative, positive
 from dialer.cli import common as cli
 from dialer.plan import analytic
 from dialer.errors import ConfigError, bad
+from dialer.units import HOUR, pct
 
-HOUR = 3600.0
 
 # --- registering with dialer.cli -------------------------------------------------------------
 
@@ -63,10 +63,6 @@ def rate_per_second(text: str) -> float:
     if not _CALLS_PER_HOUR.accepts(x):
         raise argparse.ArgumentTypeError(f"must be {_CALLS_PER_HOUR}, got {text!r}")
     return x / per
-
-
-def _pct(x: float | None, digits: int = 2) -> str:
-    return "—" if x is None else f"{100 * x:.{digits}f} %"
 
 
 def _clock(secs: float) -> str:
@@ -105,8 +101,8 @@ def print_theory(data: dict[str, Any], console: Console) -> None:
             t.add_row(
                 row["model"],
                 row["setting"],
-                _pct(row["abandon_rate"]),
-                _pct(row["occupancy"]),
+                pct(row["abandon_rate"]),
+                pct(row["occupancy"]),
                 f"{row['connects_per_agent_hour']:.2f}",
                 f"{row['dials_per_agent_hour']:.2f}",
                 "—" if g is None or row["model"] == "power" else f"{100 * g:+.1f} %",
@@ -116,10 +112,10 @@ def print_theory(data: dict[str, Any], console: Console) -> None:
         failed = m["failed_ring_time"]
         console.print(
             f"  means over {m['window'][0]}-{m['window'][1]}: {m['agents']} agents (mean logged in "
-            f"{m['agents_mean']:.2f}), live answers {_pct(m['live_prob'])}, handle {m['handle_time']:.1f} s "
+            f"{m['agents_mean']:.2f}), live answers {pct(m['live_prob'])}, handle {m['handle_time']:.1f} s "
             f"(talk {m['talk_time']:.1f} + wrap {m['wrap_time']:.1f}), ring to a live answer "
             f"{m['ring_time']:.1f} s, failed attempt {'—' if failed is None else f'{failed:.1f} s'}, "
-            f"any dial {m['dial_time']:.1f} s; abandon limit {_pct(m['abandon_limit'])}"
+            f"any dial {m['dial_time']:.1f} s; abandon limit {pct(m['abandon_limit'])}"
         )
         pol = c["optimal_policy"]
         keep = " ".join(str(k) for k in pol["dials_in_flight_by_busy_agents"])
@@ -231,11 +227,11 @@ def _erlang_b(args: argparse.Namespace, console: Console) -> dict[str, Any]:
         t.add_column(col, justify="right" if col else "left")
     for row in rows:
         mark = _marks(row["servers"], args.servers, required)
-        t.add_row(str(row["servers"]), _pct(row["blocking"], 3), f"{row['carried_load']:.3f}",
+        t.add_row(str(row["servers"]), pct(row["blocking"], 3), f"{row['carried_load']:.3f}",
                   f"{row['lost_load']:.3f}", mark)
     console.print(t)
     if required is not None:
-        console.print(f"  {required} servers keep blocking at or below {_pct(args.target)}")
+        console.print(f"  {required} servers keep blocking at or below {pct(args.target)}")
     return {"model": "erlang-b", "inputs": {"offered_load": args.load, "servers": args.servers, "target": args.target},
             "required_servers": required, "rows": rows}
 
@@ -283,16 +279,16 @@ def _erlang_ca(args: argparse.Namespace, console: Console) -> dict[str, Any]:
     for col in cols + [""]:
         t.add_column(col, justify="right" if col else "left")
     for row in rows:
-        cells = [str(row["agents"]), _pct(row["occupancy"]), _pct(row["p_wait"]), f"{row['mean_wait']:.2f}",
+        cells = [str(row["agents"]), pct(row["occupancy"]), pct(row["p_wait"]), f"{row['mean_wait']:.2f}",
                  f"{row['mean_wait_of_waiting']:.2f}"]
         if args.model == "a":
-            cells += [_pct(row["p_abandon"]), _pct(row["service_level"]), _pct(row["waited_within"])]
+            cells += [pct(row["p_abandon"]), pct(row["service_level"]), pct(row["waited_within"])]
         else:
-            cells += [_pct(row["service_level"])]
+            cells += [pct(row["service_level"])]
         t.add_row(*cells, _marks(row["agents"], args.servers, required))
     console.print(t)
     if required is not None:
-        console.print(f"  {required} agents answer at least {_pct(args.target)} of calls within {within:g} s")
+        console.print(f"  {required} agents answer at least {pct(args.target)} of calls within {within:g} s")
     if args.model == "a":
         console.print(
             f"  answered ≤ {within:g} s counts only calls answered in time (the staffing target); "

@@ -30,6 +30,7 @@ from dialer.rules.calendar import CallingCalendar, Closed
 from dialer.rules.dnc import Entry, Lead, Person, Registers, Status
 from dialer.rules.preset import Preset
 from dialer.errors import ConfigError, bad
+from dialer.units import pct
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,10 +116,6 @@ def _check_dial(audit: Audit, cal: CallingCalendar, registers: Registers, dial: 
 # --- rendering -----------------------------------------------------------------------------------
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.2f} %"
-
-
 def table_rows(audit: Audit) -> list[list[str]]:
     """The per-day table (with a total row) as text cells: date, the norm 4.3 counts, rate, note."""
     cal = CallingCalendar(audit.preset)
@@ -128,9 +125,9 @@ def table_rows(audit: Audit) -> list[list[str]]:
         note = "OVER LIMIT" if audit.over(d) else ""
         if isinstance(w, Closed):
             note = (note + "; " if note else "") + "closed: " + "; ".join(w.reasons)
-        rows.append([d.day.isoformat(), *(str(getattr(d, n)) for n in COUNTS), _pct(d.abandon_rate), note])
+        rows.append([d.day.isoformat(), *(str(getattr(d, n)) for n in COUNTS), pct(d.abandon_rate), note])
     t = audit.totals()
-    rows.append(["total", *(str(getattr(t, n)) for n in COUNTS), _pct(t.abandon_rate),
+    rows.append(["total", *(str(getattr(t, n)) for n in COUNTS), pct(t.abandon_rate),
                  "OVER LIMIT" if audit.over(t) else ""])
     return rows
 

@@ -30,12 +30,11 @@ from scipy.special import gammaincc
 from dialer.checks import Real, check, positive
 from dialer.core import events
 from dialer.core.events import Event
+from dialer.units import DAY, HOUR
 
 if TYPE_CHECKING:
     from dialer.core.floor import Floor
 
-DAY = 86400.0
-HOUR = 3600.0
 _BIN = 2.0  # seconds per bin of the ring-time histograms
 _BINS = 60  # the last bin (120 s and more) is open-ended
 

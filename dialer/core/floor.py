@@ -29,6 +29,7 @@ from dialer.core.events import Event, FailReason, Outcome
 from dialer.core.guards import RedialGuard
 from dialer.core.stats import DailyStats
 from dialer.errors import ProtocolError
+from dialer.units import DAY, day_of as _day_of
 
 
 class AgentState(enum.Enum):
@@ -127,10 +128,6 @@ _O_TRANSFERRED = Outcome.TRANSFERRED
 _O_ABANDONED = Outcome.ABANDONED
 
 
-
-
-def _day_of(t: float) -> int:
-    return int(t // 86400.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -508,7 +505,7 @@ class Floor:
         s = self.stats(day)
         if self._day_of is _day_of:
             self._day_stats = s
-            self._day_until = (day + 1) * 86400.0  # type: ignore[operator]  # events come in time order
+            self._day_until = (day + 1) * DAY  # type: ignore[operator]  # events come in time order
         return s
 
     def _call_in(self, ev: Event, state: CallState) -> _Call:

@@ -30,6 +30,7 @@ from typing import Any, Callable, Hashable, Iterable
 
 from dialer.checks import OneOf, check, positive
 from dialer.errors import bad
+from dialer.units import day_of as _day_of
 
 #: The kinds of interval; "day" is a calendar interval keyed by the ledger's `day_of`.
 KINDS = ("day", "calendar", "campaign", "rolling")
@@ -37,10 +38,6 @@ KINDS = ("day", "calendar", "campaign", "rolling")
 Headroom = int | float  # an int, or math.inf when the limit is 1
 _KIND = OneOf(*KINDS)
 _WINDOW = positive("number of seconds")
-
-
-def _day_of(t: float) -> int:
-    return int(t // 86400.0)
 
 
 def as_rate(value: Any, field_name: str = "limit") -> Fraction:

@@ -20,8 +20,8 @@ import math
 from typing import Any
 
 from dialer.errors import bad
+from dialer.units import HOUR, pct
 
-HOUR = 3600.0
 
 APPROXIMATION = (
     "Markovian approximation from the scenario's means: one pool of agents (the mean number logged in "
@@ -33,11 +33,6 @@ APPROXIMATION = (
     "trunk lines are not modelled (the last column says how many are held on average). Figures are long-run "
     "averages: single days scatter around them."
 )
-
-
-def pct(x: float | None, digits: int = 2) -> str:
-    """A rate as a percentage for people ("4.00 %"); None as a dash."""
-    return "—" if x is None else f"{100 * x:.{digits}f} %"
 
 
 def clock(secs: float) -> str:

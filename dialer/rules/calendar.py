@@ -25,6 +25,7 @@ from typing import Any
 
 from dialer.rules.preset import WEEKDAYS, Preset
 from dialer.errors import bad
+from dialer.units import DAY
 
 #: how far `next_opening` looks ahead before it says "never"
 SEARCH_DAYS = 800
@@ -146,7 +147,7 @@ class CallingCalendar:
 
     def _at(self, date: dt.date, secs: float) -> dt.datetime:
         base = dt.datetime.combine(date, dt.time(0), tzinfo=self.tz)
-        if secs >= 86400.0:
+        if secs >= DAY:
             return dt.datetime.combine(date + dt.timedelta(days=1), dt.time(0), tzinfo=self.tz)
         h, rest = divmod(int(secs), 3600)
         return base.replace(hour=h, minute=rest // 60, second=rest % 60)

@@ -25,8 +25,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dialer.checks import Flag, OrNone, check, is_number, non_negative, positive
 from dialer.core.ledger import Interval, as_rate, month_key
 from dialer.errors import ConfigError, bad
+from dialer.units import DAY
 
-DAY = 86400.0
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _GROUPS = {"weekdays": WEEKDAYS[:5], "weekends": WEEKDAYS[5:]}

@@ -28,8 +28,7 @@ from dialer.core.factory import CampaignSettings, Rules
 from dialer.core.factory import campaign_rules as factory_rules
 from dialer.rules.calendar import CallingCalendar
 from dialer.rules.dnc import Hasher, Lead, Registers
-
-DAY = 86400.0
+from dialer.units import DAY
 
 
 def _preset(scenario):

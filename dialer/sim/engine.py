@@ -55,8 +55,8 @@ from dialer.sim.compliance import campaign_rules, open_days, ring_cap
 from dialer.sim.distributions import _BATCH as SAMPLER_BATCH
 from dialer.sim.distributions import Distribution
 from dialer.sim.scenario import Campaign, Scenario
+from dialer.units import DAY
 
-DAY = 86400.0
 
 #: builds a campaign's controller from (campaign, its effective `Rules` from the core's factory:
 #: its own settings held to its study preset's, the run's horizon and seed included); the default

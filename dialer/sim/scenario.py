@@ -37,6 +37,7 @@ from dialer.checks import Real, check, is_number
 from dialer.core.modes import PACERS, make_pacer
 from dialer.errors import ConfigError
 from dialer.sim.distributions import DISTRIBUTIONS, Distribution
+from dialer.units import DAY
 
 # --- small field types -----------------------------------------------------------
 
@@ -91,7 +92,7 @@ def _parse_clock(value: Any) -> float:
     if len(nums) not in (2, 3) or not (0 <= nums[0] <= 24) or not all(0 <= n < 60 for n in nums[1:]):
         raise ValueError("must be a time of day 'HH:MM'")
     secs = nums[0] * 3600 + nums[1] * 60 + (nums[2] if len(nums) == 3 else 0)
-    if secs > 86400:
+    if secs > DAY:
         raise ValueError("must be a time of day 'HH:MM'")
     return float(secs)
 

@@ -29,8 +29,7 @@ from zoneinfo import ZoneInfo
 
 from dialer.core import events
 from dialer.core.events import Event
-
-DAY = 86400.0
+from dialer.units import DAY
 
 #: agent states a trace distinguishes (logged-out agents are not counted)
 AGENT_STATES = ("idle", "reserved", "talk", "wrap", "paused")

@@ -29,6 +29,7 @@ import scipy.sparse.linalg as spla
 
 from dialer.theory import _checks
 from dialer.theory.erlang import _erlang_b
+from dialer.units import HOUR
 
 __all__ = [
     "PoissonDialing",
@@ -40,7 +41,6 @@ __all__ = [
     "round_half_up",
 ]
 
-HOUR = 3600.0
 
 
 def round_half_up(x: float) -> int:

@@ -34,6 +34,7 @@ from dialer.compliance.store import EntryRow, Store
 from dialer.rules.dnc import Entry, Hasher, Lead, Person, Registers, WashResult
 from dialer.rules.phone import normalise
 from dialer.errors import ConfigError, bad
+from dialer.files import read_text
 
 SECRET_ENV = "DIALER_DNC_SECRET"
 
@@ -94,15 +95,7 @@ class Rows:
 
 
 def _read_text(path: str | Path) -> str:
-    p = Path(path)
-    try:
-        return p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ConfigError(f"file {str(p)!r} does not exist") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"file {str(p)!r} is not UTF-8 text") from None
-    except OSError as err:
-        raise ConfigError(f"file {str(p)!r} cannot be read: {err.strerror or err}") from None
+    return read_text(path, encoding="utf-8-sig")  # a byte-order mark, as spreadsheets write, is dropped
 
 
 def _dob(text: str) -> dt.date:

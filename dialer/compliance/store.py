@@ -24,12 +24,12 @@ import datetime as dt
 import io
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 import sqlalchemy as sa
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
+from dialer import files
 from dialer.errors import ConfigError, bad
 
 #: norm 4.3 counts, in the order reports print them
@@ -129,15 +129,10 @@ class EntryRow:
 
 
 def store_url(location: str | os.PathLike[str] | None) -> str:
-    """A database URL from a URL, a file path (SQLite), or None (DIALER_STORE, else the default file)."""
+    """A database URL (`dialer.files.store_url`) from a URL, a file path, or None (DIALER_STORE, else the default file)."""
     if location is None:
         location = os.environ.get("DIALER_STORE") or DEFAULT_PATH
-    text = os.fspath(location)
-    if "://" in text:
-        if text.startswith("postgresql://") or text.startswith("postgres://"):
-            text = "postgresql+psycopg://" + text.split("://", 1)[1]  # the driver this project installs
-        return text
-    return "sqlite:///" + str(Path(text).expanduser().resolve())
+    return files.store_url(location)
 
 
 def _utc(t: dt.datetime, field: str) -> dt.datetime:
@@ -183,7 +178,7 @@ class Store:
         try:
             self.engine = sa.create_engine(self.url, future=True)
         except (ArgumentError, NoSuchModuleError, ValueError) as err:
-            raise bad("store", shown, f"a database URL (sqlite:///PATH, postgresql://...) or a file path ({err})") from None
+            raise bad("store", shown, f"{files.STORE_FORMS} ({err})") from None
         try:
             if create:
                 metadata.create_all(self.engine)

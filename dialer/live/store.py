@@ -23,7 +23,6 @@ import json
 import os
 import sqlite3
 import threading
-from pathlib import Path
 from urllib.parse import quote
 from typing import Any, Iterator, Mapping, Sequence
 
@@ -31,6 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 
 from dialer.errors import ConfigError, bad
+from dialer.files import STORE_FORMS, store_url
 from dialer.live.campaign import Entry, StoreError
 
 #: where the journal goes when no --store is given
@@ -70,16 +70,6 @@ journal = sa.Table(
 )
 
 
-def store_url(location: str | os.PathLike[str] | None) -> str:
-    """A database URL from a URL, a file path (SQLite) or None (the default file)."""
-    text = os.fspath(location if location is not None else DEFAULT_PATH)
-    if "://" in text:
-        if text.startswith(("postgresql://", "postgres://")):
-            text = "postgresql+psycopg://" + text.split("://", 1)[1]  # the driver the project installs
-        return text
-    return "sqlite:///" + str(Path(text).expanduser().resolve())
-
-
 def _first_line(err: BaseException) -> str:
     text = str(getattr(err, "orig", None) or err).strip()
     return text.splitlines()[0] if text else type(err).__name__
@@ -91,11 +81,11 @@ class Store:
     def __init__(self, location: str | os.PathLike[str] | None = None, *, sqlite_sync: str = "full") -> None:
         if sqlite_sync not in SQLITE_SYNC:
             raise bad("sqlite_sync", sqlite_sync, f"one of {', '.join(SQLITE_SYNC)}")
-        self.url = store_url(location)
+        self.url = store_url(DEFAULT_PATH if location is None else location)
         try:
             url = sa.engine.make_url(self.url)
         except ArgumentError as err:
-            raise bad("store", self.url, f"a database URL (sqlite:///PATH, postgresql://...) or a file path ({err})") from None
+            raise bad("store", self.url, f"{STORE_FORMS} ({err})") from None
         self.shown = url.render_as_string(hide_password=True)
         self.sqlite = url.get_backend_name() == "sqlite"
         self._path = url.database or ""
@@ -110,7 +100,7 @@ class Store:
                 args = {"connect_timeout": 10} if url.get_backend_name() == "postgresql" else {}
                 self.engine = sa.create_engine(url, pool_pre_ping=True, connect_args=args)
         except (ArgumentError, NoSuchModuleError, ValueError, TypeError) as err:
-            raise bad("store", self.shown, f"a database URL (sqlite:///PATH, postgresql://...) or a file path ({err})") from None
+            raise bad("store", self.shown, f"{STORE_FORMS} ({err})") from None
         try:
             metadata.create_all(self.engine)
         except SQLAlchemyError as err:

@@ -24,13 +24,13 @@ from __future__ import annotations
 import copy
 import itertools
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from dialer.checks import Either, OneOf, Real, Whole, check, positive
 from dialer.errors import ConfigError
+from dialer.files import load_toml
 from dialer.plan.execute import Backend, RunCache, RunStats, Session, run_tasks
 from dialer.plan.runs import BOUNDS, RUN_STATISTICS, make_task
 from dialer.plan.stats import summarise
@@ -113,17 +113,8 @@ def is_study_file(data: dict[str, Any]) -> bool:
 
 
 def load_text(path: str | Path) -> dict[str, Any]:
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"file {str(p)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"file {str(p)!r} cannot be read: {err}") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{p}: malformed TOML: {err}") from None
+    """The table of a study or scenario file (one ConfigError line if it cannot be read or parsed)."""
+    return load_toml(path)
 
 
 def load(path: str | Path, *, replications: int | None = None, seed: int | None = None) -> Study:

@@ -6,13 +6,13 @@ Must not know about: what the rules mean (that is `dialer.rules.preset`), the CL
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from dialer.rules.preset import Preset, presets_from_dict
 from dialer.errors import ConfigError
+from dialer.files import load_toml
+from dialer.rules.preset import Preset, presets_from_dict
 
 DEFAULT_PRESET = "NO"
 
@@ -25,30 +25,14 @@ def packaged_text() -> str:
 @cache
 def _packaged() -> dict[str, Preset]:
     """The packaged presets, parsed once per process (they are frozen; callers get a copy of the dict)."""
-    return _parse(packaged_text(), "presets.toml")
+    return presets_from_dict(load_toml(text=packaged_text(), source="presets.toml"), source="presets.toml")
 
 
 def load_presets(path: str | Path | None = None) -> dict[str, Preset]:
     """Every preset of a file (default: the packaged one); each problem is one ConfigError line."""
     if path is None:
         return dict(_packaged())
-    p = Path(path)
-    source = str(p)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"presets file {source!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"presets file {source!r} cannot be read: {err}") from None
-    return _parse(text, source)
-
-
-def _parse(text: str, source: str) -> dict[str, Preset]:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{source}: malformed TOML: {err}") from None
-    return presets_from_dict(data, source=source)
+    return presets_from_dict(load_toml(path, what="presets file"), source=str(Path(path)))
 
 
 def get_preset(name: str, path: str | Path | None = None) -> Preset:

@@ -16,7 +16,6 @@ either a bare number (constant) or a table such as
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -36,6 +35,7 @@ from pydantic import (
 from dialer.checks import Real, check, is_number
 from dialer.core.modes import PACERS, make_pacer
 from dialer.errors import ConfigError
+from dialer.files import load_toml
 from dialer.sim.distributions import DISTRIBUTIONS, Distribution
 from dialer.units import DAY
 
@@ -349,23 +349,12 @@ def from_dict(data: dict[str, Any], *, source: str = "scenario") -> Scenario:
 
 
 def loads(text: str, *, source: str = "scenario") -> Scenario:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{source}: malformed TOML: {err}") from None
-    return from_dict(data, source=source)
+    return from_dict(load_toml(text=text, source=source), source=source)
 
 
 def load(path: str | Path) -> Scenario:
     """Read a scenario file; every problem is one ConfigError line naming the field."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"scenario file {str(p)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"scenario file {str(p)!r} cannot be read: {err}") from None
-    return loads(text, source=str(p))
+    return from_dict(load_toml(path, what="scenario file"), source=str(Path(path)))
 
 
 def default_text() -> str:

@@ -110,17 +110,23 @@ class Real(Constraint):
         return _a(("finite " if self.finite else "") + noun)
 
     def convert(self, value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        # the live service checks every event's time here: the common cases first, few lookups
+        tp = type(value)
+        if tp is float:
+            x = value
+        elif tp is not int and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
             return REFUSED
-        try:
-            x = float(value)
-        except OverflowError:  # a whole number beyond any float
-            x = math.inf if value > 0 else -math.inf
-        if x != x or (self.finite and (x == math.inf or x == -math.inf)):
+        else:
+            try:
+                x = float(value)
+            except OverflowError:  # a whole number beyond any float
+                x = math.inf if value > 0 else -math.inf
+        if x - x != 0.0 and (x != x or self.finite):  # NaN, or an infinity where only finite numbers go
             return REFUSED
-        lo, hi = self.low, self.high
+        lo = self.low
         if lo is not None and (x < lo or (x == lo and self.closed not in ("both", "left"))):
             return REFUSED
+        hi = self.high
         if hi is not None and (x > hi or (x == hi and self.closed not in ("both", "right"))):
             return REFUSED
         return value
@@ -191,12 +197,21 @@ class OneOf(Constraint):
     `quote`: list them as Python literals ('hard', 'average') rather than as words (hard, average).
     """
 
-    __slots__ = ("choices", "quote")
+    __slots__ = ("choices", "quote", "_hashed", "_others")
 
     def __init__(self, *choices: Any, quote: bool = False, says: str | None = None, hint: str | None = None) -> None:
         if not choices:
             raise ValueError("OneOf needs at least one choice")
         self.choices, self.quote = choices, quote
+        hashed, others = [], []
+        for c in choices:
+            try:
+                hash(c)
+            except TypeError:
+                others.append(c)
+                continue
+            (others if isinstance(c, bool) else hashed).append(c)
+        self._hashed, self._others = frozenset(hashed), tuple(others)  # a set lookup first: some are per event
         super().__init__(says, hint)
 
     def describe(self) -> str:
@@ -204,7 +219,13 @@ class OneOf(Constraint):
         return shown[0] if len(shown) == 1 else "one of " + ", ".join(shown)
 
     def convert(self, value: Any) -> Any:
-        for c in self.choices:
+        if not isinstance(value, bool):
+            try:
+                if value in self._hashed:
+                    return value
+            except TypeError:  # unhashable: only an unhashable choice can equal it
+                pass
+        for c in self._others:
             if value is c:
                 return value
             if isinstance(value, bool) or isinstance(c, bool):

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Hashable, TypeVar
 
-from dialer.checks import Flag, Real, check
+from dialer.checks import REFUSED, Flag, Real, check, refusal
 from dialer.errors import ProtocolError
 
 AgentId = Hashable
@@ -55,7 +55,8 @@ _FLAG = Flag()
 
 def _check_time(name: str, t: float) -> None:
     """The refusal of a time that is not a finite float (an int, or a finite real, passes)."""
-    check(f"{name}.time", t, _TIME, error=ProtocolError)
+    if _TIME.convert(t) is REFUSED:
+        raise refusal(f"{name}.time", t, _TIME, ProtocolError)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

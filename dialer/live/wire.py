@@ -24,7 +24,7 @@ import json
 import math
 from typing import Any, Mapping
 
-from dialer.checks import Flag, OneOf, Real, check
+from dialer.checks import REFUSED, Flag, OneOf, Real, refusal
 from dialer.core.decision import Decision
 from dialer.core.events import EVENT_TYPES, AgentId, Event, FailReason
 from dialer.core.picker import Dial, Picks, Skipped
@@ -59,7 +59,7 @@ _REASON = OneOf(*(r.value for r in FailReason))
 
 
 def check_time(field: str, value: Any) -> float:
-    if _TIME.accepts(value):
+    if _TIME.convert(value) is not REFUSED:
         return value
     if type(value) is int:  # a whole number beyond any float (JSON allows one): shown as the infinity it is
         value = math.inf if value > 0 else -math.inf
@@ -93,10 +93,11 @@ def event_from_dict(data: Any, where: str = "event") -> tuple[str | int | None, 
         if name in _ID_FIELDS and not (value is None and (tp, name) in _OPTIONAL):
             check_id(f"{where}.{name}", value)
         kw[name] = value
-    if tp == "CallAnswered":
-        check(f"{where}.human", kw["human"], _HUMAN)
-    if tp == "CallFailed":
-        check(f"{where}.reason", kw["reason"], _REASON)
+    # per event: the field's name is only spelt out for a refusal
+    if tp == "CallAnswered" and _HUMAN.convert(kw["human"]) is REFUSED:
+        raise refusal(f"{where}.human", kw["human"], _HUMAN)
+    if tp == "CallFailed" and _REASON.convert(kw["reason"]) is REFUSED:
+        raise refusal(f"{where}.reason", kw["reason"], _REASON)
     try:
         return ev_id, EVENT_TYPES[tp](**kw)
     except ProtocolError as err:  # an event type's own check; the ones above should catch all

@@ -52,13 +52,20 @@ class Constraint:
 
     `says`: the requirement in a place's own words, instead of the generated
     ones; `hint`: words added in parentheses ("ring timeout + connect limit").
+    A constraint is a value: once made it cannot change, so its words never
+    go stale.
     """
 
     __slots__ = ("requirement",)
 
     def __init__(self, says: str | None = None, hint: str | None = None) -> None:
         text = says if says is not None else self.describe()
-        self.requirement = f"{text} ({hint})" if hint else text
+        self.requirement = f"{text} ({hint})" if hint else text  # set last: from here on, frozen
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if hasattr(self, "requirement"):
+            raise AttributeError(f"a constraint cannot change ({type(self).__name__}.{name}); make a new one")
+        object.__setattr__(self, name, value)
 
     def describe(self) -> str:  # pragma: no cover - abstract
         raise NotImplementedError

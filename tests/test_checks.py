@@ -243,6 +243,11 @@ def test_a_constraint_is_a_value_that_checking_does_not_change():
     for v in (0.5, 2.0, NAN, True):
         c.accepts(v)
     assert c.requirement == words and (c.low, c.high, c.closed) == (0, 1, "neither")
+    with pytest.raises(AttributeError, match="a constraint cannot change"):
+        c.low = 0.5
+    with pytest.raises(AttributeError):
+        c.requirement = "anything"
+    assert c.requirement == words and c.low == 0
 
 
 def test_checks_imports_nothing_of_ours_but_the_errors():

@@ -1,6 +1,6 @@
 """The live commands: the HTTP service and its reference client.
 
-    dialer serve [--host 127.0.0.1] [--port 8000] [--store URL] [--token T]
+    dialer serve [--host 127.0.0.1] [--port 8000] [--store URL] [--token T] [--max-body 4MiB]
     dialer emulate --url URL [SCENARIO] [--seed N] [--json PATH] [--token T]
 
 Owns: parsing these flags and printing; every error a user can cause is one
@@ -31,6 +31,20 @@ def _port(text: str) -> int:
     return v
 
 
+_UNITS = {"": 1, "kib": 2**10, "mib": 2**20}
+
+
+def _size(text: str) -> int:
+    """A size in bytes: a whole number, or one with KiB or MiB after it (`4MiB`), 1 KiB to 1 GiB."""
+    t = text.strip().lower()
+    digits = t.rstrip("kibm")
+    unit = _UNITS.get(t[len(digits):].strip())
+    n = int(digits) * unit if digits.strip().isdigit() and unit else 0
+    if not 2**10 <= n <= 2**30:
+        raise argparse.ArgumentTypeError(f"must be a size from 1KiB to 1024MiB (bytes, or KiB or MiB), got {text!r}")
+    return n
+
+
 def _token(args: argparse.Namespace) -> str | None:
     return args.token if args.token is not None else (os.environ.get("DIALER_TOKEN") or None)
 
@@ -48,13 +62,16 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
                    help="bearer token every request must carry (default: DIALER_TOKEN, else none on loopback)")
     p.add_argument("--sqlite-sync", default="full", choices=("full", "normal"),
                    help="SQLite store: full (default) survives a machine crash, normal only a crash of the service")
+    p.add_argument("--max-body", type=_size, default="4MiB", metavar="SIZE",
+                   help="largest request body, e.g. 4MiB (default), 512KiB or bytes; a larger one is refused "
+                        "(413) before it is read")
     p.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"))
 
 
 def run_serve(args: argparse.Namespace) -> int:
     from dialer.live.serve import serve
 
-    serve(args.host, args.port, args.store, _token(args), args.log_level, args.sqlite_sync)
+    serve(args.host, args.port, args.store, _token(args), args.log_level, args.sqlite_sync, max_body=args.max_body)
     return 0
 
 

@@ -1,8 +1,9 @@
 """The HTTP/JSON face of the service: FastAPI routes over a `Service`, the bearer token, errors as 4xx.
 
 Owns: the routes and their request shapes (published at /openapi.json), the
-token check every request passes through, the mapping of the project's
-errors onto status codes, and JSON that never carries a non-finite number.
+token check every request passes through, the request body limit, the
+mapping of the project's errors onto status codes, and JSON that never
+carries a non-finite number.
 
 Must not know about: sockets and processes (`dialer.live.serve` runs this
 under uvicorn), SQL, how a controller decides. Every route is a thin call
@@ -11,10 +12,11 @@ into `Service` / `LiveCampaign`.
 Status codes: 401 bad or missing token; 404 unknown campaign; 409 an event or
 a request that does not fit the campaign's state (unknown call, agent idle
 twice, time going backwards, an event id reused with other content, a
-campaign name taken with another configuration); 422 a malformed request
-(the message names the field and the value); 503 the store refused a write
-(nothing of that request was acknowledged). A refused batch answers with
-how many of its events were applied before the refused one.
+campaign name taken with another configuration); 413 a body over the limit
+(refused before it is read); 422 a malformed request (the message names the
+field and the value); 503 the store refused a write (nothing of that
+request was acknowledged). A refused batch answers with how many of its
+events were applied before the refused one.
 """
 
 from __future__ import annotations
@@ -33,13 +35,15 @@ from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dialer._version import __version__
-from dialer.errors import ConfigError, DialerError, ProtocolError
+from dialer.errors import ConfigError, DialerError, ProtocolError, bad
 from dialer.live.campaign import Batch, LiveCampaign, Rejected, StoreError
 from dialer.live.metrics import render_metrics
 from dialer.live.service import CampaignExists, Service, UnknownCampaign
 from dialer.live.wire import decision_to_dict, picks_to_dict, stats_to_dict
 
 MAX_BATCH = 10_000
+#: the default request body limit, bytes (`dialer serve --max-body`): 10,000 typical events take about 1 MB
+MAX_BODY = 4 * 2**20
 
 DESCRIPTION = """\
 The pacing controller of `dialer`, for any dialer that speaks HTTP/JSON.
@@ -316,6 +320,7 @@ def _answers(ok: type[BaseModel] | None, *errors: int, ok_status: int = 200) -> 
 
 ERRORS = {
     400: "the body could not be read (not UTF-8)",
+    413: "the request body is over the service's limit (dialer serve --max-body); refused before it is read",
     401: "missing or bad bearer token",
     404: "no campaign by that name",
     409: "an event or request that does not fit the campaign's state",
@@ -323,7 +328,7 @@ ERRORS = {
     503: "the store refused the write (nothing of the request was acknowledged) or cannot be reached",
 }
 READ = (404, 422, 503)  # a campaign read: unknown, a bad parameter, a campaign rebuilt from a failed store
-WRITE = (400, 404, 409, 422, 503)
+WRITE = (400, 404, 409, 413, 422, 503)
 
 
 # --- the app ----------------------------------------------------------------------------------
@@ -366,8 +371,60 @@ class TokenCheck:
         await self.app(scope, receive, send)
 
 
-def create_app(service: Service, token: str | None = None) -> FastAPI:
-    """The FastAPI application over `service`; with `token`, every request must carry `Bearer <token>`."""
+class BodyLimit:
+    """A request body over `limit` bytes is answered 413 before it is read (plain ASGI).
+
+    With a Content-Length the header decides, before a byte of the body is
+    read (the server then delivers at most that many). Without one (a chunked
+    body) the bytes are counted as they arrive and the request is refused as
+    soon as they pass the limit; under it, the body is handed on whole. The
+    413 closes the connection, since the rest of the body is never read.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        if length is not None:  # the server checked it is a number and frames the body by it
+            if int(length) > self.limit:
+                await self.refuse(int(length), scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        received = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > self.limit:
+                await self.refuse(received, scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        whole: list[Any] = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+
+        async def replay() -> Any:
+            return whole.pop() if whole else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def refuse(self, size: int, scope: Scope, receive: Receive, send: Send) -> None:
+        err = bad("body", size, f"at most {self.limit} bytes (dialer serve --max-body)")
+        await SafeJSON({"detail": str(err)}, status_code=413, headers={"Connection": "close"})(scope, receive, send)
+
+
+def create_app(service: Service, token: str | None = None, *, max_body: int = MAX_BODY) -> FastAPI:
+    """The FastAPI application over `service`; with `token`, every request must carry `Bearer <token>`;
+    a request body over `max_body` bytes is refused (413) before it is read."""
     bearer = HTTPBearer(auto_error=False, description="the token given to `dialer serve --token`")
     app = FastAPI(
         title="dialer pacing service",
@@ -379,7 +436,8 @@ def create_app(service: Service, token: str | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    if token:
+    app.add_middleware(BodyLimit, limit=max_body)
+    if token:  # added last, so it runs first: no body is looked at before the token
         app.add_middleware(TokenCheck, token=token.encode())
 
     def error(status: int, err: BaseException, **extra: Any) -> SafeJSON:
@@ -465,7 +523,7 @@ def create_app(service: Service, token: str | None = None) -> FastAPI:
         return {"campaigns": [describe(c) for c in service.all()]}
 
     @app.put("/campaigns/{name}", status_code=201, response_model=None,
-             responses={**_answers(CampaignOut, 400, 409, 422, 503, ok_status=201),
+             responses={**_answers(CampaignOut, 400, 409, 413, 422, 503, ok_status=201),
                         200: {"model": CampaignOut, "description": "it exists with the same configuration"}},
              summary="create a campaign (the same configuration again: 200)")
     def put_campaign(name: str, body: CampaignIn) -> SafeJSON:

@@ -56,11 +56,12 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def serve(host: str, port: int, store: str | None, token: str | None, log_level: str = "warning",
-          sqlite_sync: str = "full") -> None:
-    """Open the store, rebuild its campaigns, and serve until interrupted."""
+          sqlite_sync: str = "full", *, max_body: int | None = None) -> None:
+    """Open the store, rebuild its campaigns, and serve until interrupted (bodies over `max_body`
+    bytes refused; None: the app's default)."""
     import uvicorn
 
-    from dialer.live.app import create_app
+    from dialer.live.app import MAX_BODY, create_app
     from dialer.live.service import Service
     from dialer.live.store import Store
 
@@ -72,7 +73,7 @@ def serve(host: str, port: int, store: str | None, token: str | None, log_level:
     shown = f"[{host}]" if ":" in host else host
     print(f"dialer: serving on http://{shown}:{actual} (store {st.shown}, {len(service.names())} campaigns)",
           file=sys.stderr, flush=True)
-    app = create_app(service, token)
+    app = create_app(service, token, max_body=MAX_BODY if max_body is None else max_body)
     # what start-up built (modules, the app, the rebuilt campaigns) lives as long as the process: keep it
     # out of the cyclic collector's full passes, which otherwise stall a request now and then (~70 ms seen)
     gc.collect()

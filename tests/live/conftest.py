@@ -4,7 +4,7 @@
 on a real socket bound to 127.0.0.1 (port chosen by the kernel) before the
 thread starts, so the first request simply waits in the backlog; store in
 `tmp_path`. `start_server(...)`: `dialer serve` as a subprocess (what the
-crash test kills). Its readiness is polled on /healthz in a bounded loop;
+crash test kills); `start_module_server(...)` one that lives for the module. Its readiness is polled on /healthz in a bounded loop;
 the pause between polls is a `Popen.wait` with a short timeout, which also
 notices a server that exited.
 
@@ -109,17 +109,18 @@ def serve_command(port: int, store: str, token: str | None = TOKEN, *extra: str)
     return cmd + list(extra)
 
 
-@pytest.fixture
-def start_server(tmp_path: Path):
-    """Start `dialer serve` subprocesses (killed at the end); returns (process, url)."""
-    procs: list[subprocess.Popen] = []
+class Servers:
+    """`dialer serve` subprocesses: call with (store, token, *extra flags) -> (process, url); `close` kills them."""
 
-    def start(store: str, token: str | None = TOKEN, *extra: str) -> tuple[subprocess.Popen, str]:
+    def __init__(self) -> None:
+        self.procs: list[subprocess.Popen] = []
+
+    def __call__(self, store: str, token: str | None = TOKEN, *extra: str) -> tuple[subprocess.Popen, str]:
         for _ in range(5):  # the port was free a moment ago; another process may take it first
             port = free_port()
             proc = subprocess.Popen(serve_command(port, store, token, *extra), stdout=subprocess.DEVNULL,
                                     stderr=subprocess.PIPE, text=True, env={**os.environ, "DIALER_TOKEN": ""})
-            procs.append(proc)
+            self.procs.append(proc)
             url = f"http://127.0.0.1:{port}"
             try:
                 wait_ready(url, token, alive=lambda: proc.poll() is None, proc=proc)
@@ -129,13 +130,29 @@ def start_server(tmp_path: Path):
                     raise
         raise AssertionError("no free port after 5 tries")
 
-    yield start
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-        p.wait(timeout=30)
-        if p.stderr:
-            p.stderr.close()
+    def close(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+            p.wait(timeout=30)
+            if p.stderr:
+                p.stderr.close()
+
+
+@pytest.fixture
+def start_server() -> Iterator[Servers]:
+    """Start `dialer serve` subprocesses (killed at the end of the test); returns (process, url)."""
+    servers = Servers()
+    yield servers
+    servers.close()
+
+
+@pytest.fixture(scope="module")
+def start_module_server() -> Iterator[Servers]:
+    """The same, killed at the end of the test module (for a server several tests share)."""
+    servers = Servers()
+    yield servers
+    servers.close()
 
 
 @pytest.fixture

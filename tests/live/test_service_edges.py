@@ -1,8 +1,11 @@
-"""The service's edges (issue 19, item 4): the auth scheme, 404s, liveness and readiness, on real servers."""
+"""The service's edges (issue 19, item 4): the auth scheme, 404s, liveness and readiness, the request
+body limit, on real servers."""
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 
 import httpx
 import pytest
@@ -71,3 +74,104 @@ def test_readiness_is_503_while_postgresql_is_down(start_server, own_postgres):
         assert c.get("/readyz").status_code == 200
         r = c.post("/campaigns/ready/events", json={"events": [event]})
         assert r.status_code == 200 and r.json()["applied"] == 1, r.text
+
+
+# --- the request body limit ------------------------------------------------------------------------
+
+LIMIT = 64 * 1024
+
+
+def _response(sock: socket.socket) -> tuple[int, dict]:
+    """Read one HTTP response (status and JSON body) until the server closes or the body is complete."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, data
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    headers = dict(line.split(b": ", 1) for line in head.split(b"\r\n")[1:])
+    length = int(headers[b"content-length"])
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        assert chunk, body
+        body += chunk
+    return int(head.split()[1]), {"json": json.loads(body), "connection": headers.get(b"connection")}
+
+
+def _request_head(url: str, path: str, extra: str) -> tuple[socket.socket, bytes]:
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=30)
+    head = (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {TOKEN}\r\n"
+            f"Content-Type: application/json\r\n{extra}\r\n").encode()
+    return sock, head
+
+
+@pytest.fixture(scope="module")
+def small_limit_server(start_module_server, tmp_path_factory):
+    """`dialer serve --max-body 64KiB` (a real subprocess: the flag is what is tested)."""
+    store = tmp_path_factory.mktemp("limit") / "limit.sqlite"
+    _proc, url = start_module_server(str(store), TOKEN, "--max-body", "64KiB")
+    with httpx.Client(base_url=url, headers=AUTH, timeout=30) as c:
+        assert c.put("/campaigns/limit", json={"mode": "power"}).status_code == 201
+    return url
+
+
+def test_a_body_at_the_limit_is_read_and_one_byte_more_is_413(small_limit_server):
+    body = b'{"events": []}'
+    with httpx.Client(base_url=small_limit_server, headers=AUTH, timeout=30) as c:
+        exact = body + b" " * (LIMIT - len(body))  # JSON allows the spaces
+        r = c.post("/campaigns/limit/events", content=exact, headers={"content-type": "application/json"})
+        assert r.status_code == 200 and r.json()["applied"] == 0, r.text
+        r = c.post("/campaigns/limit/events", content=exact + b" ", headers={"content-type": "application/json"})
+        assert r.status_code == 413, r.text
+        assert r.json() == {"detail": f"body must be at most {LIMIT} bytes (dialer serve --max-body), got {LIMIT + 1}"}
+
+
+def test_a_huge_content_length_is_413_before_the_body_is_sent(small_limit_server):
+    """Today a 250 MB body was read whole (peak 1.4 GB). Here not one byte of it is sent: the
+    answer comes from the header alone, and the connection is closed."""
+    sock, head = _request_head(small_limit_server, "/campaigns/limit/events", "Content-Length: 250000000\r\n")
+    with sock:
+        sock.sendall(head)
+        status, got = _response(sock)
+    assert status == 413 and got["connection"] == b"close"
+    assert got["json"]["detail"] == f"body must be at most {LIMIT} bytes (dialer serve --max-body), got 250000000"
+
+
+def test_a_chunked_body_is_refused_once_it_passes_the_limit(small_limit_server):
+    """No Content-Length: the bytes are counted as they stream in; the 413 comes while the body is
+    still unfinished (the last chunk is never sent)."""
+    sock, head = _request_head(small_limit_server, "/campaigns/limit/events", "Transfer-Encoding: chunked\r\n")
+    piece = b" " * 4096
+    with sock:
+        sock.sendall(head + b'e\r\n{"events": []}\r\n')
+        for _ in range(LIMIT // len(piece) + 1):  # just past the limit, and no terminating chunk
+            sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+        status, got = _response(sock)
+    assert status == 413 and got["connection"] == b"close"
+    detail = got["json"]["detail"]
+    assert detail.startswith(f"body must be at most {LIMIT} bytes (dialer serve --max-body), got ")
+    assert LIMIT < int(detail.rsplit(" ", 1)[1]) <= LIMIT + 14 + len(piece)
+
+
+def test_a_chunked_body_under_the_limit_is_applied(small_limit_server):
+    events = [{"id": f"ch{i}", "type": "AgentLoggedIn", "time": 0.0, "agent": f"ch{i}"} for i in range(3)]
+
+    def chunks():
+        text = json.dumps({"events": events}).encode()
+        yield text[:10]
+        yield text[10:]
+
+    with httpx.Client(base_url=small_limit_server, headers=AUTH, timeout=30) as c:
+        r = c.post("/campaigns/limit/events", content=chunks(), headers={"content-type": "application/json"})
+        assert r.status_code == 200 and r.json()["applied"] == 3, r.text
+
+
+def test_max_body_must_be_a_size(capsys):
+    from dialer.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["serve", "--max-body", "lots"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.endswith("argument --max-body: must be a size from 1KiB to 1024MiB (bytes, or KiB or MiB), got 'lots'")

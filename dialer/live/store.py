@@ -7,7 +7,10 @@ configuration as JSON, creation order) and ``live_journal`` (per campaign,
 numbered entries ``seq`` 1, 2, ...: an applied event with its id, unique
 per campaign; a decision asked at a time; a change of dialing mode). Also
 the group commit, and SQLite's checkpoints run off the request path.
-Must not know about: HTTP, the controller's logic. One service process per store.
+One writer per store: opening a store takes a lock held until `close` (SQLite
+a flock on `<file>.lock` beside it, PostgreSQL an advisory lock on a
+connection of its own), so a second service on the same store refuses to start.
+Must not know about: HTTP, the controller's logic.
 
     store = Store("live.sqlite")
     store.append("sales", 1, entries)        # returns once the entries are committed
@@ -19,12 +22,14 @@ and the journal"; what they bought: BENCHMARKS.md, "Live service load".
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import os
 import sqlite3
 import threading
 from urllib.parse import quote
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Protocol, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
@@ -101,15 +106,18 @@ class Store:
                 self.engine = sa.create_engine(url, pool_pre_ping=True, connect_args=args)
         except (ArgumentError, NoSuchModuleError, ValueError, TypeError) as err:
             raise bad("store", self.shown, f"{STORE_FORMS} ({err})") from None
+        self._dbapi_error = self.engine.dialect.loaded_dbapi.Error
+        # one writer per store: a second process opening it is refused here, before anything is written
+        self._writer: _WriterLock = _FileLock(self) if self.sqlite else _AdvisoryLock(self)
         try:
             metadata.create_all(self.engine)
         except SQLAlchemyError as err:
+            self._writer.release()
             raise ConfigError(f"store {self.shown!r} cannot be opened: {_first_line(err)}") from None
         columns = [c.name for c in journal.columns]
         insert = journal.insert().compile(dialect=self.engine.dialect, column_keys=columns)
         self._insert_sql = str(insert)
         self._insert_keys = insert.positiontup  # None: the driver takes named parameters (the row dicts)
-        self._dbapi_error = self.engine.dialect.loaded_dbapi.Error
         self._queue: list[_Write] = []  # appends waiting for a commit
         self._wake = threading.Condition()
         self._committing = False  # a caller is committing a group now
@@ -126,6 +134,7 @@ class Store:
         if self._checkpointer is not None:
             self._checkpointer.stop()
         self.engine.dispose()
+        self._writer.release()
 
     def __enter__(self) -> "Store":
         return self
@@ -269,7 +278,8 @@ class Store:
 
         SQLite: a fresh connection to the file and a read of the campaigns table (the pooled
         connections keep the file open and would not notice it moved or became unreadable);
-        PostgreSQL: a read on a pooled connection, checked (and replaced) first by the pool.
+        PostgreSQL: a read on a pooled connection, checked (and replaced) first by the pool, and
+        one on the writer lock's connection (taken again if the server restarted).
         """
         try:
             if self.sqlite:
@@ -281,14 +291,112 @@ class Store:
             else:
                 with self.engine.connect() as c:
                     c.execute(sa.select(sa.func.count()).select_from(campaigns)).scalar_one()
+            self._writer.check()
         except (sqlite3.Error, SQLAlchemyError) as err:
             raise StoreError(f"store {self.shown!r} cannot be reached: {_first_line(err)}") from None
+        except ConfigError as err:  # the writer's lock was lost and could not be taken again
+            raise StoreError(str(err)) from None
 
     def count_events(self, campaign: str) -> int:
         with self.engine.connect() as c:
             q = sa.select(sa.func.count()).select_from(journal).where(
                 (journal.c.campaign == campaign) & (journal.c.kind == "event"))
             return int(c.execute(q).scalar_one())
+
+
+class _WriterLock(Protocol):
+    def check(self) -> None: ...
+
+    def release(self) -> None: ...
+
+
+def _in_use(store: Store, how: str) -> ConfigError:
+    return ConfigError(f"store {store.shown!r} is in use by another service ({how}); one service process per store")
+
+
+class _FileLock:
+    """SQLite: an exclusive `flock` on the file `<database>.lock` beside it, held while the store is open.
+
+    The kernel drops it when the process ends, however it ends (kill -9 included), so a stale
+    lock file is harmless. SQLite's own locks are per transaction; this one is per writer.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.path = store._path + ".lock"
+        try:
+            self.fd: int | None = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as err:
+            raise ConfigError(f"store {store.shown!r} cannot be opened: {self.path}: {err.strerror}") from None
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(self.fd)
+            self.fd = None
+            raise _in_use(store, f"{self.path} is locked") from None
+
+    def check(self) -> None:
+        """Nothing to do: a lock on an open descriptor cannot be lost."""
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # closing the descriptor releases the lock
+            self.fd = None
+
+
+#: the PostgreSQL advisory lock key that marks a database as a live store's (a fixed 64-bit number)
+ADVISORY_KEY = int.from_bytes(hashlib.blake2b(b"dialer.live.store writer", digest_size=8).digest(), "big", signed=True)
+
+
+class _AdvisoryLock:
+    """PostgreSQL: `pg_try_advisory_lock` held on a connection of its own while the store is open.
+
+    Advisory locks are per database, so this is one writer per database. The server drops the
+    lock with the connection, so a killed service leaves nothing behind.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.conn: Any = None
+        self._mutex = threading.Lock()
+        self._take()
+
+    def _take(self) -> None:
+        store = self.store
+        try:
+            self.conn = store.engine.raw_connection()
+            self.conn.detach()  # out of the pool: this connection is the lock's alone, closed by `release`
+            cur = self.conn.cursor()
+            cur.execute("SELECT pg_try_advisory_lock(%s)" % ADVISORY_KEY)
+            (held,) = cur.fetchone()
+            cur.close()
+            self.conn.commit()  # the lock is the session's; no transaction stays open
+        except (SQLAlchemyError, store._dbapi_error) as err:
+            self.release()
+            raise ConfigError(f"store {store.shown!r} cannot be opened: {_first_line(err)}") from None
+        if not held:
+            self.release()
+            raise _in_use(store, f"PostgreSQL advisory lock {ADVISORY_KEY} is held")
+
+    def check(self) -> None:
+        """A round trip on the lock's connection; if it was lost (the server restarted), take the
+        lock again: ConfigError if another process took it meanwhile."""
+        with self._mutex:
+            try:
+                cur = self.conn.cursor()
+                cur.execute("SELECT 1")
+                cur.close()
+                self.conn.commit()
+            except (self.store._dbapi_error, AttributeError):
+                self.release()
+                self._take()
+
+    def release(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            try:
+                conn.close()  # the server drops the lock with the session
+            except Exception:
+                pass
 
 
 class _Write:

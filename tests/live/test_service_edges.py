@@ -1,11 +1,14 @@
 """The service's edges (issue 19, item 4): the auth scheme, 404s, liveness and readiness, the request
-body limit, on real servers."""
+body limit, one writer per store; on real servers (uvicorn on 127.0.0.1, `dialer serve` subprocesses,
+SQLite files and a real PostgreSQL)."""
 
 from __future__ import annotations
 
 import json
 import os
 import socket
+import subprocess
+import sys
 
 import httpx
 import pytest
@@ -175,3 +178,51 @@ def test_max_body_must_be_a_size(capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.endswith("argument --max-body: must be a size from 1KiB to 1024MiB (bytes, or KiB or MiB), got 'lots'")
+
+
+# --- one writer per store ------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def live_store_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'one.sqlite'}"
+    return request.getfixturevalue("postgres_server").new_database()
+
+
+def _serve_once(store: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "dialer.cli", "serve", "--port", "0", "--store", store, "--token", TOKEN]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, env={**os.environ, "DIALER_TOKEN": ""})
+
+
+@pytest.mark.slow  # three server start-ups per store: about 10 s
+def test_a_second_service_on_the_same_store_refuses_to_start(start_server, live_store_url):
+    """Today a second `dialer serve` on the same store started without complaint (the docs said one
+    process per store). The lock goes with the process, kill -9 included."""
+    proc, _url = start_server(live_store_url)
+    second = _serve_once(live_store_url)
+    assert second.returncode == 2 and second.stderr.count("\n") == 1, second.stderr
+    shown = live_store_url.split("://", 1)[1]
+    assert second.stderr.startswith("dialer: error: store '") and shown in second.stderr
+    assert "is in use by another service (" in second.stderr
+    assert second.stderr.endswith("); one service process per store\n")
+    proc.kill()
+    proc.wait(timeout=30)
+    start_server(live_store_url)  # the lock went with the killed process
+
+
+def test_one_store_object_per_store_in_process(live_store_url, tmp_path, request):
+    from dialer.errors import ConfigError
+    from dialer.live.store import Store
+
+    with Store(live_store_url) as first:
+        with pytest.raises(ConfigError, match=r"is in use by another service \("):
+            Store(live_store_url)
+        first.ping()
+        # another file, or another database on the same PostgreSQL server, is another store
+        other = (f"sqlite:///{tmp_path / 'other.sqlite'}" if first.sqlite
+                 else request.getfixturevalue("postgres_server").new_database())
+        with Store(other):
+            pass
+    with Store(live_store_url):  # closed: free again
+        pass

@@ -1,6 +1,7 @@
 """The live commands: the HTTP service and its reference client.
 
     dialer serve [--host 127.0.0.1] [--port 8000] [--store URL] [--token T] [--max-body 4MiB]
+                 [--max-skew 86400]
     dialer emulate --url URL [SCENARIO] [--seed N] [--json PATH] [--token T]
 
 Owns: parsing these flags and printing; every error a user can cause is one
@@ -14,6 +15,7 @@ with `dialer.cli`.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 
 from dialer.cli import common as cli
@@ -45,6 +47,16 @@ def _size(text: str) -> int:
     return n
 
 
+def _seconds(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = math.nan
+    if not 0 < v < math.inf:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return v
+
+
 def _token(args: argparse.Namespace) -> str | None:
     return args.token if args.token is not None else (os.environ.get("DIALER_TOKEN") or None)
 
@@ -65,13 +77,17 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-body", type=_size, default="4MiB", metavar="SIZE",
                    help="largest request body, e.g. 4MiB (default), 512KiB or bytes; a larger one is refused "
                         "(413) before it is read")
+    p.add_argument("--max-skew", type=_seconds, default=None, metavar="SECONDS",
+                   help="how far ahead of a campaign's clock (its last event or decision) a time may be; a later "
+                        "one is refused (409), e.g. a timestamp in milliseconds (default 7776000: 90 days)")
     p.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"))
 
 
 def run_serve(args: argparse.Namespace) -> int:
     from dialer.live.serve import serve
 
-    serve(args.host, args.port, args.store, _token(args), args.log_level, args.sqlite_sync, max_body=args.max_body)
+    serve(args.host, args.port, args.store, _token(args), args.log_level, args.sqlite_sync, max_body=args.max_body,
+          max_skew=args.max_skew)
     return 0
 
 

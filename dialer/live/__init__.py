@@ -12,7 +12,7 @@ imported where they are used, so `from dialer import LiveCampaign` needs
 neither FastAPI nor a database.
 """
 
-from dialer.live.campaign import Batch, IdConflict, Journal, LiveCampaign, Rejected, StoreError
+from dialer.live.campaign import Batch, Closed, IdConflict, Journal, LiveCampaign, Rejected, StoreError
 from dialer.live.config import CampaignConfig
 
-__all__ = ["LiveCampaign", "CampaignConfig", "Batch", "Rejected", "IdConflict", "StoreError", "Journal"]
+__all__ = ["LiveCampaign", "CampaignConfig", "Batch", "Rejected", "IdConflict", "StoreError", "Closed", "Journal"]

@@ -36,7 +36,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dialer._version import __version__
 from dialer.errors import ConfigError, DialerError, ProtocolError, bad
-from dialer.live.campaign import Batch, LiveCampaign, Rejected, StoreError
+from dialer.live.campaign import Batch, Closed, LiveCampaign, Rejected, StoreError
 from dialer.live.metrics import render_metrics
 from dialer.live.service import CampaignExists, Service, UnknownCampaign
 from dialer.live.wire import decision_to_dict, picks_to_dict, stats_to_dict
@@ -213,6 +213,13 @@ class CampaignOut(BaseModel):
     uses_envelope: bool
     seq: int
     counters: CountersOut = Field(description="since this process started")
+
+
+class ClosedOut(BaseModel):
+    name: str
+    archived_as: str | None = Field(description="the key the store keeps its journal under (null: no store)")
+    seq: int = Field(description="its journal position when closed")
+    closed_at: str = Field(description="when it was closed, ISO 8601 UTC")
 
 
 class CampaignsOut(BaseModel):
@@ -463,7 +470,7 @@ def create_app(service: Service, token: str | None = None, *, max_body: int = MA
             status = 422 if isinstance(exc.cause, ConfigError) else 409
             return error(status, exc, index=exc.index, event_id=exc.event_id, applied=exc.applied,
                          duplicates=list(exc.duplicates), seq=exc.seq)
-        if isinstance(exc, UnknownCampaign):
+        if isinstance(exc, (UnknownCampaign, Closed)):  # Closed: closed by a request that came first
             return error(404, exc)
         if isinstance(exc, StoreError):
             return error(503, exc)
@@ -529,6 +536,11 @@ def create_app(service: Service, token: str | None = None, *, max_body: int = MA
     def put_campaign(name: str, body: CampaignIn) -> SafeJSON:
         c, created = service.create(name, body.model_dump())
         return SafeJSON(describe(c), status_code=201 if created else 200)
+
+    @app.delete("/campaigns/{name}", response_model=None, responses=_answers(ClosedOut, 404, 422, 503),
+                summary="close a campaign: its journal is archived in the store (kept), and the name may be created again")
+    def delete_campaign(name: str) -> dict[str, Any]:
+        return service.close(name)
 
     @app.get("/campaigns/{name}", response_model=None, responses=_answers(CampaignOut, *READ), summary="a campaign's configuration and journal position")
     def get_campaign(name: str) -> dict[str, Any]:

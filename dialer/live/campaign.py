@@ -8,6 +8,10 @@ and `restore`, which rebuilds a campaign by replaying its journal.
 Must not know about: clocks, HTTP, databases. Time is an argument; the
 journal is any object with `append(campaign, first_seq, entries)` (the
 service's `Store`, or none for purely in-memory use).
+A time that cannot be right (negative, more than `max_skew` ahead of the
+campaign's clock, past the calendar's end) is refused and changes nothing;
+an event given as a dict needs its `id`; `close` archives the journal
+through the caller and refuses all that comes after (`Closed`).
 
     from dialer import LiveCampaign
     c = LiveCampaign(mode="power")
@@ -15,19 +19,20 @@ service's `Store`, or none for purely in-memory use).
     c.decide(0.0)                       # Decision(reserve=('ann',), unreserved=0)
 
 The journal's rules (what is stored before the answer, which decisions may
-wait, how long ids are remembered, what a refused batch leaves):
-docs/design.md, "Wall-clock time and the journal".
+wait, how long ids are remembered, which times are refused, what a refused
+batch leaves): docs/design.md, "Wall-clock time and the journal".
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import math
 import threading
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Hashable, Iterable, Mapping, Protocol, Sequence
+from typing import Any, Callable, Hashable, Iterable, Mapping, Protocol, Sequence
 
 from dialer.checks import check, positive
 from dialer.core.controller import Controller
@@ -47,6 +52,15 @@ MAX_QUEUED = 256
 ID_MEMORY = 6 * 3600.0
 _ID_MEMORY = positive("number of seconds", finite=False)
 
+#: how far ahead of the campaign's clock (its last event or decision) a time may be, s: 90 days, room for
+#: weekends, holidays and a season's pause; a time in milliseconds jumps 999 times the clock (Rule 5)
+MAX_SKEW = 90 * 86400.0
+
+_MAX_SKEW = positive("number of seconds")
+
+#: the latest instant a campaign with a timezone can place on its calendar (Rule 5)
+_LATEST = dt.datetime(9999, 12, 30, tzinfo=dt.timezone.utc)
+
 
 def _digest(text: str) -> bytes:
     """What is remembered of an event's content: 16 bytes, enough to tell a retry from a conflict."""
@@ -65,6 +79,10 @@ class Journal(Protocol):
 
 class StoreError(DialerError):
     """The journal could not be written or read; nothing was acknowledged."""
+
+
+class Closed(DialerError):
+    """The campaign was closed (`close`): nothing more is applied to it."""
 
 
 class IdConflict(ProtocolError):
@@ -121,6 +139,7 @@ class LiveCampaign:
 
     def __init__(self, config: CampaignConfig | None = None, *, name: str = "campaign",
                  journal: Journal | None = None, id_memory: float = ID_MEMORY, solver: PacingSolver | None = None,
+                 max_skew: float = MAX_SKEW,
                  **settings: Any) -> None:
         if config is None:
             config = CampaignConfig.from_dict(settings)
@@ -137,6 +156,10 @@ class LiveCampaign:
         self._controller: Controller = config.build(solver=solver)
         self._calendar = config.calendar()  # the preset's calling hours, when enforced (preset and timezone)
         self.id_memory = float(check("id_memory", id_memory, _ID_MEMORY))
+        self.max_skew = float(check_skew(max_skew))
+        # a time past this cannot be placed on the calendar of a campaign with a timezone (Rule 5)
+        self._latest = math.inf if config.timezone is None else config.seconds(_LATEST)
+        self._closed = False
         self._ids: dict[Any, bytes] = {}  # event id -> digest of its canonical content (Rule 3)
         self._id_times: deque[tuple[float, Any]] = deque()  # (event time, id), in the order applied
         self._forgotten = -math.inf  # ids of events before this time are forgotten
@@ -151,9 +174,10 @@ class LiveCampaign:
     @classmethod
     def restore(cls, name: str, config: CampaignConfig, entries: Iterable[tuple[int, str, Any, Mapping[str, Any]]],
                 *, journal: Journal | None = None, id_memory: float = ID_MEMORY,
-                solver: PacingSolver | None = None) -> "LiveCampaign":
-        """Rebuild a campaign by replaying its journal entries `(seq, kind, event id, body)` in order."""
-        c = cls(config, name=name, journal=journal, id_memory=id_memory, solver=solver)
+                solver: PacingSolver | None = None, max_skew: float = MAX_SKEW) -> "LiveCampaign":
+        """Rebuild a campaign by replaying its journal entries `(seq, kind, event id, body)` in order
+        (as they were applied: the time checks of Rule 5 are not made again)."""
+        c = cls(config, name=name, journal=journal, id_memory=id_memory, solver=solver, max_skew=max_skew)
         for seq, kind, ev_id, body in entries:
             if seq != c._seq + 1:
                 raise StoreError(f"campaign {name!r}: journal entry {seq} follows {c._seq} (a gap)")
@@ -215,8 +239,11 @@ class LiveCampaign:
                     if isinstance(item, Event):
                         ev, body = item, event_to_dict(item)
                     else:
+                        if isinstance(item, Mapping) and item.get("id") is None:
+                            raise _no_id(i, item)
                         ev_id, ev = event_from_dict(item, f"events[{i}]")
                         body = event_to_dict(ev, ev_id)
+                    self._check_time("time", ev.time)
                     if ev_id is not None:
                         text = canonical(body)
                         body = _Body(body)
@@ -302,6 +329,9 @@ class LiveCampaign:
         not, and the next opening (seconds). `enforced` is false without a preset and a timezone."""
         with self._lock:
             t = self._controller.floor.now if now is None else check_time("now", now)
+            if t > self._latest:  # beyond any date the calendar can place
+                raise ProtocolError(f"now must be at most {self._latest!r} (the end of the campaign's calendar, "
+                                    f"{_LATEST.date()}), got {t!r}")
             return self._window(0.0 if t == -math.inf else t)
 
     def _window(self, t: float) -> dict[str, Any]:
@@ -316,7 +346,7 @@ class LiveCampaign:
                 "next_opening": None if opening is None else cfg.seconds(opening)}
 
     def handle(self, event: Event | Mapping[str, Any]) -> Batch:
-        """Apply one event (a core event, or a wire dict with an optional `id`)."""
+        """Apply one event (a core event, or a wire dict with its `id`)."""
         return self.submit((event,))
 
     def decide(self, now: float, events: Iterable[Event | Mapping[str, Any]] = ()) -> Decision:
@@ -470,9 +500,26 @@ class LiveCampaign:
         last = max(self._controller.floor.now, self._last_decide)
         if now < last:
             raise ProtocolError(f"{field} must be at or after the last event or decision ({last!r}), got {now!r}")
-        return now
+        return self._check_time(field, now)
+
+    def _check_time(self, field: str, t: float) -> float:
+        """Rule 5: a time must be >= 0, at most `max_skew` ahead of the clock, and on the calendar."""
+        if t < 0:
+            raise bad(field, t, "at least 0 (seconds since the campaign's origin)")
+        clock = max(self._controller.floor.now, self._last_decide)  # -inf before the first event or decision
+        if t > clock + self.max_skew and clock != -math.inf:
+            skew = f"{self.max_skew:,.0f}" if self.max_skew.is_integer() else f"{self.max_skew:g}"
+            raise ProtocolError(f"{field} must be at most {skew} s ahead of the campaign's clock (its "
+                                f"last event or decision, at {clock!r}; a time in milliseconds?), got {t!r}")
+        if t > self._latest:
+            raise ProtocolError(f"{field} must be at most {self._latest!r} (the end of the campaign's calendar, "
+                                f"{_LATEST.date()}), got {t!r}")
+        return t
 
     def _check_fresh(self) -> None:
+        if self._closed:
+            raise Closed(f"campaign {self.name!r} was closed")
+
         if self._stale is not None:
             raise StoreError(f"campaign {self.name!r} is out of step with its store ({self._stale}); reload it")
 
@@ -496,6 +543,22 @@ class LiveCampaign:
                                  "nothing of it was acknowledged") from None
         self._seq += len(entries)
 
+    def close(self, archive: Callable[[int], Any] | None = None) -> int:
+        """Close the campaign: write the decisions queued (Rule 2), call `archive(seq)` (the service
+        archives the journal there; if it raises, the campaign stays open), then refuse every
+        further event or question (`Closed`). Returns the journal position it closed at."""
+        with self._lock:
+            self._check_fresh()
+            self._write([], [])
+            if archive is not None:
+                archive(self._seq)
+            self._closed = True
+            return self._seq
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def flush(self) -> None:
         """Write the decisions queued for the next commit (Rule 2) now; the service does it when it stops."""
         with self._lock:
@@ -505,6 +568,19 @@ class LiveCampaign:
     @property
     def stale(self) -> bool:
         return self._stale is not None
+
+
+def check_skew(max_skew: Any) -> float:
+    """`max_skew`: how far ahead of a campaign's clock a time may be, a positive number of seconds."""
+    return check("max_skew", max_skew, _MAX_SKEW)
+
+
+def _no_id(i: int, item: Mapping[str, Any]) -> ConfigError:
+    """An event dict without its id (Rule 6)."""
+    if "id" in item:
+        return bad(f"events[{i}].id", None, "the dialer's own id of the event, a string or a whole number")
+    return ConfigError(f"events[{i}].id must be given: the dialer's own id of the event, a string or a whole "
+                       "number, so that a retry is applied once")
 
 
 def _check_leads(leads: Iterable[Any]) -> list[Any]:

@@ -56,9 +56,9 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def serve(host: str, port: int, store: str | None, token: str | None, log_level: str = "warning",
-          sqlite_sync: str = "full", *, max_body: int | None = None) -> None:
+          sqlite_sync: str = "full", *, max_body: int | None = None, max_skew: float | None = None) -> None:
     """Open the store, rebuild its campaigns, and serve until interrupted (bodies over `max_body`
-    bytes refused; None: the app's default)."""
+    bytes refused; times more than `max_skew` s ahead of a campaign's clock refused; None: the defaults)."""
     import uvicorn
 
     from dialer.live.app import MAX_BODY, create_app
@@ -67,7 +67,10 @@ def serve(host: str, port: int, store: str | None, token: str | None, log_level:
 
     check_binding(host, token)
     st = Store(store, sqlite_sync=sqlite_sync)
-    service = Service(st)  # every campaign rebuilt from its journal before the first request
+    from dialer.live.campaign import MAX_SKEW
+
+    # every campaign rebuilt from its journal before the first request
+    service = Service(st, max_skew=MAX_SKEW if max_skew is None else max_skew)
     sock = bind(host, port)
     actual = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host

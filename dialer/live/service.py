@@ -2,22 +2,27 @@
 
 Owns: `Service`, a registry of `LiveCampaign`s by name; creating a campaign
 (recorded in the store first), finding one (an unknown name is
-`UnknownCampaign`), and rebuilding every campaign from the store when the
-process starts, or a single one whose journal write failed.
+`UnknownCampaign`), closing one (its journal archived in the store, the
+name free again: a campaign created again journals under "name#2", ...),
+and rebuilding every open campaign from the store when the process starts,
+or a single one whose journal write failed.
 
-Must not know about: HTTP (status codes, requests), clocks. The FastAPI app
-(`dialer.live.app`) maps the errors raised here onto status codes.
+Must not know about: HTTP (status codes, requests), the controller's clock
+(the one wall-clock reading here is when a campaign was closed, for the
+record). The FastAPI app (`dialer.live.app`) maps the errors raised here
+onto status codes.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from dialer.core.solver import PacingSolver, shared
 from dialer.errors import ConfigError, DialerError, ProtocolError, bad
-from dialer.live.campaign import LiveCampaign, StoreError
+from dialer.live.campaign import MAX_SKEW, Entry, Journal, LiveCampaign, StoreError, check_skew
 from dialer.live.config import CampaignConfig
 from dialer.live.store import Store
 from dialer import policy_cache as policies
@@ -27,6 +32,18 @@ NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 class UnknownCampaign(DialerError):
     """No campaign by that name."""
+
+
+class _Keyed:
+    """The store's journal under a campaign's key, for a campaign created again after a close."""
+
+    __slots__ = ("store", "key")
+
+    def __init__(self, store: Store, key: str) -> None:
+        self.store, self.key = store, key
+
+    def append(self, campaign: str, first_seq: int, entries: Sequence[Entry]) -> None:
+        self.store.append(self.key, first_seq, entries)
 
 
 class CampaignExists(ProtocolError):
@@ -43,11 +60,13 @@ class Service:
     """Campaigns by name, each journaled to `store` (None: in memory only, nothing survives a restart)."""
 
     def __init__(self, store: Store | None = None, *, policy_cache: bool = True,
-                 solver: PacingSolver | None = None) -> None:
+                 solver: PacingSolver | None = None, max_skew: float = MAX_SKEW) -> None:
         self.store = store
         self.solver = shared() if solver is None else solver  # every campaign's Predictive pacer solves with it
+        self.max_skew = check_skew(max_skew)
         self._lock = threading.Lock()
         self._campaigns: dict[str, LiveCampaign] = {}
+        self._keys: dict[str, str] = {}  # name -> its journal's key in the store ("name#2" once one was closed)
         self._policy_cache = policy_cache
         if policy_cache:
             # the Predictive pacer's solved policies from earlier runs (dialer.policy_cache): a
@@ -55,7 +74,9 @@ class Service:
             # (up to a second at 100 agents); the cache changes how long that takes, never a decision
             policies.load(self.solver)
         if store is not None:
-            for name, config in store.campaigns():
+            for key, config in store.campaigns():
+                name = key.partition("#")[0]
+                self._keys[name] = key
                 self._campaigns[name] = self._restore(name, config)
             self.save_policies()
 
@@ -64,13 +85,19 @@ class Service:
         now and then and on shutdown); returns how many the file holds (0 with the cache off)."""
         return policies.save(self.solver) if self._policy_cache else 0
 
+    def _journal(self, name: str) -> Journal:
+        assert self.store is not None
+        key = self._keys[name]
+        return self.store if key == name else _Keyed(self.store, key)
+
     def _restore(self, name: str, config: Mapping[str, Any]) -> LiveCampaign:
         assert self.store is not None
         try:
             cfg = CampaignConfig.from_dict(config)
         except ConfigError as err:
             raise StoreError(f"campaign {name!r}: stored configuration no longer valid: {err}") from None
-        return LiveCampaign.restore(name, cfg, self.store.entries(name), journal=self.store, solver=self.solver)
+        return LiveCampaign.restore(name, cfg, self.store.entries(self._keys[name]), journal=self._journal(name),
+                                    solver=self.solver, max_skew=self.max_skew)
 
     def create(self, name: str, config: Mapping[str, Any]) -> tuple[LiveCampaign, bool]:
         """Create a campaign (True) or return the existing one if its configuration is the same (False)."""
@@ -85,21 +112,46 @@ class Service:
                         "with PATCH, or use another name"
                     )
                 return have, False
+            journal = None
             if self.store is not None:
-                self.store.add_campaign(name, cfg.to_dict())
-            c = LiveCampaign(cfg, name=name, journal=self.store, solver=self.solver)
+                self._keys[name] = self.store.add_campaign(name, cfg.to_dict())
+                journal = self._journal(name)
+            c = LiveCampaign(cfg, name=name, journal=journal, solver=self.solver, max_skew=self.max_skew)
             self._campaigns[name] = c
             return c, True
 
     def get(self, name: str) -> LiveCampaign:
         with self._lock:
-            c = self._campaigns.get(name)
-            if c is None:
-                raise UnknownCampaign(f"campaign {name!r} does not exist")  # never the other campaigns' names
-            if c.stale and self.store is not None:  # its last journal write failed: rebuild from what is stored
-                c = self._restore(name, c.initial.to_dict())
-                self._campaigns[name] = c
-            return c
+            return self._get(name)
+
+    def _get(self, name: str) -> LiveCampaign:
+        c = self._campaigns.get(name)
+        if c is None:
+            raise UnknownCampaign(f"campaign {name!r} does not exist")  # never the other campaigns' names
+        if c.stale and self.store is not None:  # its last journal write failed: rebuild from what is stored
+            c = self._restore(name, c.initial.to_dict())
+            self._campaigns[name] = c
+        return c
+
+    def close(self, name: str) -> dict[str, Any]:
+        """Close a campaign: its journal is archived in the store (kept, never deleted), it is
+        forgotten here, and the name may be created again, afresh. Returns what was archived:
+        the name, the key its journal is kept under, the journal position and when (UTC)."""
+        with self._lock:
+            c = self._get(name)
+            closed_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+            key = self._keys.get(name, name)
+            store = self.store
+
+            def archive(seq: int) -> None:
+                if store is not None:
+                    store.archive_campaign(key, seq, closed_at)
+
+            seq = c.close(archive)
+            del self._campaigns[name]
+            self._keys.pop(name, None)
+            return {"name": name, "archived_as": key if store is not None else None, "seq": seq,
+                    "closed_at": closed_at}
 
     def names(self) -> list[str]:
         with self._lock:

@@ -1,12 +1,15 @@
 """The live service's store: campaign configurations and their journals, durable before any answer.
 
-Owns: two tables, through SQLAlchemy Core, on an SQLite file (the default,
+Owns: three tables, through SQLAlchemy Core, on an SQLite file (the default,
 WAL with synchronous=FULL, or NORMAL on request: `SQLITE_SYNC`) or on
-PostgreSQL (``postgresql://user@host/db``): ``live_campaigns`` (name,
-configuration as JSON, creation order) and ``live_journal`` (per campaign,
-numbered entries ``seq`` 1, 2, ...: an applied event with its id, unique
-per campaign; a decision asked at a time; a change of dialing mode). Also
-the group commit, and SQLite's checkpoints run off the request path.
+PostgreSQL (``postgresql://user@host/db``): ``live_campaigns`` (the open
+campaigns: key, configuration as JSON, creation order; the key is the name,
+or "name#k" for the k-th campaign of a name once earlier ones were closed),
+``live_archive`` (the closed ones; their journals stay: nothing stored is
+ever deleted) and ``live_journal`` (per key, numbered entries ``seq`` 1, 2,
+...: an applied event with its id, unique per key; a decision asked at a
+time; a change of dialing mode). Also the group commit, and SQLite's
+checkpoints run off the request path.
 One writer per store: opening a store takes a lock held until `close` (SQLite
 a flock on `<file>.lock` beside it, PostgreSQL an advisory lock on a
 connection of its own), so a second service on the same store refuses to start.
@@ -61,6 +64,17 @@ campaigns = sa.Table(
     sa.Column("name", sa.String(200), primary_key=True),
     sa.Column("config", sa.Text, nullable=False),
     sa.Column("created", sa.Integer, nullable=False),  # creation order
+)
+
+archive = sa.Table(
+    "live_archive",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),  # the journal's campaign key: "name", "name#2", ...
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("config", sa.Text, nullable=False),
+    sa.Column("created", sa.Integer, nullable=False),
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), nullable=False),  # entries at closing
+    sa.Column("closed_at", sa.String(40), nullable=False),  # ISO 8601, UTC
 )
 
 journal = sa.Table(
@@ -144,19 +158,51 @@ class Store:
 
     # --- campaigns ---------------------------------------------------------------------
 
-    def add_campaign(self, name: str, config: Mapping[str, Any]) -> None:
-        """Record a new campaign; StoreError if the name is taken or the database refuses."""
+    def add_campaign(self, name: str, config: Mapping[str, Any]) -> str:
+        """Record a new campaign; returns its key, under which its journal goes: the name, or
+        "name#k" for the k-th campaign of that name once earlier ones were closed (`archive_campaign`).
+        StoreError if the name is taken or the database refuses."""
         try:
             with self.engine.begin() as c:
-                n = c.execute(sa.select(sa.func.count()).select_from(campaigns)).scalar_one()
-                c.execute(campaigns.insert().values(name=name, config=json.dumps(dict(config)), created=n + 1))
+                # creation order: after every campaign created so far, closed ones included
+                n = max(c.execute(sa.select(sa.func.max(t.c.created))).scalar_one() or 0 for t in (campaigns, archive))
+                closed = c.execute(sa.select(sa.func.count()).select_from(archive).where(archive.c.name == name)).scalar_one()
+                key = name if closed == 0 else f"{name}#{closed + 1}"
+                c.execute(campaigns.insert().values(name=key, config=json.dumps(dict(config)), created=n + 1))
         except IntegrityError:
             raise StoreError(f"campaign {name!r} is already in the store") from None
         except SQLAlchemyError as err:
             raise StoreError(f"store {self.shown!r}: {_first_line(err)}") from None
+        return key
+
+    def archive_campaign(self, key: str, seq: int, closed_at: str) -> None:
+        """Close a campaign: its row moves to the archive (with its journal position and when it was
+        closed), in one transaction; its journal stays as it is, under its key. StoreError if not."""
+        try:
+            with self.engine.begin() as c:
+                row = c.execute(sa.select(campaigns).where(campaigns.c.name == key)).one_or_none()
+                if row is None:
+                    raise StoreError(f"campaign {key!r} is not in the store")
+                c.execute(archive.insert().values(key=key, name=key.partition("#")[0], config=row.config,
+                                                  created=row.created, seq=seq, closed_at=closed_at))
+                c.execute(campaigns.delete().where(campaigns.c.name == key))
+        except SQLAlchemyError as err:
+            raise StoreError(f"store {self.shown!r}: {_first_line(err)}") from None
+
+    def archived(self) -> list[dict[str, Any]]:
+        """The closed campaigns, oldest first: key (read its journal with `entries(key)`), name,
+        configuration, journal position and when each was closed."""
+        try:
+            with self.engine.connect() as c:
+                rows = c.execute(sa.select(archive).order_by(archive.c.closed_at, archive.c.key)).all()
+        except SQLAlchemyError as err:
+            raise StoreError(f"store {self.shown!r}: {_first_line(err)}") from None
+        return [{"key": r.key, "name": r.name, "config": json.loads(r.config), "seq": r.seq, "closed_at": r.closed_at}
+                for r in rows]
 
     def campaigns(self) -> list[tuple[str, dict[str, Any]]]:
-        """Every campaign with the configuration it was created with, in creation order."""
+        """Every open campaign, by key (see `add_campaign`), with the configuration it was created
+        with, in creation order."""
         try:
             with self.engine.connect() as c:
                 rows = c.execute(sa.select(campaigns.c.name, campaigns.c.config).order_by(campaigns.c.created)).all()
@@ -366,7 +412,7 @@ class _AdvisoryLock:
             self.conn = store.engine.raw_connection()
             self.conn.detach()  # out of the pool: this connection is the lock's alone, closed by `release`
             cur = self.conn.cursor()
-            cur.execute("SELECT pg_try_advisory_lock(%s)" % ADVISORY_KEY)
+            cur.execute(f"SELECT pg_try_advisory_lock({ADVISORY_KEY})")  # a constant: no parameter needed
             (held,) = cur.fetchone()
             cur.close()
             self.conn.commit()  # the lock is the session's; no transaction stays open

@@ -9,7 +9,7 @@ import pytest
 
 from dialer import LiveCampaign
 from dialer.core.decision import Decision
-from dialer.core.events import AgentLoggedIn, DialPlaced
+from dialer.core.events import AgentLoggedIn, AgentPaused, DialPlaced
 from dialer.errors import ConfigError
 from dialer.live import CampaignConfig, IdConflict, Rejected, StoreError
 
@@ -70,16 +70,23 @@ def test_a_reused_id_with_other_content_is_a_conflict_and_changes_nothing():
 @pytest.mark.parametrize(
     "bad, message",
     [
-        (ev(9, "CallAnswered", 1.0, call=99, human=True), r"CallAnswered: unknown call 99"),
-        (ev(9, "AgentReady", 1.0, agent="ann"), r"AgentReady does not fit agent 'ann' in state 'idle'"),
-        (ev(9, "AgentLoggedIn", 1.0, agent="ann"), r"AgentLoggedIn does not fit agent 'ann'"),
-        (ev(9, "AgentPaused", -5.0, agent="ann"), r"earlier than the last event"),
-        (ev(9, "DialPlaced", 1.0, call=1, lead=2, agent="nobody"), r"agent 'nobody' is not logged in"),
+        (ev(9, "CallAnswered", 11.0, call=99, human=True), r"CallAnswered: unknown call 99"),
+        (ev(9, "AgentReady", 11.0, agent="ann"), r"AgentReady does not fit agent 'ann' in state 'idle'"),
+        (ev(9, "AgentLoggedIn", 11.0, agent="ann"), r"AgentLoggedIn does not fit agent 'ann'"),
+        (ev(9, "AgentPaused", 5.0, agent="ann"), r"earlier than the last event"),
+        (ev(9, "DialPlaced", 11.0, call=1, lead=2, agent="nobody"), r"agent 'nobody' is not logged in"),
+        # issue 19: implausible times (Rule 5 of dialer.live.campaign)
+        (ev(9, "AgentPaused", -5.0, agent="ann"), r"time must be at least 0 \(seconds since the campaign's origin\), got -5.0$"),
+        (ev(9, "AgentPaused", 10_500_000.0, agent="ann"),  # 10,500 s in milliseconds
+         r"time must be at most 7,776,000 s ahead of the campaign's clock \(its last event or decision, at "
+         r"10.5; a time in milliseconds\?\), got 10500000.0$"),
+        (AgentPaused(time=90 * 86400 + 11.0, agent="ann"), r"^events\[0\]: time must be at most 7,776,000 s ahead"),
+        (AgentPaused(time=-0.5, agent="ann"), r"^events\[0\]: time must be at least 0"),
     ],
 )
 def test_an_impossible_event_is_refused_and_changes_nothing(bad, message):
     c = LiveCampaign(mode="predictive")
-    c.submit([ev(1, "AgentLoggedIn", 0.0, agent="ann")], decide_at=0.5)
+    c.submit([ev(1, "AgentLoggedIn", 10.0, agent="ann")], decide_at=10.5)
     before = state(c)
     with pytest.raises(Rejected, match=message) as err:
         c.handle(bad)

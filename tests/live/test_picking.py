@@ -276,5 +276,5 @@ def test_the_client_picks_through_the_service(live_server):
         assert p.dials == (Dial(7, "ann"), Dial(8, "bob")) and p.skipped == ()
         assert rc.decisions == [p.decision] and p.decision.reserve == ("ann", "bob")
         local = LiveCampaign(mode="power")
-        local.submit([{"type": "AgentLoggedIn", "time": 0.0, "agent": a} for a in ("ann", "bob")])
+        local.submit([AgentLoggedIn(time=0.0, agent=a) for a in ("ann", "bob")])  # core events: no id needed
         assert local.pick(1.0, [7, 8, 9]) == p  # the same answer in process

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from dialer.core import Controller, Pacer, Plan, events
+from dialer.core import Controller, Floor, Pacer, Plan, events
 
 
 class Greedy(Pacer):
@@ -47,10 +47,10 @@ def put_through(c: Controller, t: float, n: int, agent: str, tag: str, *, reserv
     return t
 
 
-def snapshot(c: Controller) -> Any:
-    """A deep copy of everything the controller's floor, redial guard and ledger hold, to compare."""
-    f = c.floor
+def snapshot(c: Controller | Floor) -> Any:
+    """A deep copy of everything a floor and its redial guard hold (and a controller's ledger), to compare."""
+    f = c.floor if isinstance(c, Controller) else c
     parts: tuple[Any, ...] = ({k: v for k, v in vars(f).items() if k not in ("day_of", "guard")}, vars(f.guard))
-    if c.ledger is not None:
+    if isinstance(c, Controller) and c.ledger is not None:
         parts += (vars(c.ledger),)
     return copy.deepcopy(parts)

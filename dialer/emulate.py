@@ -64,6 +64,7 @@ def emulate(scenario: Scenario, url: str, *, seed: int = 0, token: str | None = 
                 horizon=own.horizon,
                 preset=preset,
                 origin=None if origin is None else origin.isoformat(),
+                wait_for_solves=True,  # as the simulator's pacers do: the same decisions, not sooner ones
             )
             rc = RemoteController(client, campaign_name(prefix, campaign.name), config)
             if controllers is not None:

@@ -27,7 +27,7 @@ from dialer.checks import Constraint, Flag, OrNone, Real, non_negative, positive
 from dialer.core.estimators import EstimatorConfig, FloorEstimates
 from dialer.core.events import DialPlaced
 from dialer.core.pacers import NOTHING, Pacer, Plan
-from dialer.core.solver import TARGET_STEP, DayPlanLike, PacingSolver, shared
+from dialer.core.solver import PENDING, TARGET_STEP, DayPlanLike, PacingSolver, power_policy, shared
 
 if TYPE_CHECKING:
     from dialer.core.events import Event
@@ -152,6 +152,13 @@ class Predictive(Pacer):
         self._est_params: tuple | None = None
         self.last: dict[str, float] = {}  # what the last plan was based on (for logs and tests)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # the solver is a collaborator, not the pacer's state: a copy (a pickle) leaves it out and
+        # solves with the shared one unless given another
+        state = dict(self.__dict__)
+        state["solver"] = None
+        return state
+
     @property
     def pacing_solver(self) -> PacingSolver:
         """The solver this pacer solves and keeps its policies and day plans with (`solver`, or the shared one)."""
@@ -217,7 +224,8 @@ class Predictive(Pacer):
         return min(max(eff, target / 4.0), hi)
 
     def ceiling(self, floor: "Floor", now: float, agents: int, handle: float, ring: float, live: float) -> float | None:
-        """The day plan's abandon rate now (None: no plan), from the time left in the day and its budget.
+        """The day plan's abandon rate now (None: no plan; PENDING: being solved), from the time left in
+        the day and its budget.
 
         A plan is chosen at the day's first decision with policies, and
         again every `_REPLAN` seconds or when the number of agents changes:
@@ -234,7 +242,11 @@ class Predictive(Pacer):
             u, v, _ = self._coordinates(handle, ring, live, self.target)
             minutes = max(_PLAN_MINUTES, min(24 * 60, _PLAN_MINUTES * round(self.day_length / 60.0 / _PLAN_MINUTES)))
             key = (agents, 2 * round(u / 2), 2 * round(v / 2), float(self.limit), minutes)
-            self._plan = self.pacing_solver.day_plan(key, math.log1p(self.resolution))
+            plan = self.pacing_solver.day_plan(key, math.log1p(self.resolution))
+            if plan is PENDING:  # being solved elsewhere: no plan yet, ask again at the next decision
+                self._plan = None
+                return PENDING
+            self._plan = plan
             self._plan_for, self._plan_until = (self._day_key, agents), now + _REPLAN
         if self._plan is None:
             return None
@@ -272,6 +284,12 @@ class Predictive(Pacer):
                 c if c is not None or wt == 0.0 else solve((agents, i + n // 4, j + n // 2 % 2, k + n % 2), step)
                 for n, (c, wt) in enumerate(zip(corners, weights))
             )
+            if PENDING in corners:
+                # being solved elsewhere: Power at those corners for now (no policy keeps fewer dials in
+                # flight than one per idle agent), asked again at the next decision
+                self._corners = tuple(None if c is PENDING else c for c in corners)
+                power = power_policy(agents)
+                return weights, tuple(power if c is PENDING else c for c in corners)
             self._corners = corners
         return weights, corners
 
@@ -335,6 +353,8 @@ class Predictive(Pacer):
         settled = self._settled(agents, now)
         # the plan pictures the envelope's floor, where a dial holds its room until any outcome
         ceiling = self.ceiling(floor, now, agents, handle, est.ring_time(now), live) if settled else None
+        if ceiling is PENDING:  # the day plan is being solved elsewhere: Power until it is there
+            ceiling, settled = None, False
         target = self.effective_target(floor, now, agents, handle, ceiling)
         if settled:
             weights, corners = self._interpolate(agents, *self._coordinates(handle, ring, live, target))

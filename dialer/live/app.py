@@ -99,6 +99,9 @@ class CampaignIn(_Model):
     timezone: str | None = Field(None, min_length=1, description="IANA zone: days are local dates (with a preset: its calling hours are enforced)")
     preset: str | None = Field(None, min_length=1, description="jurisdiction preset (NO, UK, US, CA): the stricter of its rules and the campaign's")
     origin: str | None = Field(None, min_length=1, description="ISO 8601 instant that time 0 stands for (null: the Unix epoch)")
+    wait_for_solves: bool = Field(False, description="a decision needing a policy not solved yet waits for the solve "
+                                  "(as the simulator does; dialer emulate sets it). false: solved in the background, "
+                                  "the decision dials as Power meanwhile and never waits")
 
 
 class ConfigureIn(_Model):
@@ -173,6 +176,7 @@ class ConfigOut(BaseModel):
     timezone: str | None
     preset: str | None
     origin: str | None
+    wait_for_solves: bool = False
 
 
 class HoursOut(BaseModel):

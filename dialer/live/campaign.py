@@ -39,6 +39,7 @@ from dialer.core.controller import Controller
 from dialer.core.decision import Decision
 from dialer.core.events import Event
 from dialer.core.picker import Picks, Screen
+from dialer.core.modes import PACERS
 from dialer.core.solver import PacingSolver
 from dialer.core.stats import DailyStats
 from dialer.errors import ConfigError, DialerError, ProtocolError, bad
@@ -152,8 +153,8 @@ class LiveCampaign:
         self.initial = config  # as created; `configure` entries in the journal change `config`
         self._journal = journal
         self._lock = threading.RLock()
-        self._solver = solver  # the Predictive pacer's PacingSolver (None: the process's shared one)
-        self._controller: Controller = config.build(solver=solver)
+        self._given_solver = solver  # the Predictive pacer's PacingSolver (None: see `_solver_for`)
+        self._controller: Controller = config.build(solver=self._solver_for(config))
         self._calendar = config.calendar()  # the preset's calling hours, when enforced (preset and timezone)
         self.id_memory = float(check("id_memory", id_memory, _ID_MEMORY))
         self.max_skew = float(check_skew(max_skew))
@@ -395,9 +396,22 @@ class LiveCampaign:
     def _apply_configure(self, body: Mapping[str, Any]) -> None:
         new = dataclasses.replace(self._config, **body)  # validates the whole configuration again
         if new.mode != self._config.mode or dict(new.pacer) != dict(self._config.pacer):
-            self._controller.set_pacer(new.effective_rules().make_pacer(solver=self._solver))
+            self._controller.set_pacer(new.effective_rules().make_pacer(solver=self._solver_for(new)))
         self._controller.lines = new.lines
         self._config = new
+
+    def _solver_for(self, config: CampaignConfig) -> PacingSolver | None:
+        """The solver the pacer of `config` gets: the one given, else the process's background solver
+        (`dialer.live.warmer.background`: solves off the decision path), or with `wait_for_solves` a
+        view of it that waits (the simulator's behaviour). None for a mode that takes no solver."""
+        if "solver" not in PACERS[config.mode].injected:
+            return None
+        solver = self._given_solver
+        if solver is None:
+            from dialer.live.warmer import background
+
+            solver = background()
+        return solver.waiting() if config.wait_for_solves and not solver.wait else solver
 
     # --- reading ---------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dialer.checks import OrNone, Whole, check, positive
+from dialer.checks import Flag, OrNone, Whole, check, positive
 from dialer.rules.calendar import CallingCalendar
 from dialer.core.controller import HORIZON, Controller
 from dialer.core.factory import CampaignSettings, Rules, campaign_rules
@@ -34,7 +34,7 @@ from dialer.errors import ConfigError, bad
 
 #: the keys a configuration may carry (anything else is a typo and is refused)
 FIELDS = ("mode", "pacer", "abandon_limit", "intervals", "lines", "horizon", "redial_lockout", "timezone",
-          "preset", "origin")
+          "preset", "origin", "wait_for_solves")
 #: the keys that may change once a campaign exists (`LiveCampaign.configure`)
 MUTABLE = ("mode", "pacer", "lines")
 INTERVAL_KINDS = ("day", "campaign", "rolling")
@@ -72,6 +72,11 @@ class CampaignConfig:
     (rolling only), "name": optional}; every one is enforced, the strictest wins.
     `preset`: a jurisdiction preset's name (docs/design.md, "Wall-clock time and the journal");
     `origin`: the ISO 8601 instant time 0 stands for (None: the Unix epoch).
+    `wait_for_solves`: a decision that needs a policy or a day plan not solved
+    yet waits for the solve (as the simulator does: `dialer emulate` sets it,
+    for decisions identical to `dialer simulate`'s). False, the default: the
+    solve is done in the background and the decision meanwhile dials as
+    cautiously as without a policy (Power at that point), never waiting.
     """
 
     mode: str = "power"
@@ -84,6 +89,7 @@ class CampaignConfig:
     timezone: str | None = None
     preset: str | None = None
     origin: str | None = None
+    wait_for_solves: bool = False
 
     def __post_init__(self) -> None:
         check_pacer(self.mode, self.pacer)
@@ -101,6 +107,7 @@ class CampaignConfig:
         check_lines(self.lines)
         check("horizon", self.horizon, HORIZON)
         check("redial_lockout", self.redial_lockout, _LOCKOUT)
+        check("wait_for_solves", self.wait_for_solves, Flag())
         if self.timezone is not None:
             _zone(self.timezone)
         if self.preset is not None:
@@ -131,6 +138,7 @@ class CampaignConfig:
             "timezone": self.timezone,
             "preset": self.preset,
             "origin": self.origin,
+            "wait_for_solves": self.wait_for_solves,
         }
 
     def rules(self) -> Preset | None:

@@ -96,7 +96,7 @@ def serve(host: str, port: int, store: str | None, token: str | None, log_level:
             except Exception as err:  # lost decisions never break the guarantee: say so and go on
                 print(f"dialer: campaign {campaign.name!r}: queued decisions not written ({err})", file=sys.stderr)
         st.close()
-        service.save_policies()  # the policies solved while serving, for the next start's replay
+        service.shutdown()  # saves the policies solved while serving (for the next start) and stops the worker
 
     class Server(uvicorn.Server):
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:

@@ -20,12 +20,12 @@ import re
 import threading
 from typing import Any, Mapping, Sequence
 
-from dialer.core.solver import PacingSolver, shared
+from dialer.core.solver import PacingSolver
 from dialer.errors import ConfigError, DialerError, ProtocolError, bad
 from dialer.live.campaign import MAX_SKEW, Entry, Journal, LiveCampaign, StoreError, check_skew
 from dialer.live.config import CampaignConfig
 from dialer.live.store import Store
-from dialer import policy_cache as policies
+from dialer.live.warmer import Warmer
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
@@ -62,28 +62,32 @@ class Service:
     def __init__(self, store: Store | None = None, *, policy_cache: bool = True,
                  solver: PacingSolver | None = None, max_skew: float = MAX_SKEW) -> None:
         self.store = store
-        self.solver = shared() if solver is None else solver  # every campaign's Predictive pacer solves with it
         self.max_skew = check_skew(max_skew)
         self._lock = threading.Lock()
         self._campaigns: dict[str, LiveCampaign] = {}
         self._keys: dict[str, str] = {}  # name -> its journal's key in the store ("name#2" once one was closed)
-        self._policy_cache = policy_cache
-        if policy_cache:
-            # the Predictive pacer's solved policies from earlier runs (dialer.policy_cache): a
-            # restore replays every decision of the day, and each new lattice point costs a solve
-            # (up to a second at 100 agents); the cache changes how long that takes, never a decision
-            policies.load(self.solver)
+        self._warmer: Warmer | None = None
+        if solver is None:
+            # the Predictive pacers of this service solve off the decision path, in a worker process
+            # (dialer.live.warmer), which reads the disk cache now and keeps what it solves there
+            solver = PacingSolver(wait=False)
+            self._warmer = Warmer(solver, cache=policy_cache)
+        self.solver = solver
         if store is not None:
             for key, config in store.campaigns():
                 name = key.partition("#")[0]
                 self._keys[name] = key
                 self._campaigns[name] = self._restore(name, config)
-            self.save_policies()
 
-    def save_policies(self) -> int:
-        """Merge the policies solved in this process into the disk cache (`dialer serve` calls it
-        now and then and on shutdown); returns how many the file holds (0 with the cache off)."""
-        return policies.save(self.solver) if self._policy_cache else 0
+    @property
+    def warmer(self) -> Warmer | None:
+        """The worker that solves this service's policies (None when the caller gave its own solver)."""
+        return self._warmer
+
+    def shutdown(self) -> None:
+        """Save what was solved and stop the worker (`dialer serve` calls it when it stops)."""
+        if self._warmer is not None:
+            self._warmer.close()
 
     def _journal(self, name: str) -> Journal:
         assert self.store is not None

@@ -15,7 +15,8 @@ from dialer_world import DialerWorld
 
 from dialer.live import CampaignConfig, LiveCampaign, Rejected
 
-CONFIG = CampaignConfig(mode="predictive", abandon_limit=0.05, lines=8, horizon=30.0)
+# waiting for solves: the decisions compared below must not depend on how fast a background solve lands
+CONFIG = CampaignConfig(mode="predictive", abandon_limit=0.05, lines=8, horizon=30.0, wait_for_solves=True)
 
 
 def state(c: LiveCampaign) -> bytes:

@@ -124,7 +124,7 @@ def test_picking_changes_nothing_a_decide_would_not():
 
 def test_the_picks_are_journaled_with_the_decision_and_a_restore_rebuilds_the_same_state(tmp_path):
     j = ListJournal()
-    cfg = CampaignConfig(mode="predictive", pacer={"target": 0.04}, lines=6)
+    cfg = CampaignConfig(mode="predictive", pacer={"target": 0.04}, lines=6, wait_for_solves=True)  # decisions compared
     c = LiveCampaign(cfg, name="x", journal=j)
     answers = run_dialer(c, rounds=10)
     decides = [body for _, kind, _, body in j.rows if kind == "decide"]

@@ -3,7 +3,7 @@ restore replays the day's decisions without solving them again, and decides exac
 
 from __future__ import annotations
 
-from dialer.core.solver import PacingSolver
+from dialer import policy_cache
 from dialer.live.service import Service
 from dialer.live.store import Store
 
@@ -30,25 +30,28 @@ def feed(c, agents=8, rounds=30):
 def test_a_restore_solves_nothing_the_cache_holds(tmp_path, monkeypatch):
     monkeypatch.setenv("DIALER_CACHE_DIR", str(tmp_path / "cache"))
     path = tmp_path / "live.sqlite"
-    config = {"mode": "predictive", "pacer": {"settle": 0.0}}
-    first_solver = PacingSolver()  # each Service below solves with a solver of its own, as a new process would
+    # waiting for solves: the same decisions whatever the worker's speed (the restore compares them)
+    config = {"mode": "predictive", "pacer": {"settle": 0.0}, "wait_for_solves": True}
     with Store(path) as store:
-        svc = Service(store, solver=first_solver)
+        svc = Service(store)  # each Service has its solver and worker, as a new process would
         live, _ = svc.create("p", config)
         t = feed(live)
         state = (live.floor(), live.ledger(t), live.seq)
         first = live.decide(t)  # a decision alone: not flushed (Rule 2 of campaign.py), so not replayed
-        assert first_solver.solved, "the day solved no policy: the test would prove nothing"
-        assert svc.save_policies() >= 1
+        assert svc.solver.solved, "the day solved no policy: the test would prove nothing"
+        svc.shutdown()  # saves what it solved to the disk cache
+    assert policy_cache.location().exists()
 
-    warm = PacingSolver()  # a new process: nothing solved yet
     with Store(path) as store:
-        back = Service(store, solver=warm).get("p")
-        assert warm.solved == 0 and warm.policies()  # every policy the replay needed came from the disk cache
+        again = Service(store)  # reads the disk cache before it replays the journal
+        back = again.get("p")
+        assert again.solver.solved == 0 and again.solver.policies()  # every policy the replay needed was on disk
         assert (back.floor(), back.ledger(t), back.seq) == state
         assert back.decide(t) == first
+        again.shutdown()
 
-    cold = PacingSolver()  # and with the cache off the same state is rebuilt, by solving
-    with Store(path) as store:
-        again = Service(store, policy_cache=False, solver=cold).get("p")
-        assert cold.solved and (again.floor(), again.ledger(t)) == state[:2]
+    with Store(path) as store:  # and with the cache off the same state is rebuilt, by solving
+        cold = Service(store, policy_cache=False)
+        restored = cold.get("p")
+        assert cold.solver.solved and (restored.floor(), restored.ledger(t)) == state[:2]
+        cold.shutdown()

@@ -2,7 +2,8 @@
 
 Owns: `normalise`, which turns what people type ("+47 912 34 567",
 "0047-91234567", "912 34 567", "(+47) 22.33.44.55") into "+4791234567", and
-refuses anything else with one error naming the text.
+refuses anything else with one error naming the text; `number_key`, the key
+a dialled number is compared on (its E.164 form, or that form's keyed hash).
 
 Rule 1: a Norwegian national number has exactly 8 digits and starts with 2-9;
 it is read as Norwegian with or without +47 / 0047 / 47. Other countries are
@@ -15,6 +16,7 @@ Rule 2: pure text in, text out: no I/O, no registers, no hashing (that is
 from __future__ import annotations
 
 import re
+from typing import Callable, Protocol
 
 from dialer.errors import ConfigError
 
@@ -54,3 +56,33 @@ def normalise(text: object, *, default_country: str = "47") -> str:
     elif not 8 <= len(digits) <= 15 or digits[0] == "0":
         raise ConfigError(f"phone must be an E.164 number of 8 to 15 digits, got {raw!r}")
     return "+" + digits
+
+
+class _Hasher(Protocol):
+    def number(self, e164: str) -> str: ...
+
+
+def number_key(hasher: _Hasher | None = None) -> Callable[[object], object]:
+    """The key a dialled number is compared on, as a function of a lead (or its phone).
+
+    A string that reads as a phone number is that number, in E.164 (every
+    spelling of one number is one key), or its keyed hash
+    (`dialer.rules.dnc.Hasher.number`) when a `hasher` is given, so that
+    nothing kept needs the number in clear. Anything else (an opaque lead id,
+    a whole number) is its own key: the dialer then says the number in
+    `DialPlaced.phone`, or compares on its ids alone.
+
+        key = number_key()
+        key("912 34 567") == key("+47 912 34 567") == "+4791234567"
+    """
+
+    def key(value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        try:
+            e164 = normalise(value)
+        except ConfigError:
+            return value
+        return e164 if hasher is None else hasher.number(e164)
+
+    return key

@@ -42,3 +42,16 @@ def test_garbage_is_refused_naming_the_text(text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message) as err:
         normalise(text)
     assert str(err.value).endswith(f"got {text!r}")
+
+
+def test_every_spelling_of_a_number_is_one_key_and_anything_else_is_its_own():
+    from dialer.rules.dnc import Hasher
+    from dialer.rules.phone import number_key
+
+    key = number_key()
+    spellings = ["91234567", "912 34 567", "+47 912 34 567", "0047-91234567", "4791234567"]
+    assert {key(s) for s in spellings} == {"+4791234567"}
+    assert key("L17") == "L17" and key(91234567) == 91234567 and key("12345678") == "12345678"
+    hashed = number_key(Hasher(b"a secret of sixteen bytes or more"))
+    assert len({hashed(s) for s in spellings}) == 1 and hashed(spellings[0]) != "+4791234567"
+    assert hashed("L17") == "L17"

@@ -10,7 +10,7 @@ docs/integration.md; `dialer serve` offers the same over HTTP.
 """
 
 from dialer._version import __version__
-from dialer.core import Controller, Decision, FixedRatio, Power
+from dialer.core import Controller, Decision, FixedRatio, Power, Predictive
 from dialer.errors import ConfigError, DialerError, ProtocolError
 from dialer.live import CampaignConfig, LiveCampaign  # imports neither HTTP nor a database
 
@@ -20,6 +20,7 @@ __all__ = [
     "Decision",
     "Power",
     "FixedRatio",
+    "Predictive",
     "LiveCampaign",
     "CampaignConfig",
     "DialerError",

@@ -50,7 +50,7 @@ def test_the_simulator_and_a_live_campaign_build_the_same_controller(preset, lim
                                        lines=camp.lines))
     config = live.config
     assert held(sim.controller()) == held(config.build())
-    described = live.held_to()
+    described = live.held_to_dict()
     assert described["limit"] == float(sim.limit) and described["pacer"] == sim.make_pacer().get_params()
     strictest = min(limit, {"NO": 0.05, "CA": 0.05, "UK": 0.03, "US": 0.03}.get(preset, 1.0))
     assert float(sim.limit) == strictest
@@ -60,7 +60,7 @@ def test_the_simulator_and_a_live_campaign_build_the_same_controller(preset, lim
 
 def test_the_live_campaign_of_the_issue_aims_below_its_own_limit():
     """`LiveCampaign(mode="predictive", abandon_limit=0.03)` aimed at 4 % under a 5 % limit before the factory."""
-    p = LiveCampaign(mode="predictive", abandon_limit=0.03).held_to()["pacer"]
+    p = LiveCampaign(mode="predictive", abandon_limit=0.03).held_to_dict()["pacer"]
     assert (p["limit"], p["target"]) == (0.03, pytest.approx(0.024))
 
 

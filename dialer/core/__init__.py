@@ -30,6 +30,7 @@ from dialer.core.guards import RedialGuard
 from dialer.core.ledger import Interval, IntervalState, Ledger, Tally, month_key
 from dialer.core.pacers import FixedRatio, Pacer, Plan, Power
 from dialer.core.picker import Dial, Picks, Skipped, pick_leads
+from dialer.core.predictive import Predictive
 from dialer.core.stats import DailyStats
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
     "Plan",
     "Power",
     "FixedRatio",
+    "Predictive",
     "DailyStats",
     "pick_leads",
     "Picks",

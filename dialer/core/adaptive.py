@@ -131,7 +131,7 @@ class Adaptive(Pacer):
                 self._adapt(floor, self._next_tick)
             self._next_tick += 1.0
 
-    def plan(self, floor: "Floor", now: float) -> Plan:
+    def plan(self, now: float, floor: "Floor") -> Plan:
         if self.level is None:
             self.level = self._clamp(self.start_level)
         self._tick(floor, now)

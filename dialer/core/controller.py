@@ -167,7 +167,7 @@ class Controller:
         """How many dials to place now, and which idle agents to reserve for them."""
         floor = self.floor
         pacer = self._pacer
-        plan = pacer.plan(floor, now)
+        plan = pacer.plan(now, floor)
         if plan is NOTHING:
             return NO_DIALS
         reserved = plan.reserved
@@ -241,7 +241,7 @@ class Controller:
         pooled = f.pooled
         return self.ledger.dial_room(now, self.horizon, pooled, pooled - f.idle_committed + stopped)
 
-    def pick(self, decision: Decision, leads: Iterable[Hashable], now: float, *,
+    def pick(self, now: float, decision: Decision, leads: Iterable[Hashable], *,
              screen: "Callable[[Hashable], str | None] | None" = None) -> Picks:
         """Spend `decision` (just given by `decide(now)`) on the dialer's candidate `leads`, in their order.
 
@@ -249,7 +249,7 @@ class Controller:
         room for swaps (a lead abandoned before taking an idle agent in place
         of an unreserved dial). Changes nothing.
         """
-        return pick_leads(decision, leads, self.floor, now, screen=screen, room=self._swap_room(now, decision))
+        return pick_leads(now, decision, leads, self.floor, screen=screen, room=self._swap_room(now, decision))
 
     def _swap_room(self, now: float, decision: Decision) -> Callable[[Sequence[Hashable]], int]:
         """For `pick_leads`: swapped agents -> the most unreserved dials the envelope allows beside them."""

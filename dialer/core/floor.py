@@ -247,9 +247,9 @@ class Floor:
     def lead_in_flight(self, lead: Hashable) -> bool:
         return self.guard.in_flight(lead)
 
-    def must_reserve_lead(self, lead: Hashable, now: float) -> bool:
+    def must_reserve_lead(self, now: float, lead: Hashable) -> bool:
         """True if a dial of `lead` at `now` must have an agent reserved (norm 4.6.3)."""
-        return self.guard.must_reserve(lead, now)
+        return self.guard.must_reserve(now, lead)
 
     @property
     def must_reserve(self) -> frozenset[Hashable]:
@@ -378,7 +378,7 @@ class Floor:
             return None
         del self._calls[c.id]
         self.calls_active -= 1
-        self.guard.ended(c.lead, outcome, t)  # type: ignore[arg-type]
+        self.guard.ended(t, c.lead, outcome)  # type: ignore[arg-type]
         return outcome
 
     def _agent_to(self, ev: Event, agent: Hashable, row: dict[AgentState, AgentState]) -> tuple[_Agent, AgentState]:
@@ -416,7 +416,8 @@ class Floor:
         if a.state is _IDLE:
             self._idle_leaving += 1
 
-    # -- call events: each looks up its rows itself (no call before the move: the hot path)
+    # -- call events: each looks up its rows itself, the same few lines in each. The hot path: one
+    # helper for the look-ups, called by all, took 2.1 % more of a Power day's instructions.
 
     def _placed(self, ev: events.DialPlaced) -> None:
         call = ev.call
@@ -435,15 +436,15 @@ class Floor:
                 agent_to = _AGENT_ON_DIAL[a.state]
             except KeyError:
                 a = self._agents.get(agent)
-                self.guard.check_dial(lead, reserved=True, now=t)  # the guard's refusal comes first
+                self.guard.check_dial(t, lead, reserved=True)  # the guard's refusal comes first
                 raise _refusal(ev, "agent", agent, _OUT if a is None else a.state) from None
         # the guard's check, then its memory of the lead in flight: the last check, nothing below refuses
         if t < self._day_until:
-            self.guard.admit(lead, agent is not None, t)
+            self.guard.admit(t, lead, agent is not None)
             s = self._day_stats
         else:
             day = self._day_of(t)  # (a custom day_of may raise: before any change)
-            self.guard.admit(lead, agent is not None, t)
+            self.guard.admit(t, lead, agent is not None)
             s = self._day_tally(day)
         c = self._calls[call] = _Call()
         c.id = call
@@ -534,7 +535,7 @@ class Floor:
             a.since = t
             del self._calls[c.id]
             self.calls_active -= 1
-            self.guard.ended(c.lead, outcome, t)
+            self.guard.ended(t, c.lead, outcome)
             return outcome
         return self._move(t, a, agent_to, c, call_to, outcome)  # type: ignore[arg-type]
 

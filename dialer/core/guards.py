@@ -47,7 +47,7 @@ class RedialGuard:
 
     # --- questions -------------------------------------------------------------
 
-    def must_reserve(self, lead: Hashable, now: float) -> bool:
+    def must_reserve(self, now: float, lead: Hashable) -> bool:
         """True if a dial of `lead` at `now` must have an agent reserved (norm 4.6.3)."""
         t = self.abandoned_at.get(lead)
         if t is None:
@@ -56,16 +56,16 @@ class RedialGuard:
 
     def flagged(self, now: float) -> frozenset[Hashable]:
         """Every lead that must be dialled reserved at `now`."""
-        return frozenset(lead for lead in self.abandoned_at if self.must_reserve(lead, now))
+        return frozenset(lead for lead in self.abandoned_at if self.must_reserve(now, lead))
 
     def in_flight(self, lead: Hashable) -> bool:
         return lead in self._in_flight
 
-    def check_dial(self, lead: Hashable, *, reserved: bool, now: float) -> None:
+    def check_dial(self, now: float, lead: Hashable, *, reserved: bool) -> None:
         """Raise `ProtocolError` if `lead` may not be dialled now as asked; change nothing."""
         if lead in self._in_flight:
             raise ProtocolError(f"DialPlaced: lead {lead!r} is already being dialled")
-        if not reserved and self.must_reserve(lead, now):
+        if not reserved and self.must_reserve(now, lead):
             until = "" if self.lockout is None else f" until t={self.abandoned_at[lead] + self.lockout!r}"
             raise ProtocolError(
                 f"DialPlaced: lead {lead!r} was abandoned before and may only be dialled "
@@ -74,18 +74,18 @@ class RedialGuard:
 
     # --- memory ----------------------------------------------------------------
 
-    def admit(self, lead: Hashable, reserved: bool, now: float) -> None:
+    def admit(self, now: float, lead: Hashable, reserved: bool) -> None:
         """`check_dial` then `dialled` in one call: raise `ProtocolError` changing nothing, or
         remember `lead` as being dialled. For a caller that has checked everything else first."""
-        if lead in self._in_flight or (not reserved and self.abandoned_at and self.must_reserve(lead, now)):
-            self.check_dial(lead, reserved=reserved, now=now)  # raises, naming the reason
+        if lead in self._in_flight or (not reserved and self.abandoned_at and self.must_reserve(now, lead)):
+            self.check_dial(now, lead, reserved=reserved)  # raises, naming the reason
         self._in_flight.add(lead)
 
     def dialled(self, lead: Hashable) -> None:
         """A dial of `lead` was placed (after `check_dial` passed)."""
         self._in_flight.add(lead)
 
-    def ended(self, lead: Hashable, outcome: Outcome, now: float) -> None:
+    def ended(self, now: float, lead: Hashable, outcome: Outcome) -> None:
         """The call to `lead` is over with `outcome`."""
         self._in_flight.discard(lead)
         if outcome is _ABANDONED:

@@ -464,11 +464,11 @@ class Ledger:
                 c = r.established.count_after(lo)
                 h = self._rolling_headroom(iv, r, now, horizon, pooled)
                 return IntervalState(
-                    iv.name, iv.kind, (lo, now), a, c, iv.limit, h, peak_if_idle=self.peak_if_idle(iv.name, now)
+                    iv.name, iv.kind, (lo, now), a, c, iv.limit, h, peak_if_idle=self.peak_if_idle(now, iv.name)
                 )
         raise AssertionError(f"interval {iv.name!r} has no state")  # pragma: no cover
 
-    def peak_if_idle(self, name: str, now: float) -> Fraction:
+    def peak_if_idle(self, now: float, name: str) -> Fraction:
         """Rolling window `name`: the highest rate it reaches from `now` on if no further call resolves.
 
         Entries leave the window in order of placement; the rate is read after

@@ -86,7 +86,7 @@ class Pacer:
     def observe(self, event: "Event", floor: "Floor") -> None:
         """Learn from an event the floor has just applied (default: nothing to learn)."""
 
-    def plan(self, floor: "Floor", now: float) -> Plan:  # pragma: no cover - abstract
+    def plan(self, now: float, floor: "Floor") -> Plan:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -103,7 +103,7 @@ class Power(Pacer):
     mode = "power"
     reserves_agents = True
 
-    def plan(self, floor: "Floor", now: float) -> Plan:
+    def plan(self, now: float, floor: "Floor") -> Plan:
         try:
             return _RESERVE[floor.idle]
         except IndexError:
@@ -124,7 +124,7 @@ class FixedRatio(Pacer):
     def __init__(self, *, ratio: float = 1.5) -> None:
         self.ratio = ratio
 
-    def plan(self, floor: "Floor", now: float) -> Plan:
+    def plan(self, now: float, floor: "Floor") -> Plan:
         want = round_half_up(self.ratio * floor.idle) - floor.ringing_unreserved
         return Plan(unreserved=want) if want > 0 else NOTHING
 
@@ -150,7 +150,7 @@ class PoissonDialing(Pacer):
         self._rng = None
         self._next: float | None = None
 
-    def plan(self, floor: "Floor", now: float) -> Plan:
+    def plan(self, now: float, floor: "Floor") -> Plan:
         import numpy as np
 
         if self._rng is None:

@@ -12,7 +12,7 @@ keeps no lead list (the dialer owns its hopper) and no calendar or registers
 (the caller passes `screen(lead) -> None | reason`).
 
     d = controller.decide(now)
-    picks = controller.pick(d, ["+4790000001", "+4790000002"], now)   # pick_leads with the envelope's room
+    picks = controller.pick(now, d, ["+4790000001", "+4790000002"])   # pick_leads with the envelope's room
     for dial in picks.dials:          # Dial(lead=..., agent=... or None)
         ...                           # originate, then report DialPlaced(lead=dial.lead, agent=dial.agent)
 
@@ -80,7 +80,7 @@ class Picks:
         return sum(1 for d in self.dials if d.agent is None)
 
 
-def pick_leads(decision: Decision, leads: Iterable[Hashable], floor: Floor, now: float, *,
+def pick_leads(now: float, decision: Decision, leads: Iterable[Hashable], floor: Floor, *,
                screen: Screen | None = None, room: Room | None = None) -> Picks:
     """Spend `decision` (just given by the controller that owns `floor`) on `leads`, in their order.
 
@@ -131,7 +131,7 @@ def pick_leads(decision: Decision, leads: Iterable[Hashable], floor: Floor, now:
             if why is not None:
                 skipped.append(Skipped(lead, SCREENED, str(why)))
                 continue
-        if floor.must_reserve_lead(lead, now):
+        if floor.must_reserve_lead(now, lead):
             s = max(0, musts + 1 - n_reserve)
             if s > len(spare) or cap(s) < len(chosen) + 1:
                 skipped.append(Skipped(

@@ -203,7 +203,7 @@ class Predictive(Pacer):
 
     # --- deciding ---------------------------------------------------------------------
 
-    def effective_target(self, floor: "Floor", now: float, agents: int, handle: float,
+    def effective_target(self, now: float, floor: "Floor", agents: int, handle: float,
                          ceiling: float | None = None) -> float:
         """The target corrected by the day's unspent (positive) or overspent budget.
 
@@ -223,7 +223,7 @@ class Predictive(Pacer):
         eff = target + slack / expected
         return min(max(eff, target / 4.0), hi)
 
-    def ceiling(self, floor: "Floor", now: float, agents: int, handle: float, ring: float, live: float) -> float | None:
+    def ceiling(self, now: float, floor: "Floor", agents: int, handle: float, ring: float, live: float) -> float | None:
         """The day plan's abandon rate now (None: no plan; PENDING: being solved), from the time left in
         the day and its budget.
 
@@ -321,7 +321,7 @@ class Predictive(Pacer):
             return True
         return False
 
-    def plan(self, floor: "Floor", now: float) -> Plan:
+    def plan(self, now: float, floor: "Floor") -> Plan:
         est = self.estimates
         if self.day_length is not None:
             self._day_key = floor.day_of(now)
@@ -352,10 +352,10 @@ class Predictive(Pacer):
         handle = est.handle_time(now)
         settled = self._settled(agents, now)
         # the plan pictures the envelope's floor, where a dial holds its room until any outcome
-        ceiling = self.ceiling(floor, now, agents, handle, est.ring_time(now), live) if settled else None
+        ceiling = self.ceiling(now, floor, agents, handle, est.ring_time(now), live) if settled else None
         if ceiling is PENDING:  # the day plan is being solved elsewhere: Power until it is there
             ceiling, settled = None, False
-        target = self.effective_target(floor, now, agents, handle, ceiling)
+        target = self.effective_target(now, floor, agents, handle, ceiling)
         if settled:
             weights, corners = self._interpolate(agents, *self._coordinates(handle, ring, live, target))
             at: Callable[[int], float] = partial(self._mix, weights, corners)

@@ -498,7 +498,7 @@ def create_app(service: Service, token: str | None = None, *, max_body: int = MA
         return {
             "name": c.name,
             "config": c.config.to_dict(),
-            "held_to": c.held_to(),
+            "held_to": c.held_to_dict(),
             "uses_envelope": c.uses_envelope,
             "seq": c.seq,
             "counters": vars(c.counters).copy(),
@@ -577,20 +577,20 @@ def create_app(service: Service, token: str | None = None, *, max_body: int = MA
     @app.get("/campaigns/{name}/stats", response_model=None, responses=_answers(StatsOut, *READ), summary="daily statistics (norm 4.3) and the floor's counts now")
     def get_stats(name: str) -> dict[str, Any]:
         c = service.get(name)
-        return {"days": [stats_to_dict(day, s) for day, s in c.stats().items()], "floor": c.floor()}
+        return {"days": [stats_to_dict(day, s) for day, s in c.stats().items()], "floor": c.floor_dict()}
 
     @app.get("/campaigns/{name}/ledger", response_model=None, responses=_answers(LedgerOut, *READ), summary="the abandon envelope: every interval's counts, limit and headroom")
     def get_ledger(name: str, now: float | None = None) -> dict[str, Any]:
-        return service.get(name).ledger(now)
+        return service.get(name).ledger_dict(now)
 
     @app.get("/campaigns/{name}/hours", response_model=None, responses=_answers(HoursOut, *READ), summary="the preset's calling window at a time (norm 4.2 j, Marketing Act § 14)")
     def get_hours(name: str, now: float | None = None) -> dict[str, Any]:
-        return service.get(name).hours(now)
+        return service.get(name).hours_dict(now)
 
     @app.get("/campaigns/{name}/leads/{lead}", response_model=None, responses=_answers(LeadOut, *READ), summary="the redial guard on one lead (norm 4.6.3)")
     def get_lead(name: str, lead: str, now: float | None = None) -> dict[str, Any]:
         c = service.get(name)
         key: str | int = int(lead) if lead.lstrip("-").isdigit() and len(lead) < 19 else lead
-        return c.lead(key, now)
+        return c.lead_dict(key, now)
 
     return app

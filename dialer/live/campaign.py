@@ -283,7 +283,7 @@ class LiveCampaign:
                     entries.append(("decide", None, entry))
                     if leads is not None:  # picking changes nothing: the picks are journaled as a record
                         try:
-                            picks = self._controller.pick(decision, leads, now, screen=screen)
+                            picks = self._controller.pick(now, decision, leads, screen=screen)
                         except Exception as err:  # the caller's screen failed: the decision is still journaled
                             pick_error = err
                         else:
@@ -325,7 +325,7 @@ class LiveCampaign:
         window = self._window(now)
         return decision if window["allowed"] else Decision(wake_at=window["next_opening"])
 
-    def hours(self, now: float | None = None) -> dict[str, Any]:
+    def hours_dict(self, now: float | None = None) -> dict[str, Any]:
         """The calling window at `now` (default: the last event's time): is calling allowed, why
         not, and the next opening (seconds). `enforced` is false without a preset and a timezone."""
         with self._lock:
@@ -443,7 +443,7 @@ class LiveCampaign:
         with self._lock:
             return {day: dataclasses.replace(s) for day, s in sorted(self._controller.stats.items(), key=_day_key)}
 
-    def floor(self) -> dict[str, Any]:
+    def floor_dict(self) -> dict[str, Any]:
         """The floor's counts now: agents by state, calls by state, time of the last event."""
         with self._lock:
             f = self._controller.floor
@@ -462,7 +462,7 @@ class LiveCampaign:
                 "last_event_time": None if f.now == -math.inf else f.now,
             }
 
-    def ledger(self, now: float | None = None) -> dict[str, Any]:
+    def ledger_dict(self, now: float | None = None) -> dict[str, Any]:
         """The abandon envelope at `now` (default: the last event's time): every interval's counts,
         rate, limit and headroom, the exposure, and how many agents may stop covering."""
         with self._lock:
@@ -483,15 +483,15 @@ class LiveCampaign:
                 "releasable": c.releasable(t),
             }
 
-    def lead(self, lead: Any, now: float | None = None) -> dict[str, Any]:
+    def lead_dict(self, lead: Any, now: float | None = None) -> dict[str, Any]:
         """The redial guard on one lead (norm 4.6.3): must it be dialled with an agent reserved?"""
         check_id("lead", lead)
         with self._lock:
             f = self._controller.floor
             t = f.now if now is None else check_time("now", now)
-            return {"lead": lead, "must_reserve": f.must_reserve_lead(lead, t), "in_flight": f.lead_in_flight(lead)}
+            return {"lead": lead, "must_reserve": f.must_reserve_lead(t, lead), "in_flight": f.lead_in_flight(lead)}
 
-    def held_to(self) -> dict[str, Any]:
+    def held_to_dict(self) -> dict[str, Any]:
         """The rules the controller holds, from the core's factory once the preset is applied: every
         accounting interval (name, kind, limit, window), the strictest limit, the redial lockout (None:
         for ever), the mode and the pacer's effective parameters (defaults included), and whether

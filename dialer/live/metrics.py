@@ -57,7 +57,7 @@ def render_metrics(campaigns: Iterable[LiveCampaign], store: Mapping[str, int] |
     for c in campaigns:
         stats = c.stats()
         today = stats[list(stats)[-1]] if stats else None
-        snaps.append((c, c.floor(), today, c.ledger()))
+        snaps.append((c, c.floor_dict(), today, c.ledger_dict()))
     out = _Out()
     counters = (
         ("events", "dialer_events_total", "events applied (since this process started)"),

@@ -441,7 +441,7 @@ class CampaignRun:
             self.leads.exhausted += 1
             return
         self._seq = seq = self._seq + 1
-        if self._flagged and self._must_reserve(lead, now):
+        if self._flagged and self._must_reserve(now, lead):
             self._redial_reserved.push(delay, now + delay, seq, lead)
         else:
             self._retry.push(delay, now + delay, seq, lead)
@@ -489,7 +489,7 @@ class CampaignRun:
         queue = self._redial_reserved
         while queue.due <= now:
             lead = queue.peek()
-            if not self._must_reserve(lead, now):
+            if not self._must_reserve(now, lead):
                 queue.pop()
                 self._seq = seq = self._seq + 1
                 self._retry.push(0.0, now, seq, lead)

@@ -24,8 +24,23 @@ class Greedy(Pacer):
     def __init__(self, *, reserved: int = 0) -> None:
         self.reserved = reserved
 
-    def plan(self, floor, now):
+    def plan(self, now, floor):
         return Plan(reserved=self.reserved, unreserved=10**9)
+
+
+class Wants(Pacer):
+    """Test-only: asks for `reserved` reserved and `unreserved` unreserved dials (and `wake_at`), inside the envelope."""
+
+    mode = "wants-test"
+    uses_envelope = True
+
+    def __init__(self, *, reserved: int = 0, unreserved: int = 0, wake_at: float | None = None) -> None:
+        self.reserved = reserved
+        self.unreserved = unreserved
+        self.wake_at = wake_at
+
+    def plan(self, now, floor):
+        return Plan(reserved=self.reserved, unreserved=self.unreserved, wake_at=self.wake_at)
 
 
 def put_through(c: Controller, t: float, n: int, agent: str, tag: str, *, reserved: bool = False,

@@ -5,7 +5,6 @@ The property test over arbitrary event sequences is in test_envelope_property.py
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 
 import pytest
@@ -17,12 +16,10 @@ from dialer.core import (
     FailReason,
     FixedRatio,
     Interval,
-    Ledger,
-    Power,
     Tally,
 )
 from dialer.core import events
-from dialer.errors import ConfigError, ProtocolError
+from dialer.errors import ProtocolError
 
 from core_helpers import Greedy, snapshot
 
@@ -69,14 +66,7 @@ def connects(c: Controller, t: float, n: int) -> None:
     c.handle(events.AgentPaused(time=t, agent="z"))
 
 
-# --- defaults and configuration ---------------------------------------------------
-
-
-def test_the_default_is_five_percent_per_day_and_old_calls_still_work():
-    c = Controller(Power())
-    assert [(iv.name, iv.limit) for iv in c.ledger.intervals] == [("day", Fraction(1, 20))]
-    c.handle(events.AgentLoggedIn(time=0.0, agent="ann"))
-    assert c.decide(0.0) == Decision(reserve=("ann",), unreserved=0)
+# --- a pacer outside the envelope -------------------------------------------------
 
 
 def test_naive_pacers_are_not_capped_but_still_counted():
@@ -93,45 +83,6 @@ def test_naive_pacers_are_not_capped_but_still_counted():
     c.handle(events.CallAbandoned(time=5.0, call=1))
     assert c.ledger.tally("day", 0) == Tally(abandoned=1, established=2)
     assert c.headroom(5.0) == (2 - 20) // 19  # over the limit: negative
-
-
-@pytest.mark.parametrize(
-    ("limit", "intervals"),
-    [
-        (0.03, [("day", Fraction(3, 100))]),
-        ("0.05", [("day", Fraction(1, 20))]),
-        (Interval.campaign(0.05), [("campaign", Fraction(1, 20))]),
-        (
-            [Interval.day(0.05), Interval.rolling(0.03, window=DAY)],
-            [("day", Fraction(1, 20)), ("rolling 86400s", Fraction(3, 100))],
-        ),
-    ],
-)
-def test_abandon_limit_takes_a_rate_intervals_or_a_ledger(limit, intervals):
-    c = Controller(Greedy(), abandon_limit=limit)
-    assert [(iv.name, iv.limit) for iv in c.ledger.intervals] == intervals
-    ledger = Ledger([Interval.day(0.04)])
-    assert Controller(Greedy(), abandon_limit=ledger).ledger is ledger
-
-
-def test_no_ledger_means_no_envelope_pacer():
-    c = Controller(FixedRatio(), abandon_limit=None)
-    assert c.ledger is None and c.headroom(0.0) == math.inf
-    with pytest.raises(ConfigError, match=r"^abandon_limit must be a limit .* mode 'greedy-test' .*, got None$"):
-        c.set_pacer(Greedy())
-    with pytest.raises(ConfigError, match=r"^abandon_limit must be a limit"):
-        Controller(Greedy(), abandon_limit=None)
-
-
-def test_bad_abandon_limit_and_horizon_are_named():
-    with pytest.raises(ConfigError, match=r"^abandon_limit must be a rate between 0 and 1, such as 0\.05, got 5$"):
-        Controller(Power(), abandon_limit=5)
-    with pytest.raises(ConfigError, match=r"^horizon must be a positive number of seconds .*, got -1"):
-        Controller(Power(), horizon=-1)
-    with pytest.raises(
-        ConfigError, match=r"^horizon must be less than half the shortest rolling window \(100 s\), got 60"
-    ):
-        Controller(Power(), abandon_limit=Interval.rolling(0.05, window=100.0), horizon=60.0)
 
 
 # --- the cap ----------------------------------------------------------------------

@@ -138,7 +138,7 @@ class Dialer:
         free = [lead for lead in self.old_leads if lead not in self.in_flight]
         for lead in free:
             flagged = self.must_reserve(lead)
-            assert self.c.floor.must_reserve_lead(lead, self.now) == flagged
+            assert self.c.floor.must_reserve_lead(self.now, lead) == flagged
             if flagged == reserved or (reserved and self.next_call % 3 == 0):
                 return lead
         if not reserved and free and self.next_call % 2:

@@ -28,28 +28,28 @@ def abandon(c: Controller, call: int, lead: str, t: float) -> None:
 
 def test_guard_alone_remembers_abandons_and_forgets_on_transfer():
     g = RedialGuard()
-    assert not g.must_reserve("L", 0.0)
+    assert not g.must_reserve(0.0, "L")
     g.dialled("L")
     assert g.in_flight("L")
-    g.ended("L", Outcome.ABANDONED, 10.0)
+    g.ended(10.0, "L", Outcome.ABANDONED)
     assert not g.in_flight("L")
-    assert g.must_reserve("L", 10.0) and g.must_reserve("L", 1e12)
+    assert g.must_reserve(10.0, "L") and g.must_reserve(1e12, "L")
     assert g.flagged(11.0) == {"L"}
-    g.check_dial("L", reserved=True, now=11.0)  # a reserved redial is fine
+    g.check_dial(11.0, "L", reserved=True)  # a reserved redial is fine
     g.dialled("L")
-    g.ended("L", Outcome.NO_ANSWER, 20.0)
-    assert g.must_reserve("L", 21.0)  # an unanswered redial proves nothing
+    g.ended(20.0, "L", Outcome.NO_ANSWER)
+    assert g.must_reserve(21.0, "L")  # an unanswered redial proves nothing
     g.dialled("L")
-    g.ended("L", Outcome.TRANSFERRED, 30.0)
-    assert not g.must_reserve("L", 31.0)
+    g.ended(30.0, "L", Outcome.TRANSFERRED)
+    assert not g.must_reserve(31.0, "L")
 
 
 def test_norway_an_abandoned_lead_may_only_ever_be_redialled_reserved():
     c = Controller(FixedRatio())
     c.handle(events.AgentLoggedIn(time=0.0, agent="ann"))
     abandon(c, 1, "+4790000001", 0.0)
-    assert c.floor.must_reserve_lead("+4790000001", 10.0)
-    assert c.floor.must_reserve_lead("+4790000001", 10.0 * H72)
+    assert c.floor.must_reserve_lead(10.0, "+4790000001")
+    assert c.floor.must_reserve_lead(10.0 * H72, "+4790000001")
     assert c.floor.must_reserve == {"+4790000001"}
     before = snapshot(c)
     with pytest.raises(
@@ -63,34 +63,34 @@ def test_norway_an_abandoned_lead_may_only_ever_be_redialled_reserved():
     c.handle(events.DialPlaced(time=10.0 * H72, call=2, lead="+4790000001", agent="ann"))
     c.handle(events.CallAnswered(time=10.0 * H72 + 1, call=2, human=True))
     c.handle(events.CallConnected(time=10.0 * H72 + 1, call=2, agent="ann"))
-    assert c.floor.must_reserve_lead("+4790000001", 10.0 * H72 + 2)  # not yet: the call is not over
+    assert c.floor.must_reserve_lead(10.0 * H72 + 2, "+4790000001")  # not yet: the call is not over
     assert c.handle(events.CallEnded(time=10.0 * H72 + 60, call=2)) is Outcome.TRANSFERRED
-    assert not c.floor.must_reserve_lead("+4790000001", 10.0 * H72 + 61)
+    assert not c.floor.must_reserve_lead(10.0 * H72 + 61, "+4790000001")
     c.handle(events.DialPlaced(time=10.0 * H72 + 61, call=3, lead="+4790000001"))
 
 
 def test_uk_lockout_allows_unreserved_redials_after_72_hours():
     c = Controller(FixedRatio(), redial_lockout=H72)
     abandon(c, 1, "L", 0.0)  # abandoned at t = 2
-    assert c.floor.must_reserve_lead("L", 2.0 + H72 - 0.001)
-    assert not c.floor.must_reserve_lead("L", 2.0 + H72)
+    assert c.floor.must_reserve_lead(2.0 + H72 - 0.001, "L")
+    assert not c.floor.must_reserve_lead(2.0 + H72, "L")
     with pytest.raises(ProtocolError, match=r"lead 'L' .* with an agent reserved until t=259202\.0 \(norm 4\.6\.3\)"):
         c.handle(events.DialPlaced(time=1000.0, call=2, lead="L"))
     c.handle(events.DialPlaced(time=2.0 + H72, call=2, lead="L"))
     c.handle(events.CallFailed(time=2.0 + H72 + 20, call=2, reason=FailReason.NO_ANSWER))
     # abandoned again: the lockout starts again from the new abandon
     abandon(c, 3, "L", 3 * H72)
-    assert c.floor.must_reserve_lead("L", 4 * H72)
-    assert not c.floor.must_reserve_lead("L", 4 * H72 + 2)
+    assert c.floor.must_reserve_lead(4 * H72, "L")
+    assert not c.floor.must_reserve_lead(4 * H72 + 2, "L")
 
 
 def test_lockout_flags_are_forgotten_once_over():
     g = RedialGuard(lockout=100.0)
     for i in range(10):
         g.dialled(i)
-        g.ended(i, Outcome.ABANDONED, float(i))
+        g.ended(float(i), i, Outcome.ABANDONED)
     g.dialled("x")
-    g.ended("x", Outcome.NO_ANSWER, 1000.0)
+    g.ended(1000.0, "x", Outcome.NO_ANSWER)
     assert g.abandoned_at == {}
 
 

@@ -39,8 +39,8 @@ def test_switching_mode_keeps_the_ledger_tallies_and_redial_memory():
         assert c.pacer.mode == mode
         assert c.ledger.tally("day", 0) == before  # nothing counted twice, nothing forgotten
         assert c.floor.days[0] is stats_before
-        assert c.floor.must_reserve_lead("L1", t + 10.0)  # norm 4.6.3 survives the switch
-        assert not c.floor.must_reserve_lead("L2", t + 10.0)
+        assert c.floor.must_reserve_lead(t + 10.0, "L1")  # norm 4.6.3 survives the switch
+        assert not c.floor.must_reserve_lead(t + 10.0, "L2")
         d = c.decide(t + 10.0)
         assert d.dials <= 3 + 10  # 3 idle agents; never more than the lines allow
         if c.pacer.uses_envelope:

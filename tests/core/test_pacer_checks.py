@@ -200,7 +200,7 @@ def test_get_params_are_the_constructor_arguments(mode):
 @pytest.mark.parametrize("mode", MODES)
 def test_decisions_are_values_on_an_empty_floor(mode):
     pacer = make_pacer(mode)
-    plan = pacer.plan(Floor(), 0.0)
+    plan = pacer.plan(0.0, Floor())
     assert isinstance(plan, Plan)
     assert plan.reserved >= 0 and plan.unreserved >= 0
     d = Controller(make_pacer(mode)).decide(0.0)

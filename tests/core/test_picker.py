@@ -21,7 +21,6 @@ from dialer.core import (
     Controller,
     FixedRatio,
     Pacer,
-    Plan,
     Power,
 )
 from dialer.core import events
@@ -39,19 +38,7 @@ from dialer.core.picker import (
 )
 from dialer.errors import ConfigError, ProtocolError
 
-
-class Wants(Pacer):
-    """Test-only: asks for `reserved` reserved and `unreserved` unreserved dials, inside the envelope."""
-
-    mode = "wants-test"
-    uses_envelope = True
-
-    def __init__(self, *, reserved: int = 0, unreserved: int = 0) -> None:
-        self.reserved = reserved
-        self.unreserved = unreserved
-
-    def plan(self, floor, now):
-        return Plan(reserved=self.reserved, unreserved=self.unreserved)
+from core_helpers import Wants
 
 
 def floor_with(pacer, agents=("ann", "bob", "cid"), **kw) -> Controller:
@@ -84,7 +71,7 @@ def test_power_gives_each_reserved_agent_the_next_candidate_in_order():
     c = floor_with(Power())
     d = c.decide(1.0)
     assert d == Decision(reserve=("ann", "bob", "cid"))
-    p = c.pick(d, ["L1", "L2", "L3", "L4"], 1.0)
+    p = c.pick(1.0, d, ["L1", "L2", "L3", "L4"])
     assert picked(p) == [("L1", "ann"), ("L2", "bob"), ("L3", "cid")]
     assert p.skipped == ()  # L4 was not needed: neither picked nor skipped
     assert (p.reserved, p.unreserved) == (3, 0)
@@ -95,7 +82,7 @@ def test_in_flight_and_repeated_leads_are_skipped_with_a_reason_and_the_next_one
     c.handle(events.DialPlaced(time=0.5, call=1, lead="L1", agent="ann"))
     d = c.decide(1.0)
     assert d.reserve == ("bob", "cid")
-    p = c.pick(d, ["L1", "L2", "L2", "L3", "L4"], 1.0)
+    p = c.pick(1.0, d, ["L1", "L2", "L2", "L3", "L4"])
     assert picked(p) == [("L2", "bob"), ("L3", "cid")]
     assert [(s.lead, s.reason) for s in p.skipped] == [("L1", IN_FLIGHT), ("L2", REPEATED)]
 
@@ -104,9 +91,9 @@ def test_fewer_candidates_than_dials_gives_fewer_dials_reserved_first():
     c = floor_with(Wants(reserved=1, unreserved=2), agents=("ann", "bob", "cid", "dan"), abandon_limit=Fraction(1, 3))
     d = c.decide(1.0)
     assert d.reserve == ("ann",) and d.unreserved == 2
-    p = c.pick(d, ["L1", "L2"], 1.0)
+    p = c.pick(1.0, d, ["L1", "L2"])
     assert picked(p) == [("L1", "ann"), ("L2", None)]  # the safest dial goes first, to the preferred lead
-    assert c.pick(d, [], 1.0) == Picks(d)  # an empty hopper: no dials
+    assert c.pick(1.0, d, []) == Picks(d)  # an empty hopper: no dials
 
 
 def test_a_must_reserve_lead_takes_a_reserved_agent_and_the_others_go_unreserved():
@@ -114,12 +101,12 @@ def test_a_must_reserve_lead_takes_a_reserved_agent_and_the_others_go_unreserved
     for i, a in enumerate(("ann", "bob", "cid")):
         transfer(c, f"ok{i}", i, a, 0.1 * i)
     abandon(c, "A", 9, 0.5)
-    assert c.floor.must_reserve_lead("A", 1.0)
+    assert c.floor.must_reserve_lead(1.0, "A")
     d = c.decide(1.0)
     assert d == Decision(reserve=("ann",), unreserved=2)
-    p = c.pick(d, ["F1", "A", "F2", "F3"], 1.0)
+    p = c.pick(1.0, d, ["F1", "A", "F2", "F3"])
     assert picked(p) == [("F1", None), ("A", "ann"), ("F2", None)]
-    p = c.pick(d, ["F1", "F2", "F3", "A"], 1.0)  # preferred first: A is not needed now
+    p = c.pick(1.0, d, ["F1", "F2", "F3", "A"])  # preferred first: A is not needed now
     assert picked(p) == [("F1", "ann"), ("F2", None), ("F3", None)]
 
 
@@ -128,7 +115,7 @@ def test_a_must_reserve_lead_may_swap_an_unreserved_dial_for_an_idle_agent():
     abandon(c, "A", 1, 0.5)
     d = c.decide(1.0)
     assert d == Decision(reserve=(), unreserved=4)
-    p = c.pick(d, ["A", "F1", "F2", "F3", "F4"], 1.0)
+    p = c.pick(1.0, d, ["A", "F1", "F2", "F3", "F4"])
     # A takes ann (longest idle), in place of one unreserved dial: 3 unreserved left, 4 dials in all
     assert picked(p) == [("A", "ann"), ("F1", None), ("F2", None), ("F3", None)]
     assert p.unreserved == 3 and len(p.dials) == d.dials
@@ -140,16 +127,16 @@ def test_a_must_reserve_lead_with_no_agent_left_is_skipped_and_later_leads_still
     abandon(c, "B", 2, 0.6)
     d = c.decide(1.0)
     assert d == Decision(unreserved=1)
-    p = c.pick(d, ["A", "B", "F1"], 1.0)
+    p = c.pick(1.0, d, ["A", "B", "F1"])
     assert picked(p) == [("A", "ann")]  # the swap used the one unreserved dial
-    p = c.pick(d, ["F1", "A"], 1.0)
+    p = c.pick(1.0, d, ["F1", "A"])
     assert picked(p) == [("F1", None)]  # preferred first; A no longer needed now: not skipped
-    p = c.pick(Decision(unreserved=2), ["A", "B", "F1"], 1.0)  # one idle agent: one swap
+    p = c.pick(1.0, Decision(unreserved=2), ["A", "B", "F1"])  # one idle agent: one swap
     assert picked(p) == [("A", "ann"), ("F1", None)]
     assert [(s.lead, s.reason) for s in p.skipped] == [("B", NEEDS_RESERVED_AGENT)]
     assert "norm 4.6.3" in p.skipped[0].detail
     c.handle(events.DialPlaced(time=1.0, call=3, lead="X", agent="ann"))  # no idle agent left to swap in
-    p = c.pick(Decision(unreserved=1), ["A", "F1"], 1.0)
+    p = c.pick(1.0, Decision(unreserved=1), ["A", "F1"])
     assert picked(p) == [("F1", None)]
     assert [(s.lead, s.reason) for s in p.skipped] == [("A", NEEDS_RESERVED_AGENT)]
 
@@ -165,10 +152,10 @@ def test_under_the_envelope_a_swap_may_cost_a_second_unreserved_dial():
     assert d == Decision(unreserved=3)
     # A on bob (idle longest) and 2 unreserved would leave ann to cover 2: 2 abandoned in 39 is
     # over; so 1 unreserved
-    p = c.pick(d, ["A", "F1", "F2", "F3"], 1.0)
+    p = c.pick(1.0, d, ["A", "F1", "F2", "F3"])
     assert picked(p) == [("A", "bob"), ("F1", None)]
     # without the envelope's room there is no swap at all: A waits for a reserved agent
-    p = pick_leads(d, ["A", "F1", "F2", "F3"], c.floor, 1.0)
+    p = pick_leads(1.0, d, ["A", "F1", "F2", "F3"], c.floor)
     assert picked(p) == [("F1", None), ("F2", None), ("F3", None)]
     assert [(x.lead, x.reason) for x in p.skipped] == [("A", NEEDS_RESERVED_AGENT)]
 
@@ -183,7 +170,7 @@ def test_a_swap_onto_an_agent_who_announced_leaving_costs_nothing_more():
     c.handle(events.AgentLeaving(time=0.6, agent="bob"))  # bob is idle longest and covers nothing
     d = c.decide(1.0)
     assert d == Decision(unreserved=2)  # ann covers one, one exposed: 2 abandoned in 40 at worst, 5 %
-    p = c.pick(d, ["A", "F1", "F2"], 1.0)
+    p = c.pick(1.0, d, ["A", "F1", "F2"])
     assert picked(p) == [("A", "bob"), ("F1", None)]  # ann still covers F1: nothing more given up
 
 
@@ -191,9 +178,9 @@ def test_the_guard_lockout_lets_a_lead_go_unreserved_once_over():
     c = floor_with(FixedRatio(ratio=1.0), agents=("ann",), redial_lockout=100.0)
     abandon(c, "A", 1, 0.5)
     d = c.decide(1.0)
-    assert picked(c.pick(d, ["A"], 1.0)) == [("A", "ann")]
+    assert picked(c.pick(1.0, d, ["A"])) == [("A", "ann")]
     d = c.decide(200.0)
-    assert picked(c.pick(d, ["A"], 200.0)) == [("A", None)]
+    assert picked(c.pick(200.0, d, ["A"])) == [("A", None)]
 
 
 def test_picking_changes_nothing_and_gives_the_same_answer_twice():
@@ -201,15 +188,15 @@ def test_picking_changes_nothing_and_gives_the_same_answer_twice():
     abandon(c, "A", 1, 0.5)
     d = c.decide(1.0)
     before = pickle.dumps(c)
-    p1 = c.pick(d, ["A", "F1", "F1", "F2"], 1.0)
+    p1 = c.pick(1.0, d, ["A", "F1", "F1", "F2"])
     assert pickle.dumps(c) == before
-    assert c.pick(d, ["A", "F1", "F1", "F2"], 1.0) == p1
+    assert c.pick(1.0, d, ["A", "F1", "F1", "F2"]) == p1
 
 
 def test_no_dials_examines_no_candidate():
     c = floor_with(Power(), agents=())
     d = c.decide(1.0)
-    assert c.pick(d, ["L1"], 1.0) == Picks(d)
+    assert c.pick(1.0, d, ["L1"]) == Picks(d)
 
 
 def test_a_screen_from_the_do_not_call_registers_skips_with_its_reason():
@@ -224,7 +211,7 @@ def test_a_screen_from_the_do_not_call_registers_skips_with_its_reason():
 
     c = floor_with(Power(), agents=("ann", "bob"))
     d = c.decide(1.0)
-    p = c.pick(d, ["+4790000001", "+4790000002", "+4790000003"], 1.0, screen=screen)
+    p = c.pick(1.0, d, ["+4790000001", "+4790000002", "+4790000003"], screen=screen)
     assert picked(p) == [("+4790000001", "ann"), ("+4790000003", "bob")]
     assert p.skipped == (Skipped("+4790000002", SCREENED, "national register: number on the register"),)
 
@@ -232,7 +219,7 @@ def test_a_screen_from_the_do_not_call_registers_skips_with_its_reason():
 def test_an_unhashable_candidate_is_named():
     c = floor_with(Power())
     with pytest.raises(ConfigError, match=r"leads\[1\] must be a lead id .*got \['x'\]"):
-        pick_leads(c.decide(1.0), ["L1", ["x"]], c.floor, 1.0)
+        pick_leads(1.0, c.decide(1.0), ["L1", ["x"]], c.floor)
 
 
 # --- the property ----------------------------------------------------------------------------------
@@ -304,10 +291,10 @@ def test_picks_keep_every_rule_whatever_the_floor(scene):
     d = d or c.decide(now)
     f = c.floor
     before = pickle.dumps(c)
-    must = {lead for lead in set(candidates) if f.must_reserve_lead(lead, now)}
+    must = {lead for lead in set(candidates) if f.must_reserve_lead(now, lead)}
     flying = {lead for lead in set(candidates) if f.lead_in_flight(lead)}
     idle = list(f.idle_agents())
-    p = c.pick(d, candidates, now)
+    p = c.pick(now, d, candidates)
     assert pickle.dumps(c) == before  # picking changes nothing
     assert p.decision is d
 
@@ -351,7 +338,7 @@ def test_the_property_meets_swaps_and_refusals():
     def look(scene):
         c, now, candidates, d = scene
         d = d or c.decide(now)
-        p = c.pick(d, candidates, now)
+        p = c.pick(now, d, candidates)
         seen["swap"] += any(x.agent is not None and x.agent not in d.reserve for x in p.dials)
         seen["needs"] += any(s.reason == NEEDS_RESERVED_AGENT for s in p.skipped)
         seen["in_flight"] += any(s.reason == IN_FLIGHT for s in p.skipped)
@@ -377,7 +364,7 @@ def test_swaps_keep_the_worst_case_within_the_limit_and_use_all_the_room():
         for i in range(musts):
             abandon(c, f"A{i}", i + 1, 0.5)
         d = c.decide(1.0)
-        p = c.pick(d, [f"A{i}" for i in range(musts)] + [f"F{i}" for i in range(fresh)], 1.0)
+        p = c.pick(1.0, d, [f"A{i}" for i in range(musts)] + [f"F{i}" for i in range(fresh)])
         swaps = sum(1 for x in p.dials if x.agent is not None)  # Wants reserves nobody: every agent is a swap
         a, est, idle = musts, connects + musts, agents - swaps
 

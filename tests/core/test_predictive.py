@@ -46,7 +46,7 @@ def stand() -> Stand:
 
 def test_empty_floor_plans_nothing(stand):
     c = Controller(stand.pacer(settle=0.0))
-    assert c.pacer.plan(c.floor, 0.0) is NOTHING
+    assert c.pacer.plan(0.0, c.floor) is NOTHING
     assert c.decide(0.0).dials == 0
     assert stand.calls == []
 
@@ -56,13 +56,13 @@ def test_start_of_day_is_power_with_the_agents_pooled(stand):
     c = Controller(stand.pacer(settle=0.0))
     for a in range(3):
         c.handle(events.AgentLoggedIn(time=0.0, agent=a))
-    plan = c.pacer.plan(c.floor, 0.0)
+    plan = c.pacer.plan(0.0, c.floor)
     assert plan == Plan(unreserved=7)  # policy[0] = 2 * 3 + 1, nothing in flight
     d = c.decide(0.0)
     assert (d.reserve, d.unreserved) == ((), 3)  # the envelope leaves exactly the cover of 3 idle agents
     for i in range(3):
         c.handle(events.DialPlaced(time=0.0, call=i, lead=i))
-    assert c.pacer.plan(c.floor, 1.0) == Plan(unreserved=4)
+    assert c.pacer.plan(1.0, c.floor) == Plan(unreserved=4)
     assert c.decide(1.0).dials == 0
     c.handle(events.CallFailed(time=5.0, call=0, reason=FailReason.BUSY))
     assert c.decide(5.0).unreserved == 1  # one cover freed, one dial
@@ -70,7 +70,7 @@ def test_start_of_day_is_power_with_the_agents_pooled(stand):
     c.handle(events.CallAnswered(time=9.0, call=1, human=True))
     c.handle(events.CallConnected(time=9.0, call=1, agent=0))
     # busy 1: policy[1] = 5, 2 in flight; 2 ringing covered by 2 idle agents, and C = 1 gives no headroom
-    assert c.pacer.plan(c.floor, 9.0) == Plan(unreserved=3)
+    assert c.pacer.plan(9.0, c.floor) == Plan(unreserved=3)
     assert (c.exposure(), c.headroom(9.0)) == (0, 0)
     assert c.decide(9.0).dials == 0
 
@@ -82,7 +82,7 @@ def test_with_budget_the_policy_is_followed_and_capped_by_the_envelope(stand):
     for a in range(1, 4):
         c.handle(events.AgentLoggedIn(time=t, agent=f"a{a}"))
     assert c.headroom(t) == 10
-    plan = c.pacer.plan(c.floor, t)
+    plan = c.pacer.plan(t, c.floor)
     assert plan == Plan(unreserved=9)  # 4 agents idle: policy[0] = 9
     last = c.pacer.last
     assert (last["agents"], last["busy"], last["in_flight"], last["policy"]) == (4, 0, 0, 9)
@@ -139,14 +139,14 @@ def test_effective_target_spreads_the_days_budget(stand):
     t = put_through(c, 0.0, 100, "a0", "h")
     p = c.pacer
     # C = 100, A = 0: 4 abandons unspent over 1 agent x 3600 / 200 = 18 expected connects: capped at the limit
-    assert p.effective_target(c.floor, t, 1, 200.0) == pytest.approx(0.05)
+    assert p.effective_target(t, c.floor, 1, 200.0) == pytest.approx(0.05)
     # 40 agents: 720 expected connects
-    assert p.effective_target(c.floor, t, 40, 200.0) == pytest.approx(0.04 + 4 / 720)
+    assert p.effective_target(t, c.floor, 40, 200.0) == pytest.approx(0.04 + 4 / 720)
     s = c.floor.days[0]
     s.abandoned = 10  # overspent by 6
-    assert p.effective_target(c.floor, t, 20, 200.0) == pytest.approx(0.04 - 6 / 360)
+    assert p.effective_target(t, c.floor, 20, 200.0) == pytest.approx(0.04 - 6 / 360)
     s.abandoned = 100
-    assert p.effective_target(c.floor, t, 20, 200.0) == pytest.approx(0.01)  # floor: target / 4
+    assert p.effective_target(t, c.floor, 20, 200.0) == pytest.approx(0.01)  # floor: target / 4
 
 
 def test_leaving_agents_are_not_counted(stand):
@@ -154,7 +154,7 @@ def test_leaving_agents_are_not_counted(stand):
     for a in range(3):
         c.handle(events.AgentLoggedIn(time=0.0, agent=a))
     c.handle(events.AgentLeaving(time=0.0, agent=2))
-    assert c.pacer.plan(c.floor, 0.0) == Plan(unreserved=5)  # 2 agents: policy[0] = 5
+    assert c.pacer.plan(0.0, c.floor) == Plan(unreserved=5)  # 2 agents: policy[0] = 5
     assert c.pacer.last["agents"] == 2
 
 
@@ -255,7 +255,7 @@ def test_the_day_plan_caps_the_target_by_time_left_and_budget(planner):
     assert p.last["ceiling"] == 0.01 and p.last["target"] == pytest.approx(0.01)
     c.decide(1000.0 + 7.5 * 3600.0)  # the last half hour: the plan allows 8 %, above the 5 % limit
     assert p.last["ceiling"] == 0.08
-    assert p.last["target"] == pytest.approx(p.effective_target(c.floor, 1000.0 + 7.5 * 3600.0, 1, p.last["handle_time"], 0.08))
+    assert p.last["target"] == pytest.approx(p.effective_target(1000.0 + 7.5 * 3600.0, c.floor, 1, p.last["handle_time"], 0.08))
     assert p.last["target"] > 0.05
     # the plan at the day's first decision: for the agents, the point of the coarse lattice (every other
     # policy lattice point) nearest the priors, the limit and the 8 hours of the day; 15 minutes on,
@@ -310,7 +310,7 @@ def test_a_planner_failure_is_no_ceiling_not_an_exception():
     stand = Stand(plan=broken)
     c = Controller(stand.pacer(settle=0.0, day_length=3600.0))
     c.handle(events.AgentLoggedIn(time=0.0, agent="a0"))
-    assert c.pacer.plan(c.floor, 0.0) == Plan(unreserved=3)  # policy[0] for one agent, as without a plan
+    assert c.pacer.plan(0.0, c.floor) == Plan(unreserved=3)  # policy[0] for one agent, as without a plan
     assert math.isnan(c.pacer.last["ceiling"])
 
 

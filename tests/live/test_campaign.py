@@ -43,7 +43,7 @@ def test_dict_events_and_decisions():
     assert c.decide(1.0) == Decision(reserve=("ann", "bob"), unreserved=0)
     b = c.submit([ev(3, "DialPlaced", 1.0, call=1, lead="+47 1", agent="ann")], decide_at=1.0)
     assert b.applied == 1 and b.decision == Decision(reserve=("bob",))
-    assert c.floor()["reserved_agents"] == 1
+    assert c.floor_dict()["reserved_agents"] == 1
     assert c.stats()[0].attempted == 1
 
 
@@ -115,7 +115,7 @@ def test_a_malformed_event_names_field_and_value_and_the_batch_prefix_stays(bad,
         c.submit([ev(1, "AgentLoggedIn", 0.0, agent="a"), bad, ev(3, "AgentLoggedIn", 0.0, agent="b")])
     assert isinstance(err.value.cause, ConfigError)
     assert (err.value.applied, err.value.index) == (1, 1)
-    assert c.floor()["logged_in"] == 1  # the event before it applied, the one after it not
+    assert c.floor_dict()["logged_in"] == 1  # the event before it applied, the one after it not
 
 
 def test_decide_time_may_not_go_back():
@@ -189,7 +189,7 @@ def test_a_failed_journal_write_acknowledges_nothing_and_the_campaign_refuses_un
     with pytest.raises(StoreError, match="out of step with its store"):
         c.decide(1.0)
     r = LiveCampaign.restore("x", CampaignConfig(), j.rows, journal=j)
-    assert r.floor()["logged_in"] == 1 and not r.knows("e2")
+    assert r.floor_dict()["logged_in"] == 1 and not r.knows("e2")
 
 
 def test_replay_of_a_journal_with_a_gap_is_refused():
@@ -201,7 +201,7 @@ def test_core_events_work_too():
     c = LiveCampaign(mode="power")
     c.handle(AgentLoggedIn(time=0.0, agent="a"))
     c.handle(DialPlaced(time=0.0, call=1, lead=1, agent="a"))
-    assert c.floor()["ringing_reserved"] == 1
+    assert c.floor_dict()["ringing_reserved"] == 1
 
 
 def test_threads_feeding_one_campaign_lose_nothing_and_apply_each_id_once():
@@ -233,4 +233,4 @@ def test_threads_feeding_one_campaign_lose_nothing_and_apply_each_id_once():
     assert not errors, errors[:3]
     assert c.counters.events == 2 * threads * per_thread
     assert c.counters.duplicates == threads * per_thread
-    assert c.floor()["logged_in"] == 0
+    assert c.floor_dict()["logged_in"] == 0

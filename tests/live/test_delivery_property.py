@@ -74,7 +74,7 @@ def test_retries_and_impossible_events_change_nothing_and_the_ledger_holds(data)
         b = c.submit(batch, decide_at=t)
         applied += b.applied
         decisions.append(b.decision)
-        for iv in c.ledger(t)["intervals"]:
+        for iv in c.ledger_dict(t)["intervals"]:
             assert not iv["over"], iv
     assert decisions == clean_decisions
     assert state(c) == state(clean)

@@ -26,14 +26,14 @@ def day_of_events(c: LiveCampaign, hours: int, *, start: float = 0.0) -> list[di
 def test_ids_older_than_the_memory_are_forgotten_and_their_retries_refused():
     c = LiveCampaign(mode="power", id_memory=3600.0)
     sent = day_of_events(c, hours=3)
-    last = c.floor()
+    last = c.floor_dict()
     assert c.knows("f179") and c.knows("d121")  # within the last hour of event time
     assert not c.knows("d0") and not c.knows("login")  # hours before: forgotten
     assert len(c._ids) <= 2 * 61 + 2  # about an hour of ids, not three
     stats = c.stats()
     with pytest.raises(Rejected, match=r"older than the ids this campaign remembers \(3600 s"):
         c.submit([sent[5]])  # a late retry of an early event
-    assert c.stats() == stats and c.floor() == last  # refused, changing nothing
+    assert c.stats() == stats and c.floor_dict() == last  # refused, changing nothing
     # a retry within the memory is a duplicate, applied once
     batch = c.submit(sent[-4:])
     assert batch.applied == 0 and batch.duplicates == tuple(e["id"] for e in sent[-4:])
@@ -52,7 +52,7 @@ def test_a_restore_remembers_the_same_ids():
     back = LiveCampaign.restore("campaign", c.initial, journal, id_memory=1800.0)
     assert {e["id"]: back.knows(e["id"]) for e in sent} == {e["id"]: c.knows(e["id"]) for e in sent}
     assert not back.knows("d0") and back.knows(sent[-1]["id"])
-    assert back.stats() == c.stats() and back.floor() == c.floor()
+    assert back.stats() == c.stats() and back.floor_dict() == c.floor_dict()
 
 
 @pytest.mark.parametrize("bad", [0, -1.0, "1h", True, None])

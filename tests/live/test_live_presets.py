@@ -57,14 +57,14 @@ def test_no_dial_outside_the_calling_hours_and_the_next_opening_is_told():
     early = at(2026, 11, 24, 8, 30)  # a Tuesday, before 09:00
     d = c.decide(early, [login(early)])
     assert d.dials == 0 and d.wake_at == at(2026, 11, 24, 9)
-    assert c.hours(early) == {"enforced": True, "allowed": False, "reason": "before 09:00",
+    assert c.hours_dict(early) == {"enforced": True, "allowed": False, "reason": "before 09:00",
                               "next_opening": at(2026, 11, 24, 9)}
     d = c.decide(at(2026, 11, 24, 9))
     assert d.reserve == ("ann",)  # open: the pacer's answer is given
-    assert c.hours(at(2026, 11, 24, 20, 59))["allowed"]
+    assert c.hours_dict(at(2026, 11, 24, 20, 59))["allowed"]
     # Christmas Day is a Friday in 2026; the next opening is Monday 28 December (Boxing Day is a Saturday)
     xmas = at(2026, 12, 25, 10)
-    info = c.hours(xmas)
+    info = c.hours_dict(xmas)
     assert not info["allowed"] and "Christmas" in info["reason"] and info["next_opening"] == at(2026, 12, 28, 9)
     assert c.decide(xmas).dials == 0
 
@@ -73,7 +73,7 @@ def test_without_a_timezone_the_hours_are_not_enforced():
     c = LiveCampaign(mode="power", preset="NO")
     assert not c.config.hours_enforced
     assert c.decide(0.0, [login(0.0)]).reserve == ("ann",)  # 01:00 in Oslo: allowed, since not enforced
-    assert c.hours(0.0)["enforced"] is False
+    assert c.hours_dict(0.0)["enforced"] is False
 
 
 def test_a_restored_campaign_keeps_refusing_outside_the_hours():

@@ -224,4 +224,4 @@ def test_a_closed_campaign_is_archived_and_its_name_can_be_created_again(start_s
         # the archived journal replays: its statistics (norm 4.3) and redial guard are all there
         old = LiveCampaign.restore("sales", __import__("dialer").CampaignConfig(mode="predictive"), st.entries("sales"))
         (day,) = old.stats().values()
-        assert (day.attempted, day.abandoned) == (1, 1) and old.lead(5)["must_reserve"]
+        assert (day.attempted, day.abandoned) == (1, 1) and old.lead_dict(5)["must_reserve"]

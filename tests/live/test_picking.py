@@ -146,8 +146,8 @@ def test_the_picks_are_journaled_with_the_decision_and_a_restore_rebuilds_the_sa
     twin.pick(500.0, again)
     with Store(path, sqlite_sync="normal") as store:
         back = Service(store).get("y")
-        assert back.seq == twin.seq and back.floor() == twin.floor() and back.stats() == twin.stats()
-        assert back.ledger(600.0) == twin.ledger(600.0)
+        assert back.seq == twin.seq and back.floor_dict() == twin.floor_dict() and back.stats() == twin.stats()
+        assert back.ledger_dict(600.0) == twin.ledger_dict(600.0)
         assert back._controller.floor.guard.abandoned_at == twin._controller.floor.guard.abandoned_at
         more = twin._controller.floor.guard.abandoned_at.keys() | {"+4790000190"}
         assert back.pick(600.0, sorted(more)) == twin.pick(600.0, sorted(more))

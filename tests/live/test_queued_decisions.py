@@ -118,17 +118,17 @@ def test_crashes_that_lose_queued_decisions_keep_the_limit_and_count_every_ackno
             d = c.decide(t)
             t += data.draw(st.sampled_from([0.0, 0.1]), label="tick")
         if data.draw(st.booleans(), label="crash"):  # kill -9: the queued decisions are lost
-            before = (c.floor(), c.stats(), c.ledger(t))
+            before = (c.floor_dict(), c.stats(), c.ledger_dict(t))
             c = LiveCampaign.restore("x", cfg, list(j.rows), journal=j)
-            assert (c.floor(), c.stats(), c.ledger(t)) == before  # events alone make all of these
+            assert (c.floor_dict(), c.stats(), c.ledger_dict(t)) == before  # events alone make all of these
         world.place(d, t)  # the dialer places what the (maybe lost) decision said
         post()
-        for iv in c.ledger(t)["intervals"]:
+        for iv in c.ledger_dict(t)["intervals"]:
             assert not (c.uses_envelope and iv["over"]), iv  # the adaptive baseline promises no limit
         t += data.draw(st.floats(0.5, 10.0), label="dt")
         world.move(t)
     post()
-    for iv in c.ledger(t)["intervals"]:
+    for iv in c.ledger_dict(t)["intervals"]:
         assert not (c.uses_envelope and iv["over"]), iv
     # every acknowledged event is in the store once, in order, and the rebuilt campaign counts each once
     stored = [body for _, kind, _, body in j.rows if kind == "event"]
@@ -136,7 +136,7 @@ def test_crashes_that_lose_queued_decisions_keep_the_limit_and_count_every_ackno
     clean = LiveCampaign(cfg)
     clean.submit(acknowledged)
     final = LiveCampaign.restore("x", cfg, list(j.rows))
-    assert (final.floor(), final.stats(), final.ledger(t)) == (clean.floor(), clean.stats(), clean.ledger(t))
+    assert (final.floor_dict(), final.stats(), final.ledger_dict(t)) == (clean.floor_dict(), clean.stats(), clean.ledger_dict(t))
 
 
 @pytest.mark.slow  # two server start-ups

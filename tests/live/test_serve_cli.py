@@ -73,12 +73,12 @@ def test_the_store_keeps_campaigns_and_journals_and_a_service_rebuilds_them(stor
         c.submit([{"id": i, "type": "AgentLoggedIn", "time": 0.0, "agent": f"x{i}"} for i in range(3)], decide_at=1.0)
         c.submit([{"id": "3", "type": "AgentLoggedIn", "time": 2.0, "agent": "y"}], decide_at=2.0)  # "3" is not 3
         c.configure(mode="fixed-ratio", pacer={"ratio": 1.5})
-        state = c.floor(), c.config, c.seq
+        state = c.floor_dict(), c.config, c.seq
     with Store(store_url) as st:
         svc = Service(st)
         assert svc.names() == ["a", "b"]
         r = svc.get("a")
-        assert (r.floor(), r.config, r.seq) == state
+        assert (r.floor_dict(), r.config, r.seq) == state
         assert r.knows(2) and r.knows("3") and not r.knows(3)
         with pytest.raises(Exception, match="exists with another configuration"):
             svc.create("a", {"mode": "power"})

@@ -36,7 +36,7 @@ def test_a_restore_solves_nothing_the_cache_holds(tmp_path, monkeypatch):
         svc = Service(store)  # each Service has its solver and worker, as a new process would
         live, _ = svc.create("p", config)
         t = feed(live)
-        state = (live.floor(), live.ledger(t), live.seq)
+        state = (live.floor_dict(), live.ledger_dict(t), live.seq)
         first = live.decide(t)  # a decision alone: not flushed (Rule 2 of campaign.py), so not replayed
         assert svc.solver.solved, "the day solved no policy: the test would prove nothing"
         svc.shutdown()  # saves what it solved to the disk cache
@@ -46,12 +46,12 @@ def test_a_restore_solves_nothing_the_cache_holds(tmp_path, monkeypatch):
         again = Service(store)  # reads the disk cache before it replays the journal
         back = again.get("p")
         assert again.solver.solved == 0 and again.solver.policies()  # every policy the replay needed was on disk
-        assert (back.floor(), back.ledger(t), back.seq) == state
+        assert (back.floor_dict(), back.ledger_dict(t), back.seq) == state
         assert back.decide(t) == first
         again.shutdown()
 
     with Store(path) as store:  # and with the cache off the same state is rebuilt, by solving
         cold = Service(store, policy_cache=False)
         restored = cold.get("p")
-        assert cold.solver.solved and (restored.floor(), restored.ledger(t)) == state[:2]
+        assert cold.solver.solved and (restored.floor_dict(), restored.ledger_dict(t)) == state[:2]
         cold.shutdown()

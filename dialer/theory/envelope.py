@@ -178,11 +178,20 @@ def _solve_day(n: int, h: float, ring: float, p: float, limit: float, hours: flo
     nxt = grid[:, None] + drift * dt
     ok = nxt >= -1e-12
     nxt = np.clip(nxt, 0.0, grid[-1])
-    # backward induction: value = busy agent-seconds to the end of the day, per agent
+    # backward induction: value = busy agent-seconds to the end of the day, per agent; the next
+    # budgets never move, so where each falls on the grid is found once (the same arithmetic as np.interp)
+    at = np.searchsorted(grid, nxt, side="right") - 1
+    on = (at == len(grid) - 1) | (grid[at] == nxt)  # on a grid point: its value, as np.interp takes it
+    seg = np.minimum(at, len(grid) - 2)
+    off = nxt - grid[at]
+    width = grid[1:] - grid[:-1]
+    gain = o * dt
     value = np.zeros(len(grid))
     choice = np.zeros((steps, len(grid)), dtype=np.int16)
     for s in range(steps - 1, -1, -1):
-        cand = o * dt + np.interp(nxt, grid, value)
+        slope = (value[1:] - value[:-1]) / width
+        later = np.where(on, value[at], slope[seg] * off + value[at])
+        cand = gain + later
         cand[~ok] = -np.inf
         choice[s] = np.argmax(cand, axis=1)
         value = cand[np.arange(len(grid)), choice[s]]

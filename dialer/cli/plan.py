@@ -26,7 +26,6 @@ from rich.console import Console
 from rich.table import Table
 
 from dialer.cli import common as cli
-from dialer.cli import progress as solving
 from dialer.errors import ConfigError
 
 DEFAULT_CACHE = ".dialer-cache"
@@ -188,7 +187,7 @@ def run_study_command(args: argparse.Namespace) -> int:
     console = cli.console()
     out = output.make_dir(args.out or Path("results") / _slug(st.name))
     n_runs = len(st.variations) * st.replications
-    with _Bar(console, f"{st.name}: {n_runs} runs") as bar, solving.watching(live=False):
+    with _Bar(console, f"{st.name}: {n_runs} runs") as bar:
         result = study.run_study(st, backend=backend, cache=cache, progress=bar)
     print_study(result, console)
     manifest = {
@@ -264,8 +263,7 @@ def run_staff_command(args: argparse.Namespace) -> int:
     backend, cache = _backend(args)
     console = cli.console()
     out = output.make_dir(args.out or Path("results") / f"staff-{_slug(sc.study.name)}")
-    with console.status("searching", spinner="dots") if console.is_terminal else _Quiet() as status, \
-            solving.watching(live=False):
+    with console.status("searching", spinner="dots") if console.is_terminal else _Quiet() as status:
         def progress(text: str) -> None:
             if console.is_terminal:
                 status.update(text)

@@ -3,10 +3,11 @@
 Owns: `Progress`, which watches a command's long work: the pacing solver's
 solves on the spot (it is the solver's `on_solve` hook) and any step a
 command names (`step`). On a terminal a live line says what is being solved
-and for how long; elsewhere (a pipe, a file, a test) plain lines say when a
-piece of work has run for a second and when it ended. Work that ends within
-the second shows nothing. `watching()` is the context manager a command runs
-its work in: it hooks the process's shared solver for that long.
+and for how long, and a line is left for each piece that took over a
+second; elsewhere (a pipe, a file, a test) nothing is shown, as the
+project's other progress bars do, unless plain lines are asked for. Work
+that ends within the second shows nothing. `watching()` is the context
+manager a command runs its work in: it hooks the process's shared solver.
 Must not know about: how anything is solved or simulated. Writes to stderr
 only: stdout stays exactly what the command prints.
 
@@ -56,10 +57,11 @@ class Progress:
     far, 5.1 s)"), shown once the work of the command so far has taken `after` seconds. Elsewhere,
     plain lines: "solving X …" when one piece has run `after` seconds (or "solving the Predictive
     pacer's policies and day plans …" when many short ones have). Both: "solved X in 3.2 s" when a
-    piece that took that long ends. `note` follows the last line ("kept in the cache …"). `clock`
-    and `tick` (seconds between looks from a background thread; None: no thread, so lines only when
-    a piece ends) are for tests; `live=False` asks for plain lines on a terminal too (when the
-    command shows a progress bar of its own).
+    piece that took that long ends. `note` follows the last line ("kept in the cache …").
+    `live`: None (default) for the live line on a terminal and nothing elsewhere; False for the
+    plain lines wherever the console is; True for the live line wherever it is. `clock` and `tick`
+    (seconds between looks from a background thread; None: no thread, so lines only when a piece
+    ends) are for tests.
     """
 
     def __init__(self, console: Console, *, after: float = AFTER, note: str = "", live: bool | None = None,
@@ -70,6 +72,7 @@ class Progress:
         self.clock = clock
         self.tick = tick
         self.live = console.is_terminal if live is None else live
+        self.silent = live is None and not console.is_terminal  # a pipe, a file, a test: show nothing
         self.counts = {"policy": 0, "plan": 0, "step": 0}
         self.seconds = 0.0  # spent in the pieces of work that ended
         self._current: tuple[str, float] | None = None  # what is running ("solving X", "estimating Y"), since when
@@ -128,6 +131,8 @@ class Progress:
             total = self.seconds + running
             if total < self.after:
                 return
+            if self.silent:
+                return
             if self.live:
                 self._show_live(running, total)
             elif self._current is not None and running >= self.after and not self._announced:
@@ -163,6 +168,8 @@ class Progress:
             self._spinner.update(text=Text(text, style="dim"))
 
     def _print(self, line: str) -> None:
+        if self.silent:
+            return
         self.shown = True
         self.console.print(Text(line, style="dim"))
 

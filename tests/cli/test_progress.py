@@ -56,7 +56,8 @@ def test_a_slow_solve_is_shown_with_what_it_solved_and_how_long_it_took():
     clock = Clock()
     solver = standin(clock, policy_seconds=3.0, plan_seconds=2.5)
     console, out = plain()
-    with progress.watching(console, solver=solver, clock=clock, tick=None, note="kept for the next run"):
+    with progress.watching(console, solver=solver, clock=clock, tick=None, note="kept for the next run",
+                            live=False):
         solver.policy((100, -10, -16, 2), STEP)
         solver.day_plan((100, -10, -16, 0.05, 720), STEP)
     assert out.getvalue().splitlines() == [
@@ -71,7 +72,7 @@ def test_fast_solves_show_nothing():
     clock = Clock()
     solver = standin(clock, policy_seconds=0.01, plan_seconds=0.2)
     console, out = plain()
-    with progress.watching(console, solver=solver, clock=clock, tick=None):
+    with progress.watching(console, solver=solver, clock=clock, tick=None, live=False):
         for k in range(1, 6):
             solver.policy((20, -10, -16, k), STEP)
         solver.day_plan((20, -10, -16, 0.05, 720), STEP)
@@ -83,7 +84,7 @@ def test_many_short_solves_that_add_up_to_a_second_are_shown_once():
     clock = Clock()
     solver = standin(clock, policy_seconds=0.3)
     console, out = plain()
-    with progress.watching(console, solver=solver, clock=clock, tick=None, note=""):
+    with progress.watching(console, solver=solver, clock=clock, tick=None, note="", live=False):
         for k in range(1, 9):
             solver.policy((20, -10, -16, k), STEP)
         solver.policy((20, -10, -16, 1), STEP)  # found, not solved: not counted
@@ -97,7 +98,7 @@ def test_a_long_solve_is_announced_while_it_runs():
     """The background look: a solve running for over a second is named before it ends."""
     clock = Clock()
     console, out = plain()
-    shown = progress.Progress(console, clock=clock, tick=None)
+    shown = progress.Progress(console, clock=clock, tick=None, live=False)
     with shown("plan", (50, -10, -16, 0.05, 480, STEP)):
         clock.now += 1.5
         shown._look()  # what the background thread does every `tick` seconds
@@ -126,7 +127,7 @@ def test_on_a_terminal_the_line_is_live_and_ends_with_what_was_solved():
 def test_steps_of_a_command_are_shown_as_solves_are():
     clock = Clock()
     console, out = plain()
-    with progress.watching(console, solver=PacingSolver(), clock=clock, tick=None) as shown:
+    with progress.watching(console, solver=PacingSolver(), clock=clock, tick=None, live=False) as shown:
         with shown.step("computing the best day of campaign 'sales'", "computed the best day of campaign 'sales'"):
             clock.now += 4.0
         with shown.step("computing the bounds of campaign 'quick'"):
@@ -143,7 +144,7 @@ def test_stdout_is_the_same_with_the_progress_shown(capsys):
     print_simulation(quiet, Console(highlight=False, soft_wrap=False, width=160))
     before = capsys.readouterr()
     console, err = plain()
-    with progress.watching(console, solver=solver, clock=clock, tick=None):
+    with progress.watching(console, solver=solver, clock=clock, tick=None, live=False):
         shown = simulate(sc, seed=0, solver=solver)
     print_simulation(shown, Console(highlight=False, soft_wrap=False, width=160))
     after = capsys.readouterr()
@@ -152,3 +153,14 @@ def test_stdout_is_the_same_with_the_progress_shown(capsys):
     assert lines[0].startswith("solved ") and lines[-1].startswith("solved ")
     assert any("the day plan for 20 agents" in line for line in lines)
     assert shown.to_json() == quiet.to_json()
+
+
+def test_a_pipe_or_a_file_shows_nothing_unless_asked():
+    """As the project's progress bars: in a pipe, a file or a test's capture, the command's stderr stays
+    only its errors (the default); plain lines are for whoever asks for them (the tests above)."""
+    clock = Clock()
+    solver = standin(clock, policy_seconds=5.0)
+    console, out = plain()
+    with progress.watching(console, solver=solver, clock=clock, tick=None):
+        solver.policy((100, -10, -16, 2), STEP)
+    assert out.getvalue() == ""

@@ -22,12 +22,16 @@ docs/design.md, "The abandon envelope".
 from __future__ import annotations
 
 import math
+from collections import deque
 from fractions import Fraction
 from itertools import islice
 from typing import Any, Callable, Hashable, Iterable, Sequence
 
-from dialer.checks import OrNone, Whole, check, positive
+from dialer.checks import Flag, OneOf, OrNone, Whole, check, positive
 from dialer.core.events import (
+    AgentLeaving,
+    AgentLoggedOut,
+    AgentPaused,
     CallAbandoned,
     CallAnswered,
     CallConnected,
@@ -51,8 +55,24 @@ DEFAULT_ABANDON_LIMIT = Fraction(1, 20)
 LINES = OrNone(Whole(1), meaning="no cap")
 HORIZON = positive("number of seconds", hint="ring timeout + connect limit")
 
+ENVELOPE = OrNone(Flag(), meaning="as the pacer says")
+AFTER_BREAK = OneOf("power", "count")
+
 # events after which a call may no longer be abandoned, or is counted as established
 _RESOLVING = frozenset((CallFailed, CallAnswered, CallConnected, CallAbandoned))
+# events by which a committed idle agent may stop covering the calls in flight (or a dial is placed)
+_RELEASING = frozenset((AgentPaused, AgentLeaving, AgentLoggedOut, DialPlaced))
+
+#: the promises a dialer makes (docs/design.md, "What the dialer must do"), as the kinds of their breaks
+ABANDONED_WITH_IDLE_AGENT = "abandoned_with_idle_agent"  # a live answer abandoned while an agent was idle
+ABANDONED_RESERVED = "abandoned_reserved"  # a reserved call abandoned (its agent was waiting for it)
+RESOLVED_LATE = "resolved_late"  # a dial resolved later than `horizon` after it was placed
+RELEASED_WITHOUT_ROOM = "released_without_room"  # a committed idle agent paused or left when none was releasable
+RESERVED_WITHOUT_ROOM = "reserved_without_room"  # a reserved dial took a committed agent when none was releasable
+DIALLED_BEYOND_ENVELOPE = "dialled_beyond_envelope"  # an unreserved dial the envelope had no room for
+BREAKS = (ABANDONED_WITH_IDLE_AGENT, ABANDONED_RESERVED, RESOLVED_LATE, RELEASED_WITHOUT_ROOM,
+          RESERVED_WITHOUT_ROOM, DIALLED_BEYOND_ENVELOPE)
+_NO_DAY = object()  # no day is held to Power dialing
 
 
 class Controller:
@@ -69,7 +89,21 @@ class Controller:
     `horizon`: the longest a dial may take to be resolved, in seconds (ring
     timeout + connect limit); rolling windows look that far ahead.
     `redial_lockout`: seconds after an abandon during which a lead may only be
-    dialled reserved (None: forever, norm 4.6.3; UK: 259200.0).
+    dialled reserved (None: forever, norm 4.6.3; UK: 259200.0). `guard`: a
+    ready `RedialGuard` instead (one sharing the call centre's memory of
+    abandoned numbers, with a key function; its lockout is used).
+    `envelope`: cap every decision by the abandon envelope whatever the
+    pacer (True, as under a jurisdiction preset), never (False), or as the
+    pacer says (None: `Pacer.uses_envelope`).
+
+    Promise breaks: an event that breaks what the dialer promised
+    (docs/design.md, "What the dialer must do") is applied, because it
+    happened, and counted in `promise_breaks` by kind, with its instant in
+    `breaks`; under the envelope the campaign then dials as Power (reserved
+    dials only) for the rest of that accounting day, since the envelope's
+    worst case assumed the promise (a dial resolved late undoes it only for a
+    rolling window). `after_break="count"` only counts them (a test that
+    stages an abandon by hand, say).
     """
 
     def __init__(
@@ -81,10 +115,22 @@ class Controller:
         abandon_limit: Any = DEFAULT_ABANDON_LIMIT,
         horizon: float = 60.0,
         redial_lockout: float | None = None,
+        guard: RedialGuard | None = None,
+        envelope: bool | None = None,
+        after_break: str = "power",
     ) -> None:
         self.lines = check("lines", lines, LINES)
         self.horizon = float(check("horizon", horizon, HORIZON))
-        guard = RedialGuard(lockout=redial_lockout)
+        self._force_envelope = check("envelope", envelope, ENVELOPE)
+        self.after_break = check("after_break", after_break, AFTER_BREAK)
+        if guard is None:
+            guard = RedialGuard(lockout=redial_lockout)
+        elif redial_lockout is not None and redial_lockout != guard.lockout:
+            raise bad("redial_lockout", redial_lockout, f"the guard's lockout ({guard.lockout!r}) when a guard is given")
+        #: promise breaks by kind (see `BREAKS`), and the last ones with their instants
+        self.promise_breaks: dict[str, int] = dict.fromkeys(BREAKS, 0)
+        self.breaks: deque[tuple[float, str, Hashable]] = deque(maxlen=1000)
+        self._safe_day: Hashable = _NO_DAY  # the accounting day a break sent to Power dialing
         self.floor = Floor(day_of=day_of, guard=guard) if day_of is not None else Floor(guard=guard)
         self._appliers = self.floor.handlers()
         # the controller owns its floor, and on the hot path reads two of its tables without a
@@ -97,9 +143,15 @@ class Controller:
             w = self.ledger.shortest_window
             if w is not None and not w > 2 * self.horizon:
                 raise bad("horizon", horizon, f"less than half the shortest rolling window ({w:g} s)")
-        _check_envelope(pacer, self.ledger)
+        _check_envelope(pacer, self.ledger, self._force_envelope)
         self.pacer = pacer
         pacer.check_params()
+
+    @property
+    def uses_envelope(self) -> bool:
+        """True if every decision is capped by the abandon envelope (then the dialer must hold pauses
+        and log-outs until `releasable` > 0)."""
+        return self._envelope
 
     @property
     def pacer(self) -> Pacer:
@@ -108,7 +160,8 @@ class Controller:
     @pacer.setter
     def pacer(self, pacer: Pacer) -> None:
         self._pacer = pacer
-        self._envelope = pacer.uses_envelope
+        forced = self._force_envelope
+        self._envelope = pacer.uses_envelope if forced is None else forced
         # the pacer's `observe`, or None when it is the base class's (learns nothing: skip the call)
         self._observe = None if type(pacer).observe is Pacer.observe else pacer.observe
 
@@ -141,24 +194,66 @@ class Controller:
                 return out
             # the call's record, taken before: a call that ends is gone from the floor after
             call = self._call_record(event.call)  # type: ignore[attr-defined]
+            idle = floor.idle
             out = apply(event)
             floor.now = t
+            if call is not None:  # the promises a resolution can break (checked once it fitted)
+                if tp is CallAbandoned and (call.reserved or idle):
+                    self._broke(ABANDONED_RESERVED if call.reserved else ABANDONED_WITH_IDLE_AGENT, t, call.id)
+                if t - call.placed_at > self.horizon and tp is not CallAnswered:
+                    self._broke(RESOLVED_LATE, t, call.id)
             if call is not None and not (call.reserved and (tp is CallFailed or tp is CallAnswered)):
                 _account(self.ledger, event, tp, call.placed_at, call.reserved)  # (a reserved call that
                 # fails or meets a machine changes nothing: it was never open, never established)
         else:
+            broke = self._envelope and tp in _RELEASING and self._releases_without_room(event, tp, t)
             out = apply(event)
             floor.now = t
             if tp is DialPlaced and event.agent is None and self.ledger is not None:  # type: ignore[attr-defined]
                 self.ledger.open_call(t)
+            if broke:
+                self._broke(broke, t, getattr(event, "agent", None) or getattr(event, "call", None))
         if self._observe is not None:
             self._observe(event, floor)
         return out
 
+    # --- promises -----------------------------------------------------------
+
+    def _releases_without_room(self, event: Event, tp: type, t: float) -> str:
+        """The promise `event` would break (before it is applied), or "": a committed idle agent that
+        stops covering (pauses, leaves, logs out, or is reserved) when nothing was releasable, or an
+        unreserved dial the envelope had no room for."""
+        floor = self.floor
+        if tp is DialPlaced:
+            agent = event.agent  # type: ignore[attr-defined]
+            if agent is None:
+                return DIALLED_BEYOND_ENVELOPE if self._dial_room(t, 0) < 1 else ""
+        else:
+            agent = event.agent  # type: ignore[attr-defined]
+        # (with no unreserved call in flight every committed idle agent is releasable: skip the sum)
+        if floor.pooled and agent in self._idle_order and not floor.agent_leaving(agent) and self.releasable(t) <= 0:
+            return RESERVED_WITHOUT_ROOM if tp is DialPlaced else RELEASED_WITHOUT_ROOM
+        return ""
+
+    def _broke(self, kind: str, t: float, who: Hashable) -> None:
+        """Count a promise broken at `t`; under the envelope, dial as Power for the rest of the day when
+        the break undoes the envelope's worst case (a late resolution does so only for a rolling window,
+        which looks `horizon` ahead: a day or a month counts a call that is still open as open)."""
+        self.promise_breaks[kind] += 1
+        self.breaks.append((t, kind, who))
+        if self.after_break == "power" and self._envelope and (
+                kind != RESOLVED_LATE or (self.ledger and self.ledger.shortest_window is not None)):
+            self._safe_day = self.floor.day_of(t)
+
+    @property
+    def dialing_as_power(self) -> bool:
+        """True while a broken promise holds the campaign to reserved dials (until its day ends)."""
+        return self._safe_day is not _NO_DAY and self.floor.day_of(max(self.floor.now, 0.0)) == self._safe_day
+
     def set_pacer(self, pacer: Pacer) -> None:
         """Switch dialing mode; the floor, its tallies, the ledger and the memory of abandoned leads stay."""
         pacer.check_params()
-        _check_envelope(pacer, self.ledger)
+        _check_envelope(pacer, self.ledger, self._force_envelope)
         self.pacer = pacer
 
     # --- asking for decisions ----------------------------------------------
@@ -172,6 +267,9 @@ class Controller:
             return NO_DIALS
         reserved = plan.reserved
         idle = floor.idle
+        if self._safe_day is not _NO_DAY and self._envelope and floor.day_of(now) == self._safe_day:
+            # a broken promise today: the envelope's worst case no longer holds, so reserved dials only
+            reserved, plan = reserved + plan.unreserved, NOTHING
         if reserved > idle:
             reserved = idle
         elif reserved < 0:
@@ -242,14 +340,17 @@ class Controller:
         return self.ledger.dial_room(now, self.horizon, pooled, pooled - f.idle_committed + stopped)
 
     def pick(self, now: float, decision: Decision, leads: Iterable[Hashable], *,
-             screen: "Callable[[Hashable], str | None] | None" = None) -> Picks:
+             screen: "Callable[[Hashable], str | None] | None" = None,
+             number_of: Callable[[Hashable], Hashable] | None = None) -> Picks:
         """Spend `decision` (just given by `decide(now)`) on the dialer's candidate `leads`, in their order.
 
         `dialer.core.picker.pick_leads` with this controller's envelope as the
         room for swaps (a lead abandoned before taking an idle agent in place
-        of an unreserved dial). Changes nothing.
+        of an unreserved dial). `number_of(lead)`: the lead's phone when the
+        lead is not its number. Changes nothing.
         """
-        return pick_leads(now, decision, leads, self.floor, screen=screen, room=self._swap_room(now, decision))
+        return pick_leads(now, decision, leads, self.floor, screen=screen, room=self._swap_room(now, decision),
+                          number_of=number_of)
 
     def _swap_room(self, now: float, decision: Decision) -> Callable[[Sequence[Hashable]], int]:
         """For `pick_leads`: swapped agents -> the most unreserved dials the envelope allows beside them."""
@@ -314,8 +415,8 @@ def _make_ledger(limit: Any, day_of: Callable[[float], Hashable]) -> Ledger | No
     return Ledger([Interval.day(as_rate(limit, "abandon_limit"))], day_of=day_of)
 
 
-def _check_envelope(pacer: Pacer, ledger: Ledger | None) -> None:
-    if pacer.uses_envelope and ledger is None:
+def _check_envelope(pacer: Pacer, ledger: Ledger | None, forced: bool | None = None) -> None:
+    if ledger is None and (forced or (forced is None and pacer.uses_envelope)):
         raise bad(
             "abandon_limit",
             None,

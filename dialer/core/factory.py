@@ -23,6 +23,7 @@ from fractions import Fraction
 from typing import Any, Callable, Hashable, Mapping, Protocol
 
 from dialer.core.controller import Controller
+from dialer.core.guards import AbandonedNumbers, RedialGuard
 from dialer.core.ledger import Interval, as_rate
 from dialer.core.modes import PACERS, accepted, make_pacer
 from dialer.core.pacers import Pacer
@@ -57,6 +58,9 @@ class CampaignSettings:
     `connect_limit`: seconds a person may wait for an agent (None: not
     modelled; a live dialer keeps its own). `day_length`: seconds of calling
     in a day, told to a pacer that plans its day unless its parameters say.
+    `envelope`: cap every decision by the abandon envelope (True), never
+    (False: the raw baselines of the benchmarks), or as the pacer says (None);
+    under a preset it is on unless this says False.
     """
 
     mode: str = "power"
@@ -68,6 +72,7 @@ class CampaignSettings:
     redial_lockout: float | None = None
     connect_limit: float | None = None
     day_length: float | None = None
+    envelope: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,7 @@ class Rules:
     redial_lockout: float | None
     connect_limit: float | None
     pacer: dict[str, Any]
+    envelope: bool | None = None
 
     @property
     def mode(self) -> str:
@@ -105,19 +111,26 @@ class Rules:
         return make_pacer(self.mode, self.pacer, solver=solver)
 
     def controller(self, *, day_of: Callable[[float], Hashable] | None = None, solver: Any = None,
-                   horizon: float | None = None) -> Controller:
+                   horizon: float | None = None, numbers: AbandonedNumbers | None = None,
+                   number_key: Callable[[Hashable], Hashable] | None = None, clock_offset: float = 0.0) -> Controller:
         """A fresh controller: the pacer, the trunk lines, a ledger of `intervals`, the redial rule.
 
         `day_of` maps a time to its accounting day (None: whole days from 0);
-        `horizon` overrides the settings' (the simulator derives it from its durations).
+        `horizon` overrides the settings' (the simulator derives it from its
+        durations). `numbers`, `number_key`, `clock_offset`: the call centre's
+        memory of abandoned numbers this campaign shares, how a lead is keyed
+        in it, and the offset of this campaign's times on its clock (see
+        `RedialGuard`).
         """
+        guard = RedialGuard(lockout=self.redial_lockout, numbers=numbers, key=number_key, offset=clock_offset)
         return Controller(
             self.make_pacer(solver=solver),
             lines=self.lines,
             day_of=day_of,
             abandon_limit=list(self.intervals),
             horizon=self.horizon if horizon is None else horizon,
-            redial_lockout=self.redial_lockout,
+            guard=guard,
+            envelope=self.envelope,
         )
 
     def describe(self) -> dict[str, Any]:
@@ -128,6 +141,7 @@ class Rules:
                           for iv in self.intervals],
             "limit": float(self.limit),
             "redial_lockout": self.redial_lockout,
+            "envelope": self.make_pacer().uses_envelope if self.envelope is None else self.envelope,
             "mode": self.mode,
             "pacer": self.make_pacer().get_params(),
         }
@@ -145,6 +159,10 @@ def campaign_rules(settings: CampaignSettings, preset: PresetRules | None = None
       The connect limit is the shorter; the redial lockout is the campaign's,
       or else the preset's ("forever" and "none" keep the core's rule: never
       again unreserved).
+    - Every mode is capped by the envelope under a preset, unless the
+      settings say `envelope=False` (the simulator's raw baselines).
+    - A campaign may not ask for a redial lockout shorter than its preset's
+      (NO: for ever; UK: 72 h), refused naming the preset.
     - The pacer: a pacer that takes a `limit` gets the strictest interval's
       (a `limit` given must not exceed it); one that takes a `target` aims at
       TARGET_SHARE of the limit unless given one, which must be below it; one
@@ -170,13 +188,23 @@ def campaign_rules(settings: CampaignSettings, preset: PresetRules | None = None
         intervals = list(merged.values())
         law_connect = float(preset.connect_limit)
         connect = law_connect if connect is None else min(connect, law_connect)
-        if lockout is None and preset.redial_rule == "lockout":
-            lockout = preset.redial_lockout
+        if preset.redial_rule == "forever" and lockout is not None:
+            raise bad("redial_lockout", lockout, f"null (for ever) under preset {preset.name} (norm 4.6.3: any later "
+                      "call to a number abandoned before must be made with an agent reserved)")
+        if preset.redial_rule == "lockout":
+            if lockout is None:
+                lockout = preset.redial_lockout
+            elif preset.redial_lockout is not None and lockout < preset.redial_lockout:
+                raise bad("redial_lockout", lockout,
+                          f"at least {preset.redial_lockout:g} s under preset {preset.name}, or null (for ever)")
     if not intervals:
         raise bad("intervals", [], "a non-empty list (or null: abandon_limit per day)")
     limit = min(iv.limit for iv in intervals)
+    envelope = settings.envelope
+    if preset is not None and envelope is None:
+        envelope = True  # under the law every mode is held to the limit (the baselines too)
     return Rules(settings, None if preset is None else preset.name, tuple(intervals), limit, lockout, connect,
-                 _pacer_params(settings, limit, None if preset is None else preset.name))
+                 _pacer_params(settings, limit, None if preset is None else preset.name), envelope)
 
 
 def _pacer_params(settings: CampaignSettings, limit: Fraction, preset: str | None) -> dict[str, Any]:

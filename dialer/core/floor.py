@@ -156,6 +156,7 @@ class _Agent:
 class _Call:
     id: Hashable
     lead: Hashable
+    number: Hashable  # what the redial rule is about: the phone dialled, or the lead when it is the number
     state: CallState
     stats: DailyStats  # the tallies of the day the call was placed
     agent: Hashable | None  # reserved agent, then the connected agent
@@ -244,16 +245,18 @@ class Floor:
         c = self._calls.get(call)
         return c.state if c is not None else CallState.NEW
 
-    def lead_in_flight(self, lead: Hashable) -> bool:
-        return self.guard.in_flight(lead)
+    def lead_in_flight(self, number: Hashable) -> bool:
+        """True if a dial of this number (a lead that is its number, or a phone) is in progress."""
+        return self.guard.in_flight(number)
 
-    def must_reserve_lead(self, now: float, lead: Hashable) -> bool:
-        """True if a dial of `lead` at `now` must have an agent reserved (norm 4.6.3)."""
-        return self.guard.must_reserve(now, lead)
+    def must_reserve_lead(self, now: float, number: Hashable) -> bool:
+        """True if a dial of this number (a lead that is its number, or a phone) at `now` must have an
+        agent reserved (norm 4.6.3)."""
+        return self.guard.must_reserve(now, number)
 
     @property
     def must_reserve(self) -> frozenset[Hashable]:
-        """Leads that must be dialled with an agent reserved, as of the last event's time."""
+        """The keys of the numbers that must be dialled with an agent reserved, as of the last event's time."""
         return self.guard.flagged(self.now)
 
     def agent_leaving(self, agent: Hashable) -> bool:
@@ -378,7 +381,7 @@ class Floor:
             return None
         del self._calls[c.id]
         self.calls_active -= 1
-        self.guard.ended(t, c.lead, outcome)  # type: ignore[arg-type]
+        self.guard.ended(t, c.number, outcome)  # type: ignore[arg-type]
         return outcome
 
     def _agent_to(self, ev: Event, agent: Hashable, row: dict[AgentState, AgentState]) -> tuple[_Agent, AgentState]:
@@ -429,6 +432,7 @@ class Floor:
         agent = ev.agent
         t = ev.time
         lead = ev.lead
+        number = lead if ev.phone is None else ev.phone
         a = agent_to = None
         if agent is not None:
             try:
@@ -436,19 +440,20 @@ class Floor:
                 agent_to = _AGENT_ON_DIAL[a.state]
             except KeyError:
                 a = self._agents.get(agent)
-                self.guard.check_dial(t, lead, reserved=True)  # the guard's refusal comes first
+                self.guard.check_dial(t, number, reserved=True)  # the guard's refusal comes first
                 raise _refusal(ev, "agent", agent, _OUT if a is None else a.state) from None
         # the guard's check, then its memory of the lead in flight: the last check, nothing below refuses
         if t < self._day_until:
-            self.guard.admit(t, lead, agent is not None)
+            self.guard.admit(t, number, agent is not None)
             s = self._day_stats
         else:
             day = self._day_of(t)  # (a custom day_of may raise: before any change)
-            self.guard.admit(t, lead, agent is not None)
+            self.guard.admit(t, number, agent is not None)
             s = self._day_tally(day)
         c = self._calls[call] = _Call()
         c.id = call
         c.lead = lead
+        c.number = number
         c.state = _NEW
         c.stats = s
         c.agent = agent
@@ -535,7 +540,7 @@ class Floor:
             a.since = t
             del self._calls[c.id]
             self.calls_active -= 1
-            self.guard.ended(t, c.lead, outcome)
+            self.guard.ended(t, c.number, outcome)
             return outcome
         return self._move(t, a, agent_to, c, call_to, outcome)  # type: ignore[arg-type]
 

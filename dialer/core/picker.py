@@ -81,11 +81,16 @@ class Picks:
 
 
 def pick_leads(now: float, decision: Decision, leads: Iterable[Hashable], floor: Floor, *,
-               screen: Screen | None = None, room: Room | None = None) -> Picks:
+               screen: Screen | None = None, room: Room | None = None,
+               number_of: Callable[[Hashable], Hashable] | None = None) -> Picks:
     """Spend `decision` (just given by the controller that owns `floor`) on `leads`, in their order.
 
     Reads the floor's redial guard (`must_reserve_lead`, `lead_in_flight`) at
-    `now` and its idle agents; changes nothing. The rules: docs/design.md, "Picking leads".
+    `now` and its idle agents; changes nothing. The guard's questions are
+    about each lead's number: `number_of(lead)` (default: the lead is its
+    number), compared on the guard's key, so every spelling of one number is
+    one lead (a second is skipped as `repeated`). The rules: docs/design.md,
+    "Picking leads".
     """
     reserve = decision.reserve
     n_reserve = len(reserve)
@@ -109,29 +114,33 @@ def pick_leads(now: float, decision: Decision, leads: Iterable[Hashable], floor:
 
     chosen: list[tuple[Hashable, bool]] = []  # (lead, must reserve), in order
     skipped: list[Skipped] = []
-    seen: set[Hashable] = set()
+    seen: dict[Hashable, Hashable] = {}  # number key -> the first lead listed with it
+    key = floor.guard.key
     musts = 0
     swaps = 0
     for i, lead in enumerate(leads):
         if len(chosen) >= cap(swaps):
             break
+        number = lead if number_of is None else number_of(lead)
         try:
-            repeated = lead in seen
+            k = key(number)
+            repeated = k in seen
         except TypeError:
             raise bad(f"leads[{i}]", lead, "a lead id (a string or a whole number)") from None
         if repeated:
-            skipped.append(Skipped(lead, REPEATED, "listed before"))
+            skipped.append(Skipped(lead, REPEATED, f"the same number as {seen[k]!r}, listed before"
+                                   if seen[k] != lead else "listed before"))
             continue
-        seen.add(lead)
-        if floor.lead_in_flight(lead):
-            skipped.append(Skipped(lead, IN_FLIGHT, "a dial of this lead is in progress"))
+        seen[k] = lead
+        if floor.lead_in_flight(number):
+            skipped.append(Skipped(lead, IN_FLIGHT, "a dial of this number is in progress"))
             continue
         if screen is not None:
             why = screen(lead)
             if why is not None:
                 skipped.append(Skipped(lead, SCREENED, str(why)))
                 continue
-        if floor.must_reserve_lead(now, lead):
+        if floor.must_reserve_lead(now, number):
             s = max(0, musts + 1 - n_reserve)
             if s > len(spare) or cap(s) < len(chosen) + 1:
                 skipped.append(Skipped(

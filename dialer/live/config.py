@@ -9,8 +9,8 @@ campaign asks it, the controller knows no wall clock). Under a `preset` the
 campaign is held to the stricter of its own and the preset's rules.
 Must not know about: HTTP, storage, threads. It only validates and builds.
 
-    cfg = CampaignConfig(mode="predictive", preset="NO", timezone="Europe/Oslo", caller_id="+4722334455")
-    cfg.build()                         # the Controller; under a preset the hours are enforced
+    cfg = CampaignConfig(mode="predictive", preset="NO", timezone="Europe/Oslo")
+    cfg.build()                         # the Controller; cfg.hours_enforced is True
 
 What a time means (seconds since `origin`; days in UTC or in `timezone`) and
 what a preset adds: docs/design.md, "Wall-clock time and the journal".
@@ -27,6 +27,7 @@ from dialer.checks import Flag, OrNone, Whole, check, positive
 from dialer.rules.calendar import CallingCalendar
 from dialer.core.controller import HORIZON, Controller
 from dialer.core.factory import CampaignSettings, Rules, campaign_rules
+from dialer.core.guards import AbandonedNumbers
 from dialer.core.ledger import Interval, as_rate
 from dialer.rules.preset import Preset
 from dialer.core.modes import PACERS, make_pacer
@@ -34,7 +35,7 @@ from dialer.errors import ConfigError, bad
 
 #: the keys a configuration may carry (anything else is a typo and is refused)
 FIELDS = ("mode", "pacer", "abandon_limit", "intervals", "lines", "horizon", "redial_lockout", "timezone",
-          "preset", "origin", "wait_for_solves", "caller_id")
+          "preset", "origin", "wait_for_solves", "envelope")
 #: the keys that may change once a campaign exists (`LiveCampaign.configure`)
 MUTABLE = ("mode", "pacer", "lines")
 INTERVAL_KINDS = ("day", "campaign", "rolling")
@@ -71,9 +72,7 @@ class CampaignConfig:
     {"kind": "day" | "campaign" | "rolling", "limit": rate, "window": seconds
     (rolling only), "name": optional}; every one is enforced, the strictest wins.
     `preset`: a jurisdiction preset's name (docs/design.md, "Wall-clock time and the journal");
-    a campaign under one needs its `timezone` (the preset's calling hours are always enforced),
-    and under a preset that asks for it (NO: norm 4.4.2) its `caller_id`, the number it shows
-    to the called party (kept in E.164). `origin`: the ISO 8601 instant time 0 stands for (None: the Unix epoch).
+    `origin`: the ISO 8601 instant time 0 stands for (None: the Unix epoch).
     `wait_for_solves`: a decision that needs a policy or a day plan not solved
     yet waits for the solve (as the simulator does: `dialer emulate` sets it,
     for decisions identical to `dialer simulate`'s). False, the default: the
@@ -92,7 +91,7 @@ class CampaignConfig:
     preset: str | None = None
     origin: str | None = None
     wait_for_solves: bool = False
-    caller_id: str | None = None
+    envelope: bool | None = None
 
     def __post_init__(self) -> None:
         check_pacer(self.mode, self.pacer)
@@ -111,19 +110,14 @@ class CampaignConfig:
         check("horizon", self.horizon, HORIZON)
         check("redial_lockout", self.redial_lockout, _LOCKOUT)
         check("wait_for_solves", self.wait_for_solves, Flag())
+        check("envelope", self.envelope, OrNone(Flag(), meaning="as the mode says", none="null"))
+        if self.envelope is False and self.preset is not None:
+            raise bad("envelope", self.envelope, f"true or null under preset {self.preset} (every mode is held to "
+                      "the abandon limit there; the raw baselines are for the simulator)")
         if self.timezone is not None:
             _zone(self.timezone)
-        if self.caller_id is not None:
-            object.__setattr__(self, "caller_id", _caller_id(self.caller_id))
         if self.preset is not None:
-            preset = self.rules()
-            assert preset is not None
-            if self.timezone is None:  # the preset's calling hours cannot be forgotten
-                raise bad("timezone", None, f"an IANA time zone name such as 'Europe/Oslo' for a campaign under "
-                          f"preset {preset.name} (its calling hours and holidays are enforced on the wall clock)")
-            if preset.caller_id and self.caller_id is None:
-                raise bad("caller_id", None, f"the phone number the campaign shows to the called party, such as "
-                          f"'+4722334455', under preset {preset.name} (norm 4.4.2: never a hidden number)")
+            self.rules()
         if self.origin is not None:
             self.origin_instant()
         self.build()  # the controller itself checks the combination (say, a rolling window vs the horizon)
@@ -151,7 +145,7 @@ class CampaignConfig:
             "preset": self.preset,
             "origin": self.origin,
             "wait_for_solves": self.wait_for_solves,
-            "caller_id": self.caller_id,
+            "envelope": self.envelope,
         }
 
     def rules(self) -> Preset | None:
@@ -184,9 +178,8 @@ class CampaignConfig:
 
     @property
     def hours_enforced(self) -> bool:
-        """Whether decisions are refused outside the preset's calling hours: under a preset, always
-        (a campaign under a preset is refused without its timezone)."""
-        return self.preset is not None
+        """Whether decisions are refused outside the preset's calling hours (a preset and a timezone)."""
+        return self.preset is not None and self.timezone is not None
 
     def calendar(self) -> CallingCalendar | None:
         """The preset's calling calendar when hours are enforced (see `hours_enforced`), else None."""
@@ -233,7 +226,8 @@ class CampaignConfig:
             intervals = tuple(_interval(iv, i) for i, iv in enumerate(self.intervals))
         return CampaignSettings(mode=self.mode, pacer=dict(self.pacer), abandon_limit=self.abandon_limit,
                                 intervals=intervals, lines=self.lines, horizon=float(self.horizon),
-                                redial_lockout=self.redial_lockout, day_length=self.day_length())
+                                redial_lockout=self.redial_lockout, day_length=self.day_length(),
+                                envelope=self.envelope)
 
     def effective_rules(self) -> Rules:
         """The rules the controller holds (`dialer.core.factory`): the campaign's own, held to the stricter
@@ -244,19 +238,14 @@ class CampaignConfig:
             origin = self.origin_instant().astimezone(_zone(self.timezone) if self.timezone else preset.tz)
         return campaign_rules(self.settings(), preset, origin=origin)
 
-    def build(self, *, solver: Any = None) -> Controller:
-        """A fresh controller for this configuration (`solver`: the Predictive pacer's, see `PacingSolver`)."""
-        return self.effective_rules().controller(day_of=self.day_of(), solver=solver)
-
-
-def _caller_id(value: Any) -> str:
-    """The caller ID in E.164 (`dialer.rules.phone.normalise`), or one error naming the field."""
-    from dialer.rules.phone import normalise
-
-    try:
-        return normalise(value)
-    except ConfigError:
-        raise bad("caller_id", value, "a phone number such as '+4722334455' (or null)") from None
+    def build(self, *, solver: Any = None, numbers: AbandonedNumbers | None = None,
+              number_key: Callable[[Hashable], Hashable] | None = None) -> Controller:
+        """A fresh controller for this configuration (`solver`: the Predictive pacer's, see `PacingSolver`;
+        `numbers`, `number_key`: the call centre's abandoned numbers it shares, and how a lead is keyed
+        in them, on Unix seconds: see `RedialGuard`)."""
+        return self.effective_rules().controller(day_of=self.day_of(), solver=solver, numbers=numbers,
+                                                 number_key=number_key,
+                                                 clock_offset=self.origin_instant().timestamp())
 
 
 def _zone(name: Any) -> ZoneInfo:

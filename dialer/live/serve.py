@@ -95,6 +95,10 @@ def serve(host: str, port: int, store: str | None, token: str | None, log_level:
                 campaign.flush()
             except Exception as err:  # lost decisions never break the guarantee: say so and go on
                 print(f"dialer: campaign {campaign.name!r}: queued decisions not written ({err})", file=sys.stderr)
+        try:
+            service.flush_flags()  # the numbers abandoned since the last flush (the journals hold them too)
+        except Exception as err:
+            print(f"dialer: abandoned numbers not written ({err}); the journals hold them", file=sys.stderr)
         st.close()
         service.shutdown()  # saves the policies solved while serving (for the next start) and stops the worker
 

@@ -20,12 +20,14 @@ import re
 import threading
 from typing import Any, Mapping, Sequence
 
+from dialer.core.guards import AbandonedNumbers
 from dialer.core.solver import PacingSolver
 from dialer.errors import ConfigError, DialerError, ProtocolError, bad
 from dialer.live.campaign import MAX_SKEW, Entry, Journal, LiveCampaign, StoreError, check_skew
 from dialer.live.config import CampaignConfig
 from dialer.live.store import Store
 from dialer.live.warmer import Warmer
+from dialer.rules import phone
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
@@ -73,6 +75,13 @@ class Service:
             solver = PacingSolver(wait=False)
             self._warmer = Warmer(solver, cache=policy_cache)
         self.solver = solver
+        # norm 4.6.3 across the call centre: one memory of abandoned numbers for every campaign of the
+        # store, kept in it (written at a campaign's close and at shutdown; until then the journals,
+        # replayed below, hold every abandon), keyed on the number whatever its spelling
+        self.numbers = AbandonedNumbers(store.redial_flags() if store is not None else None)
+        self.number_key = phone.number_key()
+        self._unsaved_flags: dict[Any, float] = {}
+        self.numbers.on_abandon = self._note_abandon
         if store is not None:
             for key, config in store.campaigns():
                 name = key.partition("#")[0]
@@ -84,8 +93,28 @@ class Service:
         """The worker that solves this service's policies (None when the caller gave its own solver)."""
         return self._warmer
 
+    def _note_abandon(self, key: Any, at: float) -> None:
+        last = self._unsaved_flags.get(key)
+        if last is None or at > last:
+            self._unsaved_flags[key] = at
+
+    def flush_flags(self) -> int:
+        """Write the numbers abandoned since the last flush to the store; returns how many."""
+        if self.store is None or not self._unsaved_flags:
+            return 0
+        with self._lock:
+            flags, self._unsaved_flags = list(self._unsaved_flags.items()), {}
+        try:
+            return self.store.put_redial_flags(flags)
+        except StoreError:
+            with self._lock:  # kept for the next flush; the journals hold them meanwhile
+                for k, at in flags:
+                    self._unsaved_flags.setdefault(k, at)
+            raise
+
     def shutdown(self) -> None:
-        """Save what was solved and stop the worker (`dialer serve` calls it when it stops)."""
+        """Stop the worker, saving what it solved (`dialer serve` calls it when it stops, after
+        `flush_flags` and before closing the store)."""
         if self._warmer is not None:
             self._warmer.close()
 
@@ -101,7 +130,8 @@ class Service:
         except ConfigError as err:
             raise StoreError(f"campaign {name!r}: stored configuration no longer valid: {err}") from None
         return LiveCampaign.restore(name, cfg, self.store.entries(self._keys[name]), journal=self._journal(name),
-                                    solver=self.solver, max_skew=self.max_skew)
+                                    solver=self.solver, max_skew=self.max_skew, numbers=self.numbers,
+                                    number_key=self.number_key)
 
     def create(self, name: str, config: Mapping[str, Any]) -> tuple[LiveCampaign, bool]:
         """Create a campaign (True) or return the existing one if its configuration is the same (False)."""
@@ -120,7 +150,8 @@ class Service:
             if self.store is not None:
                 self._keys[name] = self.store.add_campaign(name, cfg.to_dict())
                 journal = self._journal(name)
-            c = LiveCampaign(cfg, name=name, journal=journal, solver=self.solver, max_skew=self.max_skew)
+            c = LiveCampaign(cfg, name=name, journal=journal, solver=self.solver, max_skew=self.max_skew,
+                             numbers=self.numbers, number_key=self.number_key)
             self._campaigns[name] = c
             return c, True
 
@@ -153,6 +184,9 @@ class Service:
 
             seq = c.close(archive)
             del self._campaigns[name]
+            if store is not None:  # its abandoned numbers outlive it (norm 4.6.3: for ever)
+                flags, self._unsaved_flags = list(self._unsaved_flags.items()), {}
+                store.put_redial_flags(flags)
             self._keys.pop(name, None)
             return {"name": name, "archived_as": key if store is not None else None, "seq": seq,
                     "closed_at": closed_at}

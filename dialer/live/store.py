@@ -1,14 +1,15 @@
 """The live service's store: campaign configurations and their journals, durable before any answer.
 
-Owns: three tables, through SQLAlchemy Core, on an SQLite file (the default,
+Owns: four tables, through SQLAlchemy Core, on an SQLite file (the default,
 WAL with synchronous=FULL, or NORMAL on request: `SQLITE_SYNC`) or on
 PostgreSQL (``postgresql://user@host/db``): ``live_campaigns`` (the open
 campaigns: key, configuration as JSON, creation order; the key is the name,
 or "name#k" for the k-th campaign of a name once earlier ones were closed),
 ``live_archive`` (the closed ones; their journals stay: nothing stored is
-ever deleted) and ``live_journal`` (per key, numbered entries ``seq`` 1, 2,
+ever deleted), ``live_journal`` (per key, numbered entries ``seq`` 1, 2,
 ...: an applied event with its id, unique per key; a decision asked at a
-time; a change of dialing mode). Also the group commit, and SQLite's
+time; a change of dialing mode) and ``live_redial`` (the call centre's
+abandoned numbers, norm 4.6.3, shared by its campaigns). Also the group commit, and SQLite's
 checkpoints run off the request path.
 One writer per store: opening a store takes a lock held until `close` (SQLite
 a flock on `<file>.lock` beside it, PostgreSQL an advisory lock on a
@@ -32,7 +33,7 @@ import os
 import sqlite3
 import threading
 from urllib.parse import quote
-from typing import Any, Iterator, Mapping, Protocol, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Protocol, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
@@ -87,6 +88,20 @@ journal = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.UniqueConstraint("campaign", "event_id", name="uq_live_journal_event"),
 )
+
+
+redial = sa.Table(
+    "live_redial",
+    metadata,
+    sa.Column("number", sa.String(250), primary_key=True),  # the number's key as JSON text (a hash, or E.164)
+    sa.Column("abandoned_at", sa.Float, nullable=False),  # Unix seconds of its last abandoned call
+)
+
+
+def _key(text: str) -> Any:
+    """A number's key back from its JSON text (a string, a whole number, or a list for a tuple)."""
+    k = json.loads(text)
+    return tuple(k) if isinstance(k, list) else k
 
 
 def _first_line(err: BaseException) -> str:
@@ -209,6 +224,37 @@ class Store:
         except SQLAlchemyError as err:
             raise StoreError(f"store {self.shown!r}: {_first_line(err)}") from None
         return [(r.name, json.loads(r.config)) for r in rows]
+
+    # --- the call centre's abandoned numbers (norm 4.6.3) ------------------------------------
+
+    def redial_flags(self) -> dict[Any, float]:
+        """Every number kept as abandoned: its key -> Unix seconds of its last abandoned call."""
+        try:
+            with self.engine.connect() as c:
+                rows = c.execute(sa.select(redial.c.number, redial.c.abandoned_at)).all()
+        except SQLAlchemyError as err:
+            raise StoreError(f"store {self.shown!r}: {_first_line(err)}") from None
+        return {_key(r.number): r.abandoned_at for r in rows}
+
+    def put_redial_flags(self, flags: Iterable[tuple[Any, float]]) -> int:
+        """Keep abandoned numbers (key, Unix seconds), the later instant of the stored and the given
+        winning; returns how many rows were written. StoreError if the database refuses."""
+        rows = {json.dumps(k, separators=(",", ":")): float(at) for k, at in flags}
+        if not rows:
+            return 0
+        try:
+            with self.engine.begin() as c:
+                have = {r.number: r.abandoned_at for r in c.execute(
+                    sa.select(redial).where(redial.c.number.in_(list(rows)))).all()}
+                new = [{"number": k, "abandoned_at": at} for k, at in rows.items() if k not in have]
+                later = [(k, at) for k, at in rows.items() if k in have and at > have[k]]
+                if new:
+                    c.execute(redial.insert(), new)
+                for k, at in later:
+                    c.execute(redial.update().where(redial.c.number == k).values(abandoned_at=at))
+        except SQLAlchemyError as err:
+            raise StoreError(f"store {self.shown!r}: {_first_line(err)}") from None
+        return len(new) + len(later)
 
     # --- the journal ---------------------------------------------------------------------
 

@@ -38,7 +38,10 @@ EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     name: tuple(f.name for f in dataclasses.fields(cls) if f.name != "time") for name, cls in EVENT_TYPES.items()
 }
 #: fields that may be left out, and their default
-_OPTIONAL = {("DialPlaced", "agent"): None}
+_OPTIONAL = {("DialPlaced", "agent"): None, ("DialPlaced", "phone"): None}
+#: optional fields left out of the canonical form when they hold their default (added after journals
+#: were first written: an event that does not use one keeps the form, and the digest, it always had)
+_OMITTED = {("DialPlaced", "phone")}
 _ID_FIELDS = ("agent", "call", "lead")
 
 
@@ -109,8 +112,11 @@ def event_to_dict(ev: Event, ev_id: str | int | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {} if ev_id is None else {"id": ev_id}
     out["type"] = type(ev).__name__
     out["time"] = ev.time
-    for name in EVENT_FIELDS[type(ev).__name__]:
+    tp = type(ev).__name__
+    for name in EVENT_FIELDS[tp]:
         value = getattr(ev, name)
+        if value is None and (tp, name) in _OMITTED:
+            continue
         out[name] = value.value if isinstance(value, FailReason) else value
     return out
 

@@ -75,14 +75,30 @@ def number_key(hasher: _Hasher | None = None) -> Callable[[object], object]:
         key = number_key()
         key("912 34 567") == key("+47 912 34 567") == "+4791234567"
     """
+    return NumberKey(hasher)
 
-    def key(value: object) -> object:
+
+class NumberKey:
+    """`number_key`'s function, as a plain object (a controller holding it can be copied and pickled)."""
+
+    __slots__ = ("hasher",)
+
+    def __init__(self, hasher: _Hasher | None = None) -> None:
+        self.hasher = hasher
+
+    def __call__(self, value: object) -> object:
         if not isinstance(value, str):
             return value
         try:
             e164 = normalise(value)
         except ConfigError:
             return value
-        return e164 if hasher is None else hasher.number(e164)
+        return e164 if self.hasher is None else self.hasher.number(e164)
 
-    return key
+    def __eq__(self, other: object) -> bool:  # the same keys: no hasher on either, or the same secret
+        if not isinstance(other, NumberKey):
+            return False
+        a, b = self.hasher, other.hasher
+        return a is b or (a is not None and b is not None and a.fingerprint() == b.fingerprint())  # type: ignore[attr-defined]
+
+    __hash__ = object.__hash__

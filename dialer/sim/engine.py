@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from functools import partial
 from collections import deque
 from heapq import heappop, heappush, heapreplace
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ from dialer.core.events import (
 )
 from dialer.core.floor import AgentState
 from dialer.core.factory import Rules
+from dialer.core.guards import AbandonedNumbers
 from dialer.core.modes import accepted
 from dialer.core.solver import PacingSolver
 from dialer.sim.compliance import campaign_rules, open_days, ring_cap
@@ -212,6 +214,8 @@ class CampaignRun:
         controller_factory: ControllerFactory | None = None,
         screen: Callable[[str, int, float], bool] | None = None,
         solver: PacingSolver | None = None,
+        numbers: AbandonedNumbers | None = None,
+        number_key: Callable[[Hashable], Hashable] | None = None,
     ) -> None:
         self.env = env
         self._schedule = env.schedule
@@ -234,12 +238,12 @@ class CampaignRun:
         if controller_factory is not None:
             self.controller = controller_factory(campaign, rules)
         else:
-            self.controller = rules.controller(solver=solver)
+            self.controller = rules.controller(solver=solver, numbers=numbers, number_key=number_key)
         self.floor = self.controller.floor
         self._decide = self.controller.decide
         guard = self.floor.guard
         self._must_reserve = guard.must_reserve  # a lead abandoned before: redial reserved only
-        self._flagged = guard.abandoned_at  # none flagged (so far): no need to ask
+        self._flagged = guard.numbers  # none flagged (so far): no need to ask
         # a stage's callbacks, shared by every call (Environment.step only iterates them): no list per stage
         self._on_ring_end, self._on_talk_end, self._on_wrap_end = (self._ring_end,), (self._talk_end,), (self._wrap_end,)
         # the events the engine reports: straight to the controller, or also to the observer
@@ -295,7 +299,7 @@ class CampaignRun:
         self._waiting: dict[int, _Dial] = {}  # live calls with no agent yet, oldest first
         self._window_open = False
         self._pending_wake: float | None = None
-        self._envelope = self.controller.pacer.uses_envelope
+        self._envelope = self.controller.uses_envelope
         self._held: dict[str, _Agent] = {}  # idle agents waiting for the envelope to let them go
         # agents
         self.agents: dict[str, _Agent] = {}
@@ -653,6 +657,10 @@ class CampaignRun:
         s.never_dialled = s.total - s.dialled
 
 
+def _campaign_lead(campaign: str, lead: Hashable) -> tuple[str, Hashable]:
+    return (campaign, lead)
+
+
 def run_campaigns(
     scenario: Scenario,
     seed: int = 0,
@@ -666,8 +674,13 @@ def run_campaigns(
     `solver`: the Predictive pacers' `PacingSolver` (None: the process's shared one)."""
     env = simpy.Environment()
     seqs = np.random.SeedSequence(seed).spawn(len(scenario.campaigns))
+    # one memory of abandoned numbers for the floor (norm 4.6.3 holds across campaigns); each campaign's
+    # leads are its own list, numbered from 0, so with several campaigns a lead is keyed with its campaign
+    numbers = AbandonedNumbers()
+    several = len(scenario.campaigns) > 1
     runs = [
-        CampaignRun(env, scenario, c, s, observer, controller_factory, screen, solver)
+        CampaignRun(env, scenario, c, s, observer, controller_factory, screen, solver, numbers,
+                    partial(_campaign_lead, c.name) if several else None)
         for c, s in zip(scenario.campaigns, seqs)
     ]
     for r in runs:

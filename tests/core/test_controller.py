@@ -216,3 +216,69 @@ def test_releasable_is_the_committed_idle_agents_while_nothing_is_exposed():
     c.handle(events.DialPlaced(time=2.0, call=2, lead="L2"))
     assert c.exposure() == 0 and c.headroom(2.0) == 0
     assert c.releasable(2.0) == 0  # two calls in flight, two committed agents, no budget: both must stay
+
+
+# --- promises the dialer breaks ------------------------------------------------------
+
+
+def budgeted(pacer, **kw) -> tuple[Controller, float]:
+    """ann and bob logged in, 60 calls put through to ann (budget for three exposed dials)."""
+    c = Controller(pacer, **kw)
+    login(c, 0.0, "ann", "bob")
+    from core_helpers import put_through
+
+    return c, put_through(c, 0.0, 60, "ann", "h")
+
+
+def test_an_abandon_while_an_agent_is_idle_is_applied_counted_and_holds_the_day_to_power():
+    c, t = budgeted(Wants(unreserved=2))
+    assert c.decide(t) == Decision(reserve=(), unreserved=2)
+    c.handle(events.DialPlaced(time=t, call="x", lead="x"))
+    c.handle(events.CallAnswered(time=t + 5, call="x", human=True))
+    assert c.handle(events.CallAbandoned(time=t + 6, call="x")) is Outcome.ABANDONED  # applied: it happened
+    assert c.promise_breaks["abandoned_with_idle_agent"] == 1 and sum(c.promise_breaks.values()) == 1
+    assert list(c.breaks) == [(t + 6, "abandoned_with_idle_agent", "x")]
+    assert c.dialing_as_power
+    # the rest of the day: reserved dials only (the envelope's worst case assumed the promise) ...
+    assert c.decide(t + 7) == Decision(reserve=("bob", "ann"), unreserved=0)  # longest idle first
+    # ... and the next day as before
+    assert c.decide(DAY + 1.0) == Decision(reserve=(), unreserved=2)
+
+
+def test_an_abandoned_reserved_call_and_a_late_resolution_are_counted():
+    c, t = budgeted(Wants(unreserved=1), horizon=30.0, after_break="count")
+    c.handle(events.DialPlaced(time=t, call="r", lead="r", agent="bob"))
+    c.handle(events.CallAnswered(time=t + 1, call="r", human=True))
+    c.handle(events.CallAbandoned(time=t + 2, call="r"))
+    c.handle(events.DialPlaced(time=t + 3, call="s", lead="s"))
+    c.handle(events.CallFailed(time=t + 40, call="s", reason=FailReason.NO_ANSWER))  # 37 s > 30 s
+    assert c.promise_breaks["abandoned_reserved"] == 1 and c.promise_breaks["resolved_late"] == 1
+    assert not c.dialing_as_power  # only counted, as asked
+
+
+def test_a_pause_or_a_dial_the_envelope_had_no_room_for_is_counted():
+    c = Controller(Wants(unreserved=1))  # no budget at all: each idle agent covers one dial
+    login(c, 0.0, "ann")
+    c.handle(events.DialPlaced(time=1.0, call="a", lead="a"))  # covered by ann: allowed
+    assert not any(c.promise_breaks.values()) and c.releasable(1.0) == 0
+    c.handle(events.DialPlaced(time=2.0, call="b", lead="b"))  # nobody covers it
+    c.handle(events.AgentPaused(time=3.0, agent="ann"))  # ann stops covering "a" with nothing releasable
+    assert c.promise_breaks["dialled_beyond_envelope"] == 1 and c.promise_breaks["released_without_room"] == 1
+
+
+def test_a_dialer_that_keeps_its_promises_breaks_none():
+    c, t = budgeted(Wants(unreserved=2))
+    for k in range(2):
+        c.handle(events.DialPlaced(time=t, call=f"d{k}", lead=f"d{k}"))
+    c.handle(events.CallAnswered(time=t + 5, call="d0", human=True))
+    c.handle(events.CallConnected(time=t + 5, call="d0", agent="ann"))
+    c.handle(events.CallFailed(time=t + 20, call="d1", reason=FailReason.BUSY))
+    assert not any(c.promise_breaks.values()) and not c.dialing_as_power
+
+
+@pytest.mark.parametrize("forced, expected", [(None, False), (True, True), (False, False)])
+def test_the_envelope_may_be_forced_on_any_pacer(forced, expected):
+    c = Controller(FixedRatio(ratio=3.0), envelope=forced)
+    assert c.uses_envelope is expected
+    login(c, 0.0, "ann")
+    assert c.decide(0.0).unreserved == (1 if expected else 3)  # capped: ann covers one dial, no budget yet

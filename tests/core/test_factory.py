@@ -96,3 +96,23 @@ def test_the_solver_is_injected_into_the_pacer_only():
     c = rules(mode="predictive").controller(solver=mine)
     assert c.pacer.pacing_solver is mine
     assert rules(mode="power").controller(solver=mine).pacer.get_params() == {}  # Power takes no solver
+
+
+def test_a_lockout_shorter_than_the_presets_is_refused_naming_the_preset():
+    with pytest.raises(ConfigError, match=r"^redial_lockout must be null \(for ever\) under preset NO .*got 60$"):
+        rules("NO", redial_lockout=60)
+    with pytest.raises(ConfigError, match=r"^redial_lockout must be at least 259200 s under preset UK, or null .*got 3600$"):
+        rules("UK", redial_lockout=3600)
+    assert rules("UK", redial_lockout=100 * 3600.0).redial_lockout == 100 * 3600.0
+    assert rules(redial_lockout=60).redial_lockout == 60  # without a preset the campaign decides
+
+
+@pytest.mark.parametrize("mode", ["fixed-ratio", "adaptive", "poisson", "predictive"])
+def test_under_a_preset_every_mode_is_held_by_the_envelope_unless_told_otherwise(mode):
+    own = {"fixed-ratio": {"ratio": 2.0}, "poisson": {"rate": 0.1}}.get(mode, {})
+    assert rules("NO", mode=mode, pacer=own).controller().uses_envelope
+    assert rules("NO", mode=mode, pacer=own).describe()["envelope"] is True
+    raw = rules("NO", mode=mode, pacer=own, envelope=False)
+    assert not raw.controller().uses_envelope  # the simulator's raw baselines (a scenario's envelope = false)
+    plain = rules(mode=mode, pacer=own).controller()
+    assert plain.uses_envelope is (mode == "predictive")  # without a preset: as the mode says

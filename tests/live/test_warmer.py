@@ -68,8 +68,9 @@ def test_a_worker_that_dies_is_replaced(cache):
     w = Worker()
     try:
         assert w.submit(pow, 2, 10).result(timeout=60) == 1024
-        os.kill(w._proc.pid, signal.SIGKILL)  # type: ignore[union-attr]
-        w._proc.wait()  # type: ignore[union-attr]
+        proc = w._proc  # (the reader thread forgets it once it notices the death)
+        os.kill(proc.pid, signal.SIGKILL)  # type: ignore[union-attr]
+        proc.wait()  # type: ignore[union-attr]
         fut = w.submit(pow, 3, 3)
         try:
             assert fut.result(timeout=60) == 27

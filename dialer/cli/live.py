@@ -18,7 +18,7 @@ import argparse
 import math
 import os
 
-from dialer.cli import common as cli
+from dialer.cli import common as cli, progress
 
 
 
@@ -108,7 +108,10 @@ def run_emulate(args: argparse.Namespace) -> int:
     from dialer.emulate import emulate
 
     sc = cli.load_scenario(args.scenario)
-    result = emulate(sc, args.url, seed=args.seed, token=_token(args), prefix=args.prefix)
+    # the service solves its pacers' policies and day plans (on a cold start, the first decisions wait)
+    with progress.watching() as shown, shown.step(f"driving the service at {args.url}",
+                                                   f"drove the service at {args.url}"):
+        result = emulate(sc, args.url, seed=args.seed, token=_token(args), prefix=args.prefix)
     cli.print_simulation(result, cli.console())
     if args.json:
         cli.write_text(args.json, result.to_json())

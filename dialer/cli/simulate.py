@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-from dialer.cli import common as cli
+from dialer.cli import common as cli, progress
 
 
 def _simulate_args(p: argparse.ArgumentParser) -> None:
@@ -34,7 +34,8 @@ def run_simulate(args: argparse.Namespace) -> int:
         from dialer.compliance.store import COUNTS, Store
 
         store = Store(args.store)  # opened first: a bad URL fails before a long run
-    result = simulate(sc, seed=args.seed)
+    with progress.watching():  # a cold start solves the pacer's policies: shown on stderr if it takes long
+        result = simulate(sc, seed=args.seed)
     cli.print_simulation(result, cli.console())
     if args.json:
         cli.write_text(args.json, result.to_json())

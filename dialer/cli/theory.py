@@ -25,7 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from dialer.checks import non_negative, positive
-from dialer.cli import common as cli
+from dialer.cli import common as cli, progress
 from dialer.plan import analytic
 from dialer.errors import ConfigError, bad
 from dialer.units import HOUR, pct
@@ -146,10 +146,16 @@ def print_theory(data: dict[str, Any], console: Console) -> None:
 
 def run_theory(args: argparse.Namespace) -> int:
     sc = cli.load_scenario(args.scenario)
+    campaigns = []
+    with progress.watching() as shown:
+        for c in sc.campaigns:
+            with shown.step(f"computing the bounds{' and the best day' if args.day else ''} of campaign {c.name!r}",
+                            f"computed the bounds{' and the best day' if args.day else ''} of campaign {c.name!r}"):
+                campaigns.append(analytic.campaign_theory(sc, c, day=args.day))
     data = {
         "scenario": sc.study.name,
         "approximation": analytic.APPROXIMATION,
-        "campaigns": [analytic.campaign_theory(sc, c, day=args.day) for c in sc.campaigns],
+        "campaigns": campaigns,
     }
     print_theory(data, cli.console())
     _write_json(args.json, data)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import math
 import threading
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Callable, Protocol, Sequence
 
 #: the handle time the solver is called with (time scales out of the policy)
@@ -62,6 +63,9 @@ def power_policy(agents: int) -> tuple[int, ...]:
     """One dial in flight per idle agent: what a pacer falls back on when a solve fails."""
     return tuple(agents - b for b in range(agents + 1))
 
+
+#: ("policy" | "plan", full key) -> a context manager that a solve on the spot runs in (see `PacingSolver.on_solve`)
+SolveHook = Callable[[str, tuple], AbstractContextManager[Any]]
 
 #: what a solver that does not wait answers for a point not solved yet (see `PacingSolver.wait`)
 PENDING: Any = type("Pending", (), {"__repr__": lambda self: "PENDING", "__slots__": ()})()
@@ -109,6 +113,12 @@ class PacingSolver:
     determinism, the emulator's parity). The caches are guarded by a lock,
     so pacers in several threads may share one solver.
 
+    `on_solve` (default None): a hook called as `on_solve(kind, full key)`
+    ("policy" or "plan") before each solve on the spot; the context manager
+    it returns is entered for the solve's duration. A command line uses it
+    to show what takes long (`dialer.cli.progress`); the solver itself never
+    prints or reads a clock. Views made by `waiting()` share it.
+
     Policies are keyed (agents, i, j, k, step): live probability exp(i step),
     ring / handle exp(j step), target k x TARGET_STEP. Day plans are keyed
     (agents, i, j, limit, minutes of calling, step).
@@ -125,6 +135,20 @@ class PacingSolver:
         self._wanted: dict[tuple[str, tuple], None] = {}  # ("policy" | "plan", full key), oldest first
         self._lock = threading.Lock()
         self._counts = [0, 0]  # policies and day plans solved (not found), shared with `waiting()` views
+        self._hook: list[SolveHook | None] = [None]  # `on_solve`, shared with `waiting()` views
+
+    @property
+    def on_solve(self) -> SolveHook | None:
+        """The hook every solve on the spot runs in (None: none); see the class docstring."""
+        return self._hook[0]
+
+    @on_solve.setter
+    def on_solve(self, hook: SolveHook | None) -> None:
+        self._hook[0] = hook
+
+    def _solving(self, kind: str, full: tuple) -> AbstractContextManager[Any]:
+        hook = self._hook[0]
+        return nullcontext() if hook is None else hook(kind, full)
 
     @property
     def solved(self) -> int:
@@ -156,7 +180,8 @@ class PacingSolver:
         if pol is None:
             if not self.wait:
                 return self._want("policy", full)
-            pol = compute_policy(self.solve, key, step)
+            with self._solving("policy", full):
+                pol = compute_policy(self.solve, key, step)
             with self._lock:
                 self._counts[0] += 1
                 pol = self._policies.setdefault(full, pol)
@@ -172,7 +197,8 @@ class PacingSolver:
             pass
         if not self.wait:
             return self._want("plan", full)
-        plan = compute_plan(self.plan, key, step)
+        with self._solving("plan", full):
+            plan = compute_plan(self.plan, key, step)
         with self._lock:
             self._counts[1] += 1
             return self._plans.setdefault(full, plan)

@@ -26,7 +26,7 @@ import numpy as np
 
 from dialer.errors import bad
 from dialer.theory import _checks
-from dialer.theory.optimal import optimal_pacing
+from dialer.theory.optimal import CappedFloor, optimal_pacing
 
 __all__ = ["DayPlan", "EnvelopeDay", "EnvelopePoint", "day_plan", "envelope_day"]
 
@@ -95,17 +95,17 @@ def _table(n: int, h: float, ring: float, p: float, limit: float, top: int) -> t
     occ = np.zeros((len(caps), len(alphas)))
     live = np.zeros_like(occ)
     aban = np.zeros_like(occ)
-    for j, a in enumerate(alphas):
-        for i, k in enumerate(caps):
-            r = optimal_pacing(n, h, ring, p, a, max_exposure=k)
-            conn = r.connects_per_agent_hour * n / 3600.0
-            occ[i, j] = r.occupancy
-            live[i, j] = conn / (1.0 - r.abandon_rate)
-            aban[i, j] = live[i, j] - conn
+    active = list(range(len(alphas)))  # the abandon rates whose column is not saturated yet
+    floor = CappedFloor(n, h, ring, p)
+    for i, k in enumerate(caps):
+        occ[i, active], live[i, active], aban[i, active] = zip(*floor.rates(k, [alphas[j] for j in active]))
+        for j in list(active):
             if i >= 2 and k > n and abs(occ[i, j] - occ[i - 1, j]) <= 1e-7 and abs(occ[i - 1, j] - occ[i - 2, j]) <= 1e-7:
                 # saturated: wider caps change nothing at this abandon rate
                 occ[i + 1 :, j], live[i + 1 :, j], aban[i + 1 :, j] = occ[i, j], live[i, j], aban[i, j]
-                break
+                active.remove(j)
+        if not active:
+            break
     every = np.arange(top + 1)
     out = []
     for tab in (occ, live, aban):
@@ -178,11 +178,20 @@ def _solve_day(n: int, h: float, ring: float, p: float, limit: float, hours: flo
     nxt = grid[:, None] + drift * dt
     ok = nxt >= -1e-12
     nxt = np.clip(nxt, 0.0, grid[-1])
-    # backward induction: value = busy agent-seconds to the end of the day, per agent
+    # backward induction: value = busy agent-seconds to the end of the day, per agent; the next
+    # budgets never move, so where each falls on the grid is found once (the same arithmetic as np.interp)
+    at = np.searchsorted(grid, nxt, side="right") - 1
+    on = (at == len(grid) - 1) | (grid[at] == nxt)  # on a grid point: its value, as np.interp takes it
+    seg = np.minimum(at, len(grid) - 2)
+    off = nxt - grid[at]
+    width = grid[1:] - grid[:-1]
+    gain = o * dt
     value = np.zeros(len(grid))
     choice = np.zeros((steps, len(grid)), dtype=np.int16)
     for s in range(steps - 1, -1, -1):
-        cand = o * dt + np.interp(nxt, grid, value)
+        slope = (value[1:] - value[:-1]) / width
+        later = np.where(on, value[at], slope[seg] * off + value[at])
+        cand = gain + later
         cand[~ok] = -np.inf
         choice[s] = np.argmax(cand, axis=1)
         value = cand[np.arange(len(grid)), choice[s]]

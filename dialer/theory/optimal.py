@@ -3,8 +3,9 @@
 Owns: `optimal_pacing`, the solution of a constrained Markov decision problem
 on the Markovian dialing floor (n agents; state: b busy agents, d dials in
 flight; exponential ring and handle times; a live answer that finds no idle
-agent is abandoned at once), and `solve_lp`, the same problem as one linear
-program (the reference for small floors).
+agent is abandoned at once); `CappedFloor`, its figures under exposure caps
+for many limits at once (the day plan's table); and `solve_lp`, the same
+problem as one linear program (the reference for small floors).
 Must not know about: the pacers of `dialer.core`, the simulator, clocks. Pure
 functions of numbers; numpy and scipy only.
 
@@ -20,7 +21,8 @@ docs/design.md, "Appendix: the theory's models".
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -118,6 +120,15 @@ class _Grid:
         self.src, self.dst, self.rate = np.concatenate(src), np.concatenate(dst), np.concatenate(rate)
         self.first = off[low : n + 1]  # index of (b, 0), rows low..n
         self.top = off[low + 1 :] - 1  # index of (b, hi[b])
+        # the rows laid side by side in a rectangle (one spare column), for row-wise scans
+        self._width = int(hi[low:].max()) + 2
+        self._cell = (b - low) * self._width + d
+
+    def best_above(self, x: np.ndarray) -> np.ndarray:
+        """Per state, the largest x of the states above it in its row (-inf at the top of a row)."""
+        pad = np.full((self.n + 1 - self.low, self._width), -np.inf)
+        pad.ravel()[self._cell] = x
+        return np.maximum.accumulate(pad[:, ::-1], axis=1)[:, ::-1].ravel()[self._cell + 1]
 
     def targets(self, wait: np.ndarray) -> np.ndarray:
         """Index of the waiting state an arrival at each state dials up to (the next wait in its row)."""
@@ -162,6 +173,20 @@ class _Eval:
     tgt: np.ndarray
     psi: np.ndarray  # relative value of arriving at each state, one column per reward
     gain: np.ndarray  # long-run reward rates, one per column
+    factors: Any = field(default=None, repr=False)  # the LU factors and the waiting states, until `time` is read
+    _time: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def time(self) -> np.ndarray:
+        """Long-run fraction of time in each state (0 in the states that dial), from the same factors."""
+        if self._time is None:
+            lu, w = self.factors
+            e = np.zeros(len(w) + 1)
+            e[len(w)] = 1.0
+            self._time = np.zeros(self.grid.size)
+            self._time[w] = lu.solve(e, trans="T")[: len(w)]
+            self.factors = None
+        return self._time
 
     def slope(self, limit: float) -> float:
         return limit * (self.gain[_CONN] + self.gain[_ABAN]) - self.gain[_ABAN]
@@ -170,11 +195,14 @@ class _Eval:
         return self.gain[_CONN] + eta * self.slope(limit)
 
 
-def _evaluate(grid: _Grid, wait: np.ndarray, extra: np.ndarray | None = None) -> _Eval:
-    """Gains and relative values of a deterministic policy (one sparse LU solve).
+def _evaluate(grid: _Grid, wait: np.ndarray) -> _Eval:
+    """Gains, relative values and (on demand) time shares of a deterministic policy (one LU factorisation).
 
     Semi-Markov evaluation on the waiting states W: for s in W,
     q(s) psi(s) - sum_u rate(s -> u) psi(tgt(u)) + g = reward(s), psi(top) = 0.
+    As g = y . reward for the y with A^T y = e_g, whatever the reward, y is
+    the long-run fraction of time in each waiting state (one more solve with
+    the same factors).
     """
     tgt = grid.targets(wait)
     w = np.flatnonzero(wait)
@@ -186,13 +214,14 @@ def _evaluate(grid: _Grid, wait: np.ndarray, extra: np.ndarray | None = None) ->
     cols = np.concatenate([np.arange(nw), loc[tgt[grid.dst[m]]], np.full(nw, nw), [nw - 1]])
     vals = np.concatenate([grid.q[w], -grid.rate[m], np.ones(nw), [1.0]])
     a = sp.csc_matrix((vals, (rows, cols)), shape=(nw + 1, nw + 1))
-    rewards = grid.rewards if extra is None else np.column_stack([grid.rewards, extra])
+    rewards = grid.rewards
     rhs = np.zeros((nw + 1, rewards.shape[1]))
     rhs[:nw] = rewards[w]
-    sol = spla.splu(a, relax=1, panel_size=1).solve(rhs)  # small supernodes: twice as fast here
+    lu = spla.splu(a, relax=1, panel_size=1)  # small supernodes: twice as fast here
+    sol = lu.solve(rhs)
     psi = np.zeros((grid.size, rewards.shape[1]))
     psi[w] = sol[:nw]
-    return _Eval(grid, wait, tgt, psi[tgt], sol[nw])
+    return _Eval(grid, wait, tgt, psi[tgt], sol[nw], (lu, w))
 
 
 def _improve(grid: _Grid, ev: _Eval, eta: float, limit: float) -> np.ndarray:
@@ -205,10 +234,7 @@ def _improve(grid: _Grid, ev: _Eval, eta: float, limit: float) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         wait_value = (reward - gain + ahead) / grid.q
     wait_value[grid.q == 0] = -np.inf  # a state nothing can leave: waiting there waits for ever
-    better_above = np.full(grid.size, -np.inf)
-    for lo, hi in zip(grid.first, grid.top + 1):
-        row = wait_value[lo:hi]
-        better_above[lo : hi - 1] = np.maximum.accumulate(row[::-1])[::-1][1:]
+    better_above = grid.best_above(wait_value)
     finite = wait_value[np.isfinite(wait_value)]
     tol = 1e-11 * (float(np.max(np.abs(finite), initial=0.0)) + abs(gain) + 1e-300)
     return np.where(ev.wait, wait_value >= better_above - tol, wait_value > better_above + tol)
@@ -218,9 +244,13 @@ class _Solver:
     """Policy iteration for the Lagrangian MDP on a grid it widens when a cap comes close."""
 
     def __init__(
-        self, n: int, h: float, ring: float, p: float, limit: float, low: int = 0, exposure: int | None = None
+        self, n: int, h: float, ring: float, p: float, limit: float, low: int = 0, exposure: int | None = None,
+        *, keep: bool = False,
     ) -> None:
         self.n, self.h, self.ring, self.p, self.limit = n, h, ring, p, limit
+        # keep: remember every policy evaluated (with its time shares), so none is evaluated twice
+        self.keep = keep
+        self._kept: dict[bytes, _Eval] = {}
         self.margin = max(8, int(math.ceil(2.0 / p)))
         power = np.arange(n, -1, -1)
         # with an exposure cap the grid is the cap itself (d <= n - b + cap) and is never widened
@@ -237,6 +267,19 @@ class _Solver:
         wait[self.grid.top] = True
         return wait
 
+    def first_guess(self) -> np.ndarray:
+        """A cautious first policy: about one live answer in flight per idle agent (1/p dials each).
+
+        Policy iteration from Power swings between dialing to the caps and not
+        dialing at all for a dozen steps; from here it settles sooner.
+        """
+        if self.capped:
+            return self.power()
+        idle = self.n - self.grid.b
+        wait = self.grid.d >= np.minimum(np.ceil(idle / self.p).astype(np.int64), self.grid.hi[self.grid.b])
+        wait[self.grid.top] = True
+        return wait
+
     def policy_of(self, ev: _Eval) -> np.ndarray:
         """The policy of `ev` on the current grid (the grid may have been widened since)."""
         if ev.grid is self.grid:
@@ -247,13 +290,17 @@ class _Solver:
         """`ev` evaluated on the current grid (unchanged figures: widening adds unreachable states)."""
         return ev if ev.grid is self.grid else self.evaluate(self.policy_of(ev))
 
-    def evaluate(self, wait: np.ndarray, extra: np.ndarray | None = None) -> _Eval:
-        if extra is None and self._last is not None and np.array_equal(self._last.wait, wait):
+    def evaluate(self, wait: np.ndarray) -> _Eval:
+        if self._last is not None and np.array_equal(self._last.wait, wait):
+            return self._last
+        key = wait.tobytes() if self.keep else None
+        if key is not None and key in self._kept:
+            self._last = self._kept[key]
             return self._last
         self.solves += 1
-        ev = _evaluate(self.grid, wait, extra)
-        if extra is None:
-            self._last = ev
+        ev = self._last = _evaluate(self.grid, wait)
+        if key is not None:
+            self._kept[key] = ev
         return ev
 
     def optimum(self, eta: float, start: np.ndarray | None = None) -> _Eval:
@@ -303,11 +350,11 @@ class _Solver:
         self.wait = new.remap(self.grid, wait, below)
         self.grid = new
         self._last = None
+        self._kept.clear()
 
     def row_mass(self, ev: _Eval, b: int) -> float:
         """Long-run fraction of time with b busy agents under the policy of `ev`."""
-        ind = (self.grid.b == b).astype(float)
-        return float(self.evaluate(ev.wait, ind[:, None]).gain[-1])
+        return float(np.sum(ev.time[self.grid.b == b]))
 
 
 def _kelley(
@@ -320,18 +367,18 @@ def _kelley(
     """Minimise the dual function G(eta); returns eta* and optimal policies with slope >= 0 and < 0.
 
     The bracket is found from `eta` by steps of `factor`; the first policy
-    iteration starts from `start` (default: Power). `lo`, if given, is a
+    iteration starts from `start` (default: `_Solver.first_guess`). `lo`, if given, is a
     known (eta, optimum) with slope < 0 (under an exposure cap the only one
     may be at eta = 0: the greedy policy).
     """
     limit = solver.limit
     # lo: slope < 0, too aggressive
     hi: tuple[float, _Eval] | None = None  # slope >= 0: the limit is met
-    # Start every policy iteration from the most cautious optimum known above eta (Power at first).
+    # Start every policy iteration from the most cautious optimum known above eta (a cautious guess at first).
     for _ in range(200):
         if hi is not None:
             start = solver.policy_of(hi[1])
-        ev = solver.optimum(eta, solver.power() if start is None else start)
+        ev = solver.optimum(eta, solver.first_guess() if start is None else start)
         if ev.slope(limit) >= 0:
             hi = (eta, ev)
             if lo is not None:
@@ -485,13 +532,17 @@ def _optimal(n: int, h: float, ring: float, p: float, limit: float, low: int, ca
             break
         # Row `low` is not negligible: keep twice as many rows and solve again, near eta*.
         new_low = max(0, n - 2 * (n - low))
-        step = int(math.ceil(1.0 / p))
-        hi = solver.grid.hi.copy()
-        hi[:low] = hi[low] + (low - np.arange(low)) * (step + step // 2)
+        # thresholds grow by about 1/p per idle agent far from n: start there, with room above
         below = np.zeros(n + 1, dtype=np.int64)
-        below[:low] = solver.grid.thresholds(ev_hi)[0] + (low - np.arange(low))  # start low
+        below[:low] = solver.grid.thresholds(ev_hi)[0] + np.floor((low - np.arange(low)) / p).astype(np.int64)
+        hi = solver.grid.hi.copy()
+        hi[:low] = below[:low] + (low - np.arange(low)) + 2 * solver.margin
+        old = solver.grid
         solver.regrid(hi, ev_hi.wait, new_low, below)
-        eta, ev_hi, ev_lo = _kelley(solver, eta * 1.02, 1.1, solver.wait)
+        # the two policies that bracketed eta* on the cut rows, carried over, start Kelley's method there
+        start = solver.evaluate(solver.wait)
+        other = solver.evaluate(solver.grid.remap(old, ev_lo.wait, below))
+        eta, ev_hi, ev_lo = _kelley_lines(solver, limit, [(math.inf, start)], [other])
     ev_hi, ev_lo = _at(solver, eta, ev_hi, ev_lo)
     ev0, ev1, s = _single_difference(solver, ev_hi, ev_lo)
     result = _report(solver, eta, ev0, ev1, s, pw.connects_per_agent_hour)
@@ -504,14 +555,12 @@ def _complete_policy(solver: _Solver, eta: float, result: OptimalPacing) -> Opti
     """The policy of the cut rows: policy iteration at eta* on the whole grid, from an extrapolation."""
     grid, low, n = solver.grid, solver.grid.low, solver.n
     base = np.array(result.policy[low:], dtype=np.int64)
-    # Far from n, thresholds grow by a little more than 1/p per idle agent.
-    step = int(math.ceil(1.0 / solver.p)) + 2
-    hi = grid.hi.copy()
-    hi[:low] = base[0] + (low - np.arange(low)) * step + 2 * solver.margin
-    # Start a little low (1/p per row, rounded down): policy iteration raises
-    # thresholds in one step but lowers them only slowly.
+    # Far from n, thresholds grow by about 1/p per idle agent: start there (policy iteration
+    # raises thresholds in one step but lowers them only slowly), with room to spare above.
     below = np.zeros(n + 1, dtype=np.int64)
-    below[:low] = base[0] + (low - np.arange(low)) * max(1, int(1.0 / solver.p))
+    below[:low] = base[0] + np.floor((low - np.arange(low)) / solver.p).astype(np.int64)
+    hi = grid.hi.copy()
+    hi[:low] = below[:low] + (low - np.arange(low)) + 2 * solver.margin
     wait = grid.d >= np.concatenate([np.zeros(low, dtype=np.int64), base])[grid.b]
     wait[grid.top] = True
     solver.regrid(hi, wait, 0, below)
@@ -539,10 +588,8 @@ def _report(solver: _Solver, eta: float, ev0: _Eval, ev1: _Eval, s: int, power_c
     if 0.0 < alpha < 1.0:
         # Entry rates into s: under the waiting policy, time in s x its event rate;
         # under the dialing policy, the rate of moves whose dial-up passes through s.
-        ind = np.zeros(grid.size)
-        ind[s] = 1.0
-        enter_wait = solver.evaluate(waiting.wait, ind[:, None]).gain[-1] * grid.q[s]
-        enter_dial = solver.evaluate(dialing.wait, _through(grid, dialing, s)[:, None]).gain[-1]
+        enter_wait = waiting.time[s] * grid.q[s]
+        enter_dial = float(dialing.time @ _through(grid, dialing, s))
         num = (1.0 - w_alpha) * enter_dial
         den = num + w_alpha * enter_wait
         prob = num / den if den > 0 else 0.0
@@ -571,6 +618,131 @@ def _report(solver: _Solver, eta: float, ev0: _Eval, ev1: _Eval, s: int, power_c
         randomised_dial_prob=float(prob),
         multiplier=float(eta),
     )
+
+
+# --------------------------------------------------------------------------- many limits under one cap
+
+
+class CappedFloor:
+    """The best long-run figures under exposure caps, each for several abandon limits (for `envelope`).
+
+    `rates(cap, limits)` gives, per limit, the occupancy, live answers and
+    abandons per second of `optimal_pacing(n, h, ring, p, limit,
+    max_exposure=cap)`, to within its tolerances (1e-10 or so). Why it is
+    faster than one call per limit and cap: the limits of one cap share the
+    states and the policies, and only the constraint differs, so any policy
+    found for one limit gives a line (connects + eta x slope) under every
+    other limit's dual function; Kelley's method for each limit starts from
+    all of them and from the two policies that bracketed the same limit
+    under the previous cap, and no policy is evaluated twice. When Kelley's
+    method ends, the two policies that bracket the limit are both optimal at
+    eta*, and their mixture that meets the limit exactly is the optimum.
+    Rows of busy agents are cut as in `optimal_pacing`: at first where
+    Power's law of busy agents (binomial: under Power agents are
+    independent) puts less than 1e-16 of the time, then where the previous
+    cap's solution put less than 1e-15, and more rows are kept whenever the
+    lowest one carries more than 1e-14. Arguments are not checked (the
+    caller has).
+    """
+
+    def __init__(self, n: int, h: float, ring: float, p: float) -> None:
+        self.n, self.h, self.ring, self.p = n, h, ring, p
+        pw = progressive(h, ring, p)
+        self._power = (pw.occupancy, pw.connects_per_agent_hour * n / HOUR, 0.0)
+        self._low = _power_low(n, h, ring, p) if p > 0 else 0
+        self._pairs: dict[float, tuple[_Grid, np.ndarray, np.ndarray]] = {}  # per limit, last cap's bracket
+
+    def rates(self, cap: int, limits: Sequence[float]) -> list[tuple[float, float, float]]:
+        """(occupancy, live answers per second, abandons per second) under `cap`, for each limit."""
+        if self.p == 0.0 or cap == 0:
+            return [self._power] * len(limits)
+        while True:
+            got = self._solve(cap, limits, self._low)
+            if got is not None:
+                return got
+            self._low = max(0, self.n - 2 * (self.n - self._low))  # a cut row carried time: keep more rows
+
+    def _solve(self, cap: int, limits: Sequence[float], low: int) -> list[tuple[float, float, float]] | None:
+        n = self.n
+        solver = _Solver(n, self.h, self.ring, self.p, 0.0, low, cap, keep=True)
+        grid = solver.grid
+        # the most connects the cap allows, whatever the abandons (from Power: of the policies with as
+        # many connects, a cautious one, as optimal_pacing finds)
+        greedy = solver.optimum(0.0, solver.power())
+        # optimal policies found, with their price of an abandon in connects (Power's: infinite)
+        found: list[tuple[float, _Eval]] = [(math.inf, solver.evaluate(solver.power())), (0.0, greedy)]
+        figures: list[tuple[float, float, float]] = []
+        pairs: dict[float, tuple[_Eval, _Eval]] = {}
+        for limit in limits:
+            if limit == 0.0:
+                figures.append(self._power)
+                continue
+            if greedy.slope(limit) >= 0:  # the cap is the only constraint
+                hi, lo = greedy, greedy
+            else:
+                solver.limit = limit
+                last = self._pairs.get(limit)
+                lines = [] if last is None else [solver.evaluate(grid.remap(last[0], w)) for w in last[1:]]
+                _, hi, lo = _kelley_lines(solver, limit, found, lines)
+            s_hi, s_lo = hi.slope(limit), lo.slope(limit)
+            w = 1.0 if s_hi == 0.0 or hi is lo else s_lo / (s_lo - s_hi)  # weight of hi: the mix meets the limit
+            gain = w * hi.gain + (1.0 - w) * lo.gain
+            figures.append((float(gain[_BUSY]) / n, float(gain[_CONN] + gain[_ABAN]), float(gain[_ABAN])))
+            pairs[limit] = (hi, lo)
+        # time per row of busy agents, from the lowest kept, summed upwards
+        rows = [np.cumsum(np.bincount(grid.b - low, weights=ev.time, minlength=n + 1 - low))
+                for pair in pairs.values() for ev in pair]
+        if low > 0 and any(r[0] > _NEGLIGIBLE for r in rows):
+            return None
+        self._low = low + min((max(0, int(np.searchsorted(r, 1e-15, side="right")) - 1) for r in rows), default=0)
+        self._pairs.update({k: (grid, hi.wait, lo.wait) for k, (hi, lo) in pairs.items()})
+        return figures
+
+
+def _power_low(n: int, h: float, ring: float, p: float) -> int:
+    """The highest row b with P(busy <= b) < 1e-16 under Power, where agents are independent: Binomial(n, occ)."""
+    occ = h / (h + ring / p)
+    cum = 0.0
+    for b in range(n + 1):
+        cum += math.exp(math.lgamma(n + 1) - math.lgamma(b + 1) - math.lgamma(n - b + 1)
+                        + b * math.log(occ) + (n - b) * math.log1p(-occ))
+        if cum >= 1e-16:
+            return max(0, b - 1)
+    return n  # pragma: no cover - the probabilities add up to 1
+
+
+def _kelley_lines(solver: _Solver, limit: float, found: list[tuple[float, _Eval]],
+                  lines: list[_Eval]) -> tuple[float, _Eval, _Eval]:
+    """Kelley's method for one limit, with every policy in `found` and in `lines` as a line under G.
+
+    `found`: optimal policies with their price of an abandon (which it adds
+    to; policy iteration starts from the one at the nearest higher price).
+    Any policy's line lies under G, so the model's minimum, where a rising and
+    a falling line cross, bounds G's from below; when G there is no higher,
+    both lines are optimal there. Returns eta* and those two policies, one
+    meeting the limit (slope >= 0), one breaking it.
+    """
+    for _ in range(200):
+        evs = [ev for _, ev in found] + lines
+        c = np.array([ev.gain[_CONN] for ev in evs])
+        s = np.array([ev.slope(limit) for ev in evs])
+        pos, neg = np.flatnonzero(s >= 0), np.flatnonzero(s < 0)
+        # the minimum of the model (the upper envelope of the lines) is where a rising and a falling line cross
+        eta = np.maximum((c[neg][None, :] - c[pos][:, None]) / (s[pos][:, None] - s[neg][None, :]), 0.0)
+        model = np.max(c[None, None, :] + eta[:, :, None] * s[None, None, :], axis=2)
+        i, j = np.unravel_index(int(np.argmin(model)), model.shape)
+        e, m = float(eta[i, j]), float(model[i, j])
+        # the lines that make the model there (a third line may lie above the two that cross)
+        at = c + e * s
+        i, j = int(np.argmax(at[pos])), int(np.argmax(at[neg]))
+        price = e * (1.0 - limit) / (1.0 + e * limit)
+        # start from the optimum known at the nearest higher price: policy iteration raises thresholds fast
+        start = min((f for f in found if f[0] >= price), key=lambda f: f[0])[1]
+        ev = solver.optimum(e, solver.policy_of(start))
+        if ev.lagrangian(e, limit) <= m + 1e-12 * abs(m):
+            return e, solver.fresh(evs[pos[i]]), solver.fresh(evs[neg[j]])
+        found.append((price, ev))
+    raise RuntimeError("Kelley's method did not converge")  # pragma: no cover
 
 
 # --------------------------------------------------------------------------- the LP reference

@@ -13,6 +13,7 @@ Must not know about: routes (the client), how the engine simulates a call.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 
@@ -20,7 +21,7 @@ from dialer.core.factory import Rules
 from dialer.core.modes import accepted
 from dialer.live.client import Client, RemoteController
 from dialer.live.config import CampaignConfig
-from dialer.sim.compliance import sim_instant
+from dialer.sim.compliance import sim_instant, sim_seconds
 from dialer.sim.results import SimulationResult, simulate
 from dialer.sim.scenario import Campaign, Scenario
 
@@ -44,9 +45,12 @@ def emulate(scenario: Scenario, url: str, *, seed: int = 0, token: str | None = 
 
         preset = scenario.study.preset
         # time 0 of the simulator is local midnight of the study's first day: the origin of the
-        # preset's calendar-month intervals. No timezone: days stay the simulator's whole days, and
-        # the calling hours are the engine's to keep (it dials only inside them), as in-process.
+        # preset's calendar-month intervals. Under a preset the campaign has the study's time zone
+        # (a campaign under a preset needs one): its days are the study's local dates, and the
+        # service holds the preset's calling hours as the engine keeps them. Without a preset, no
+        # timezone: days stay the simulator's whole days.
         origin = None if preset is None else sim_instant(scenario, 0.0)
+        clock = None if origin is None else _clock(scenario, origin)
 
         def factory(campaign: Campaign, rules: Rules) -> RemoteController:
             # the campaign's own settings, as the engine gave them to the core's factory (its run's seed
@@ -63,7 +67,9 @@ def emulate(scenario: Scenario, url: str, *, seed: int = 0, token: str | None = 
                 lines=own.lines,
                 horizon=own.horizon,
                 preset=preset,
+                timezone=None if preset is None else scenario.study.timezone,
                 origin=None if origin is None else origin.isoformat(),
+                caller_id=campaign.caller_id,
                 wait_for_solves=True,  # as the simulator's pacers do: the same decisions, not sooner ones
                 envelope=own.envelope,
             )
@@ -72,9 +78,30 @@ def emulate(scenario: Scenario, url: str, *, seed: int = 0, token: str | None = 
             # under the campaign's name, so that they are this run's and this campaign's alone, as they are
             # the simulator's
             name = campaign_name(prefix, campaign.name)
-            rc = RemoteController(client, name, config, lead_prefix=f"{name}:")
+            rc = RemoteController(client, name, config, lead_prefix=f"{name}:", clock=clock)
             if controllers is not None:
                 controllers[campaign.name] = rc
             return rc
 
         return simulate(scenario, seed, controller_factory=factory)  # type: ignore[arg-type]
+
+
+def _clock(scenario: Scenario, origin):
+    """The simulator's seconds -> the service's (elapsed since `origin`) and back, or None when they are
+    the same: the simulator counts wall-clock seconds from the first local midnight (`sim_instant`),
+    so after a daylight-saving change its time and the elapsed time differ by the change."""
+    offset = origin.utcoffset()
+    last = sim_instant(scenario, scenario.study.days * 86400.0)
+    if all(sim_instant(scenario, d * 86400.0).utcoffset() == offset for d in range(scenario.study.days)) \
+            and last.utcoffset() == offset:
+        return None
+
+    def out(t: float) -> float:
+        return t - (sim_instant(scenario, t).utcoffset() - offset).total_seconds()
+
+    utc = origin.astimezone(dt.timezone.utc)  # (an aware datetime plus a timedelta is wall-clock arithmetic)
+
+    def back(s: float) -> float:
+        return sim_seconds(scenario, utc + dt.timedelta(seconds=s))
+
+    return out, back

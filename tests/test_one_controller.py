@@ -46,8 +46,10 @@ def test_the_simulator_and_a_live_campaign_build_the_same_controller(preset, lim
     sim = campaign_rules(sc, camp, day_length=DAY_LENGTH)  # what the engine hands the core's factory
     pacer = dict(own, day_length=DAY_LENGTH) if mode == "predictive" else own
     origin = None if preset is None else sim_instant(sc, 0.0).isoformat()
+    # a campaign under a preset needs its time zone (and under NO its caller ID): as `dialer emulate` sends them
+    place = {} if preset is None else {"timezone": sc.study.timezone, "caller_id": camp.caller_id}
     live = LiveCampaign(CampaignConfig(mode=mode, pacer=pacer, abandon_limit=limit, preset=preset, origin=origin,
-                                       lines=camp.lines))
+                                       lines=camp.lines, **place))
     config = live.config
     assert held(sim.controller()) == held(config.build())
     described = live.held_to_dict()

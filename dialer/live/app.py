@@ -104,6 +104,8 @@ class CampaignIn(_Model):
     wait_for_solves: bool = Field(False, description="a decision needing a policy not solved yet waits for the solve "
                                   "(as the simulator does; dialer emulate sets it). false: solved in the background, "
                                   "the decision dials as Power meanwhile and never waits")
+    caller_id: str | None = Field(None, min_length=1, description="the number shown to the called party (required "
+                                  "under preset NO, norm 4.4.2); kept in E.164")
 
 
 class ConfigureIn(_Model):
@@ -179,11 +181,12 @@ class ConfigOut(BaseModel):
     preset: str | None
     origin: str | None
     wait_for_solves: bool = False
+    caller_id: str | None = None
     envelope: bool | None = None
 
 
 class HoursOut(BaseModel):
-    enforced: bool = Field(description="a preset and a timezone: decisions outside the calling hours place no dial")
+    enforced: bool = Field(description="under a preset: decisions outside the calling hours place no dial")
     allowed: bool
     reason: str | None = Field(description="why calling is not allowed (a weekend, a holiday by name, the hour)")
     next_opening: float | None = Field(description="when calling is next allowed, in the campaign's seconds")
@@ -211,7 +214,7 @@ class HeldOut(BaseModel):
     mode: str = Field(description="the dialing mode running now")
     pacer: dict[str, Any] = Field(description="the pacer's effective parameters, defaults and the campaign's limit and "
                                   "target included")
-    hours_enforced: bool = Field(description="a preset and a timezone: no dial outside the calling hours")
+    hours_enforced: bool = Field(description="under a preset (which needs a timezone): no dial outside the calling hours")
 
 
 class CampaignOut(BaseModel):
@@ -276,6 +279,8 @@ class DayOut(BaseModel):
     day: int | str = Field(description="day number from t = 0, or a local date with a timezone")
     counts: dict[str, float]
     report: dict[str, float | None] = Field(description="null where a rate has no denominator yet")
+    flags: dict[str, int] = Field(default_factory=dict, description="dials applied that broke a rule of the "
+                                  "campaign's preset, by kind: outside_hours (placed while calling was closed)")
 
 
 class FloorOut(BaseModel):
@@ -594,8 +599,9 @@ def create_app(service: Service, token: str | None = None, *, max_body: int = MA
     @app.get("/campaigns/{name}/stats", response_model=None, responses=_answers(StatsOut, *READ), summary="daily statistics (norm 4.3) and the floor's counts now")
     def get_stats(name: str) -> dict[str, Any]:
         c = service.get(name)
-        return {"days": [stats_to_dict(day, s) for day, s in c.stats().items()], "floor": c.floor_dict(),
-                "promise_breaks": c.promise_breaks()}
+        flags = c.flags()
+        return {"days": [{**stats_to_dict(day, s), "flags": flags.get(day, {})} for day, s in c.stats().items()],
+                "floor": c.floor_dict(), "promise_breaks": c.promise_breaks()}
 
     @app.get("/campaigns/{name}/ledger", response_model=None, responses=_answers(LedgerOut, *READ), summary="the abandon envelope: every interval's counts, limit and headroom")
     def get_ledger(name: str, now: float | None = None) -> dict[str, Any]:

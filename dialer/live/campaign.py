@@ -37,7 +37,7 @@ from typing import Any, Callable, Hashable, Iterable, Mapping, Protocol, Sequenc
 from dialer.checks import check, positive
 from dialer.core.controller import Controller
 from dialer.core.decision import Decision
-from dialer.core.events import Event
+from dialer.core.events import DialPlaced, Event
 from dialer.core.guards import AbandonedNumbers
 from dialer.core.picker import Picks, Screen
 from dialer.core.modes import PACERS
@@ -69,6 +69,10 @@ def _digest(text: str) -> bytes:
     """What is remembered of an event's content: 16 bytes, enough to tell a retry from a conflict."""
     return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
+
+#: what a flagged dial broke (`LiveCampaign.flags`): placed while the preset's calling hours were closed
+OUTSIDE_HOURS = "outside_hours"
+FLAGS = (OUTSIDE_HOURS,)
 
 #: one journal entry: (kind, event id or None, body); kinds: "event", "decide", "configure"
 Entry = tuple[str, "str | int | None", dict[str, Any]]
@@ -161,7 +165,9 @@ class LiveCampaign:
         self.number_key = phone.number_key() if number_key is None else number_key
         self._controller: Controller = config.build(solver=self._solver_for(config), numbers=numbers,
                                                     number_key=self.number_key)
-        self._calendar = config.calendar()  # the preset's calling hours, when enforced (preset and timezone)
+        self._calendar = config.calendar()  # the preset's calling hours, when enforced (under a preset)
+        self._hours = None if self._calendar is None else _Hours(config, self._calendar)
+        self._flags: dict[Hashable, dict[str, int]] = {}  # day -> kind -> dials applied and flagged
         self.id_memory = float(check("id_memory", id_memory, _ID_MEMORY))
         self.max_skew = float(check_skew(max_skew))
         # a time past this cannot be placed on the calendar of a campaign with a timezone (Rule 5)
@@ -202,6 +208,7 @@ class LiveCampaign:
         if kind == "event":
             _, ev = event_from_dict(body)
             self._controller.handle(ev)
+            self._applied(ev)
             if ev_id is not None:
                 self._ids[ev_id] = _digest(canonical(body))
                 self._id_times.append((ev.time, ev_id))
@@ -274,6 +281,7 @@ class LiveCampaign:
                 except DialerError as err:
                     failure = (i, ev_id, err)
                     break
+                self._applied(ev)
                 if ev_id is not None:
                     self._ids[ev_id] = digest
                     self._id_times.append((ev.time, ev_id))
@@ -324,6 +332,23 @@ class LiveCampaign:
             if pick_error is not None:
                 raise pick_error
             return Batch(applied, tuple(duplicates), self._seq, decision, releasable, picks)
+
+    def _applied(self, ev: Event) -> None:
+        """What an applied event means beyond the controller: a dial placed outside the calling
+        hours is counted (it happened, so it was applied; `flags`)."""
+        if type(ev) is DialPlaced and self._hours is not None and not self._hours.allowed(ev.time):
+            self._flag(ev.time, OUTSIDE_HOURS)
+
+    def _flag(self, t: float, kind: str) -> None:
+        day = self._controller.floor.day_of(t)
+        kinds = self._flags.setdefault(day, {})
+        kinds[kind] = kinds.get(kind, 0) + 1
+
+    def flags(self) -> dict[Hashable, dict[str, int]]:
+        """Dials applied that broke a rule of the campaign's preset, per day and kind (`FLAGS`):
+        `outside_hours` (placed while calling was not allowed). Copies, safe to keep."""
+        with self._lock:
+            return {day: dict(kinds) for day, kinds in sorted(self._flags.items(), key=_day_key)}
 
     def _within_hours(self, decision: Decision, now: float) -> Decision:
         """The decision if calling is allowed at `now`, else no dial and a wake-up at the next opening.
@@ -624,6 +649,32 @@ def _check_leads(leads: Iterable[Any]) -> list[Any]:
     for i, lead in enumerate(out):
         check_id(f"leads[{i}]", lead)
     return out
+
+
+class _Hours:
+    """A campaign's calling window in its own seconds, the local day of the last question kept at hand
+    (a dial placed is checked against it: one calendar question a day, not one a dial)."""
+
+    __slots__ = ("config", "calendar", "day", "window")
+
+    def __init__(self, config: CampaignConfig, calendar: Any) -> None:
+        self.config = config
+        self.calendar = calendar
+        self.day = (math.inf, -math.inf)  # [start, end) of the local day kept, in the campaign's seconds
+        self.window: tuple[float, float] | None = None  # its calling window, None: closed all day
+
+    def allowed(self, t: float) -> bool:
+        lo, hi = self.day
+        if not lo <= t < hi:
+            cfg, tz = self.config, self.calendar.tz
+            date = cfg.instant(t).astimezone(tz).date()
+            start = dt.datetime.combine(date, dt.time(0), tzinfo=tz)
+            end = dt.datetime.combine(date + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+            self.day = (cfg.seconds(start), cfg.seconds(end))
+            w = self.calendar.day(date)
+            self.window = (cfg.seconds(w.opens), cfg.seconds(w.closes)) if w.open else None
+        w = self.window
+        return w is not None and w[0] <= t < w[1]
 
 
 class _Body(dict):  # type: ignore[type-arg]

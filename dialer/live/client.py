@@ -21,7 +21,7 @@ Must not know about: SimPy, scenarios (`dialer.emulate` joins them).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Hashable, Mapping, Sequence
+from typing import Any, Callable, Hashable, Mapping, Sequence
 
 import httpx
 
@@ -127,10 +127,14 @@ class RemoteController:
     Creates the campaign (`PUT`, so the same name and configuration again is
     fine). Event ids are `{id_prefix}{n}`, n = 1, 2, ... in the order handled.
     `decisions` keeps every decision received, in order (for parity checks).
+    `clock`: a pair of functions (the dialer's time -> the service's, and back)
+    when the two differ (`dialer emulate`: the simulator's wall-clock seconds
+    across a daylight-saving change); the local book keeps the dialer's.
     """
 
     def __init__(self, client: Client, name: str, config: CampaignConfig, *, id_prefix: str = "",
-                 lead_prefix: str = "") -> None:
+                 lead_prefix: str = "",
+                 clock: tuple[Callable[[float], float], Callable[[float], float]] | None = None) -> None:
         self.client = client
         self.name = name
         self.config = config
@@ -146,16 +150,28 @@ class RemoteController:
         self._pending: list[dict[str, Any]] = []
         self._n = 0
         self._id_prefix = id_prefix
+        self._out, self._back = clock if clock is not None else (None, None)
         self.decisions: list[Decision] = []
 
     def handle(self, event: Event) -> Outcome | None:
         out = self.floor.apply(event)  # the dialer's own book; raises before anything is sent if impossible
         self._n += 1
         body = event_to_dict(event, f"{self._id_prefix}{self._n}")
+        if self._out is not None:
+            body["time"] = self._out(body["time"])
         if self._lead_prefix and "lead" in body:
             body["lead"] = f"{self._lead_prefix}{body['lead']}"
         self._pending.append(body)
         return out
+
+    def _now(self, now: float) -> float:
+        return now if self._out is None else self._out(now)
+
+    def _decision(self, data: Mapping[str, Any]) -> Decision:
+        d = decision_from_dict(data)
+        if self._back is not None and d.wake_at is not None:
+            d = Decision(reserve=d.reserve, unreserved=d.unreserved, wake_at=self._back(d.wake_at))
+        return d
 
     def flush(self) -> None:
         """Send the queued events (decide and releasable send them anyway)."""
@@ -165,21 +181,21 @@ class RemoteController:
 
     def decide(self, now: float) -> Decision:
         events, self._pending = self._pending, []
-        d = decision_from_dict(self.client.decide(self.name, now, events)["decision"])
+        d = self._decision(self.client.decide(self.name, self._now(now), events)["decision"])
         self.decisions.append(d)
         return d
 
     def pick(self, now: float, leads: Sequence[str | int]) -> Picks:
         """`decide`, spent on the candidate `leads` (preferred first): which to dial now, and how."""
         events, self._pending = self._pending, []
-        answer = self.client.decide(self.name, now, events, leads)
-        d = decision_from_dict(answer["decision"])
+        answer = self.client.decide(self.name, self._now(now), events, leads)
+        d = self._decision(answer["decision"])
         self.decisions.append(d)
         return picks_from_dict(d, answer)
 
     def releasable(self, now: float) -> int:
         events, self._pending = self._pending, []
-        return int(self.client.releasable(self.name, now, events)["releasable"])
+        return int(self.client.releasable(self.name, self._now(now), events)["releasable"])
 
     @property
     def stats(self) -> dict[Hashable, DailyStats]:

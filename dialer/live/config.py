@@ -9,8 +9,8 @@ campaign asks it, the controller knows no wall clock). Under a `preset` the
 campaign is held to the stricter of its own and the preset's rules.
 Must not know about: HTTP, storage, threads. It only validates and builds.
 
-    cfg = CampaignConfig(mode="predictive", preset="NO", timezone="Europe/Oslo")
-    cfg.build()                         # the Controller; cfg.hours_enforced is True
+    cfg = CampaignConfig(mode="predictive", preset="NO", timezone="Europe/Oslo", caller_id="+4722334455")
+    cfg.build()                         # the Controller; under a preset the hours are enforced
 
 What a time means (seconds since `origin`; days in UTC or in `timezone`) and
 what a preset adds: docs/design.md, "Wall-clock time and the journal".
@@ -35,7 +35,7 @@ from dialer.errors import ConfigError, bad
 
 #: the keys a configuration may carry (anything else is a typo and is refused)
 FIELDS = ("mode", "pacer", "abandon_limit", "intervals", "lines", "horizon", "redial_lockout", "timezone",
-          "preset", "origin", "wait_for_solves", "envelope")
+          "preset", "origin", "wait_for_solves", "caller_id", "envelope")
 #: the keys that may change once a campaign exists (`LiveCampaign.configure`)
 MUTABLE = ("mode", "pacer", "lines")
 INTERVAL_KINDS = ("day", "campaign", "rolling")
@@ -72,7 +72,9 @@ class CampaignConfig:
     {"kind": "day" | "campaign" | "rolling", "limit": rate, "window": seconds
     (rolling only), "name": optional}; every one is enforced, the strictest wins.
     `preset`: a jurisdiction preset's name (docs/design.md, "Wall-clock time and the journal");
-    `origin`: the ISO 8601 instant time 0 stands for (None: the Unix epoch).
+    a campaign under one needs its `timezone` (the preset's calling hours are always enforced),
+    and under a preset that asks for it (NO: norm 4.4.2) its `caller_id`, the number it shows
+    to the called party (kept in E.164). `origin`: the ISO 8601 instant time 0 stands for (None: the Unix epoch).
     `wait_for_solves`: a decision that needs a policy or a day plan not solved
     yet waits for the solve (as the simulator does: `dialer emulate` sets it,
     for decisions identical to `dialer simulate`'s). False, the default: the
@@ -91,6 +93,7 @@ class CampaignConfig:
     preset: str | None = None
     origin: str | None = None
     wait_for_solves: bool = False
+    caller_id: str | None = None
     envelope: bool | None = None
 
     def __post_init__(self) -> None:
@@ -116,8 +119,17 @@ class CampaignConfig:
                       "the abandon limit there; the raw baselines are for the simulator)")
         if self.timezone is not None:
             _zone(self.timezone)
+        if self.caller_id is not None:
+            object.__setattr__(self, "caller_id", _caller_id(self.caller_id))
         if self.preset is not None:
-            self.rules()
+            preset = self.rules()
+            assert preset is not None
+            if self.timezone is None:  # the preset's calling hours cannot be forgotten
+                raise bad("timezone", None, f"an IANA time zone name such as 'Europe/Oslo' for a campaign under "
+                          f"preset {preset.name} (its calling hours and holidays are enforced on the wall clock)")
+            if preset.caller_id and self.caller_id is None:
+                raise bad("caller_id", None, f"the phone number the campaign shows to the called party, such as "
+                          f"'+4722334455', under preset {preset.name} (norm 4.4.2: never a hidden number)")
         if self.origin is not None:
             self.origin_instant()
         self.build()  # the controller itself checks the combination (say, a rolling window vs the horizon)
@@ -145,6 +157,7 @@ class CampaignConfig:
             "preset": self.preset,
             "origin": self.origin,
             "wait_for_solves": self.wait_for_solves,
+            "caller_id": self.caller_id,
             "envelope": self.envelope,
         }
 
@@ -178,8 +191,9 @@ class CampaignConfig:
 
     @property
     def hours_enforced(self) -> bool:
-        """Whether decisions are refused outside the preset's calling hours (a preset and a timezone)."""
-        return self.preset is not None and self.timezone is not None
+        """Whether decisions are refused outside the preset's calling hours: under a preset, always
+        (a campaign under a preset is refused without its timezone)."""
+        return self.preset is not None
 
     def calendar(self) -> CallingCalendar | None:
         """The preset's calling calendar when hours are enforced (see `hours_enforced`), else None."""
@@ -246,6 +260,16 @@ class CampaignConfig:
         return self.effective_rules().controller(day_of=self.day_of(), solver=solver, numbers=numbers,
                                                  number_key=number_key,
                                                  clock_offset=self.origin_instant().timestamp())
+
+
+def _caller_id(value: Any) -> str:
+    """The caller ID in E.164 (`dialer.rules.phone.normalise`), or one error naming the field."""
+    from dialer.rules.phone import normalise
+
+    try:
+        return normalise(value)
+    except ConfigError:
+        raise bad("caller_id", value, "a phone number such as '+4722334455' (or null)") from None
 
 
 def _zone(name: Any) -> ZoneInfo:

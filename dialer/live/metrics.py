@@ -69,6 +69,14 @@ def render_metrics(campaigns: Iterable[LiveCampaign], store: Mapping[str, int] |
         for c, *_ in snaps:
             out.add(name, "counter", help, {"campaign": c.name}, getattr(c.counters, attr))
     for c, *_ in snaps:
+        totals: dict[str, int] = {}
+        for kinds in c.flags().values():
+            for kind, n in kinds.items():
+                totals[kind] = totals.get(kind, 0) + n
+        for kind, n in sorted(totals.items()):
+            out.add("dialer_flagged_dials_total", "counter", "dials applied that broke a rule of the campaign's "
+                    "preset (outside_hours), since the campaign began", {"campaign": c.name, "kind": kind}, n)
+    for c, *_ in snaps:
         out.add("dialer_journal_entries", "gauge", "entries in the campaign's journal", {"campaign": c.name}, c.seq)
     for c, *_ in snaps:
         for kind, n in c.promise_breaks()["counts"].items():

@@ -45,6 +45,7 @@ KEYS = (
     "redial_after_abandon",
     "dnc_rewash",
     "closed_on_holidays",
+    "caller_id",
     "hours",
 )
 
@@ -72,7 +73,8 @@ class Preset:
     unless a holiday closes it). `redial_lockout`: seconds after an abandon
     during which the number may only be redialled with an agent reserved;
     None with `redial_rule == "forever"` means for ever (norm 4.6.3).
-    `dnc_rewash`: "month" or a number of days.
+    `dnc_rewash`: "month" or a number of days. `caller_id`: a campaign must
+    declare the number it shows to the called party (norm 4.4.2).
     """
 
     name: str
@@ -90,6 +92,7 @@ class Preset:
     dnc_rewash: str | int
     hours: tuple[Hours | None, ...] | None
     closed_on_holidays: bool
+    caller_id: bool = False  # a campaign must declare the number it shows to the called party
 
     @property
     def tz(self) -> ZoneInfo:
@@ -148,6 +151,7 @@ class Preset:
             ),
             "dnc_rewash": self.dnc_rewash if self.dnc_rewash == "month" else f"{self.dnc_rewash}d",
             "closed_on_holidays": self.closed_on_holidays,
+            "caller_id": self.caller_id,
             "hours": hours,
         }
 
@@ -319,6 +323,7 @@ def preset_from_dict(name: str, data: Any) -> Preset:
         raise ConfigError(f"{name}.abandon_limit: missing (required)")
     limit = as_rate(data["abandon_limit"], f"{name}.abandon_limit")
     rule, lockout = _redial(name, data.get("redial_after_abandon"))
+    caller_id = check(f"{name}.caller_id", data.get("caller_id", False), Flag())
     ring = _seconds(f"{name}.ring_timeout", data.get("ring_timeout"), optional=True)
     if ring is not None and ring <= 0:
         raise bad(f"{name}.ring_timeout", ring, "a positive number of seconds")
@@ -338,6 +343,7 @@ def preset_from_dict(name: str, data: Any) -> Preset:
         dnc_rewash=_rewash(name, data.get("dnc_rewash")),
         hours=_hours(name, data.get("hours")),
         closed_on_holidays=closed_on_holidays,
+        caller_id=bool(caller_id),
     )
 
 

@@ -7,7 +7,8 @@ factory with its study preset: the rules its controller is built with),
 moment a dial may start so that no answer lands after the close),
 `ring_cap` (the ring timeout after which the simulated dialer gives up, so
 answers cannot come later), `sim_instant` (simulated seconds -> the aware
-wall-clock instant the calendar and registers are asked about) and
+wall-clock instant the calendar and registers are asked about; `sim_seconds`
+the other way) and
 `RegisterScreen` (a lead screen the engine consults before every dial).
 
 Simulated time follows the engine: seconds since local midnight of the
@@ -76,9 +77,12 @@ def open_days(scenario, campaign, days: int) -> list[tuple[float, float, float]]
 
     Without a preset: every day, the study's hours (the engine's old behaviour).
     With one: closed days (weekends, public holidays) are skipped; the window
-    is the study's hours within the preset's; dialling stops `ring_cap` seconds
-    before the close, so every answer lands inside the window (calls in
-    flight then finish, including a live answer's wait for an agent).
+    is the study's hours within the preset's, the preset's read on its own
+    wall clock (the called party's: a study in another time zone gets the
+    preset's window moved into its own, the longest piece of it on each of
+    its days); dialling stops `ring_cap` seconds before the close, so every
+    answer lands inside the window (calls in flight then finish, including a
+    live answer's wait for an agent).
     """
     open_s, close_s = scenario.study.hours
     preset = _preset(scenario)
@@ -87,8 +91,10 @@ def open_days(scenario, campaign, days: int) -> list[tuple[float, float, float]]
         return [(d * DAY, open_s, close_s) for d in range(days)]
     cal = CallingCalendar(preset)
     cap = ring_cap(scenario, campaign)
+    same_zone = preset.timezone == scenario.study.timezone
     for d in range(days):
-        hours = cal.hours_seconds(scenario.study.start + dt.timedelta(days=d))
+        date = scenario.study.start + dt.timedelta(days=d)
+        hours = cal.hours_seconds(date) if same_zone else _moved_window(scenario, cal, d)
         if hours is None:
             continue
         start, stop = max(open_s, hours[0]), min(close_s, hours[1]) - cap
@@ -97,12 +103,35 @@ def open_days(scenario, campaign, days: int) -> list[tuple[float, float, float]]
     return out
 
 
+def _moved_window(scenario, cal: CallingCalendar, d: int) -> tuple[float, float] | None:
+    """The preset's calling window as seconds after local midnight of the study's day `d`, when the
+    preset's time zone is another: the longest piece of the preset's windows that falls on that day."""
+    date = scenario.study.start + dt.timedelta(days=d)
+    best: tuple[float, float] | None = None
+    for shift in (-1, 0, 1):
+        w = cal.day(date + dt.timedelta(days=shift))
+        if not w.open:
+            continue
+        a = max(sim_seconds(scenario, w.opens) - d * DAY, 0.0)  # type: ignore[union-attr]
+        b = min(sim_seconds(scenario, w.closes) - d * DAY, DAY)  # type: ignore[union-attr]
+        if b > a and (best is None or b - a > best[1] - best[0]):
+            best = (a, b)
+    return best
+
+
 def sim_instant(scenario, t: float) -> dt.datetime:
     """The aware wall-clock instant of simulated time `t` in the study's time zone."""
     day, secs = divmod(t, DAY)
     date = scenario.study.start + dt.timedelta(days=int(day))
     naive = dt.datetime.combine(date, dt.time(0)) + dt.timedelta(seconds=secs)
     return naive.replace(tzinfo=ZoneInfo(scenario.study.timezone))
+
+
+def sim_seconds(scenario, instant: dt.datetime) -> float:
+    """The simulated time of an aware instant (`sim_instant`'s inverse: the study's wall clock)."""
+    local = instant.astimezone(ZoneInfo(scenario.study.timezone))
+    days = (local.date() - scenario.study.start).days
+    return days * DAY + local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
 
 
 class RegisterScreen:

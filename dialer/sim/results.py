@@ -135,8 +135,10 @@ def simulate(
     start = scenario.study.start
     campaigns = []
     for r in runs:
+        # a day is a whole day from t = 0, or a local date (a campaign with a time zone: `dialer emulate`)
         days = [
-            DayResult(start + dt.timedelta(days=int(day)), stats)
+            DayResult(dt.date.fromisoformat(day) if isinstance(day, str) else start + dt.timedelta(days=int(day)),
+                      stats)
             for day, stats in sorted(r.controller.stats.items())
         ]
         campaigns.append(

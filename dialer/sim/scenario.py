@@ -240,6 +240,21 @@ class Campaign(_Model):
     outcomes: Outcomes = Field(default_factory=Outcomes)
     durations: Durations = Field(default_factory=Durations)
     retry: Retry = Field(default_factory=Retry)
+    #: the number shown to the called party (norm 4.4.2); a live campaign under NO must declare one,
+    #: `dialer emulate` sends it, `dialer simulate --store` records it for the audit
+    caller_id: str | None = None
+
+    @field_validator("caller_id")
+    @classmethod
+    def _caller_id(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        from dialer.rules.phone import normalise
+
+        try:
+            return normalise(v)
+        except ConfigError:
+            raise ValueError(f"must be a phone number such as '+4722334455', got {v!r}") from None
 
     @field_validator("mode")
     @classmethod

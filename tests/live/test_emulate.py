@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -88,7 +89,9 @@ def test_parity_under_a_study_preset(live_server, preset, tmp_path):
     # the preset's stricter limit, its intervals (US: a rolling 30 days) and its redial rule reach the
     # service's controller as they reach the simulator's: the same day through HTTP as in-process
     sc = scenario("predictive", {}, tmp_path)
-    sc = sc.model_copy(update={"study": sc.study.model_copy(update={"preset": preset})})
+    # the study where the preset's hours are read (the service holds them in the preset's time zone)
+    zone = {"UK": "Europe/London", "US": "America/New_York"}[preset]
+    sc = sc.model_copy(update={"study": sc.study.model_copy(update={"preset": preset, "timezone": zone})})
     expected = simulate(sc, seed=3)
     plain = simulate(sc.model_copy(update={"study": sc.study.model_copy(update={"preset": None})}), seed=3)
     assert expected.to_json() != plain.to_json()  # the preset changes the day: the check below can fail
@@ -96,4 +99,24 @@ def test_parity_under_a_study_preset(live_server, preset, tmp_path):
     got = emulate(sc, live_server.url, seed=3, token=TOKEN, controllers=remote)
     assert got.to_json() == expected.to_json()
     config = remote["sales"].config
-    assert config.preset == preset and config.origin is not None and not config.hours_enforced
+    # under a preset the service holds the hours too: the campaign has the study's time zone
+    assert config.preset == preset and config.origin is not None and config.hours_enforced
+    assert config.timezone == zone and got.campaigns[0].days[0].date == sc.study.start
+
+
+def test_emulate_sends_elapsed_seconds_across_a_daylight_saving_change():
+    # the simulator counts wall-clock seconds from the first local midnight; the service counts seconds
+    # elapsed since it (its hours and days depend on it): across the October change they differ by an hour
+    from dialer.emulate import _clock
+    from dialer.sim.compliance import sim_instant
+
+    sc = load(TINY)
+    assert _clock(sc, sim_instant(sc, 0.0)) is None  # 24 November: no change, the times are sent as they are
+    autumn = sc.model_copy(update={"study": sc.study.model_copy(update={"start": dt.date(2026, 10, 23), "days": 4})})
+    origin = sim_instant(autumn, 0.0)
+    out, back = _clock(autumn, origin)
+    friday, monday = 9 * 3600.0, 3 * 86400.0 + 9 * 3600.0  # 09:00 on the first day and on the fourth
+    assert out(friday) == friday and out(monday) == monday + 3600.0  # Sunday 25 October had 25 hours
+    elapsed = origin.astimezone(dt.timezone.utc) + dt.timedelta(seconds=out(monday))
+    assert elapsed.astimezone(origin.tzinfo).hour == 9
+    assert back(out(monday)) == monday and back(out(friday)) == friday

@@ -104,7 +104,7 @@ def test_a_batch_posted_twice_is_counted_once(http):
 def test_a_time_past_the_calendar_is_409_not_500(http):
     """A campaign with a timezone could not place a time past the year 9999 on its calendar: the
     event (and /hours at such a time) was a 500."""
-    cfg = {"mode": "power", "preset": "NO", "timezone": "Europe/Oslo"}
+    cfg = {"mode": "power", "preset": "NO", "timezone": "Europe/Oslo", "caller_id": "+4722334455"}
     assert http.put("/campaigns/wedge-tz", json=cfg).status_code == 201
     r = http.post("/campaigns/wedge-tz/events", json={"events": [ev(1, "AgentLoggedIn", 1e15, agent="ann")]})
     assert r.status_code == 409 and "(the end of the campaign's calendar, 9999-12-30), got 1000000000000000.0" in r.text, r.text

@@ -11,6 +11,11 @@ from dialer.live.service import Service
 from dialer.live.store import Store
 
 
+#: a campaign under NO says where it calls and the number it shows (issue 18 item 6)
+NO = {"preset": "NO", "timezone": "Europe/Oslo", "caller_id": "+4722334455"}
+T = 1764061200.0  # Tuesday 24 November 2026, 10:00 in Oslo: calling is allowed
+
+
 def ev(i, tp, t, **kw):
     return {"id": f"e{i}", "type": tp, "time": t, **kw}
 
@@ -51,10 +56,10 @@ def test_one_call_centre_one_memory_by_the_number_through_a_restart(tmp_path):
 
 def test_a_campaign_under_a_preset_cannot_loosen_the_redial_rule_or_drop_the_envelope():
     with pytest.raises(ConfigError, match=r"^redial_lockout must be null \(for ever\) under preset NO"):
-        CampaignConfig(preset="NO", redial_lockout=60)
+        CampaignConfig(redial_lockout=60, **NO)
     with pytest.raises(ConfigError, match=r"^envelope must be true or null under preset NO"):
-        CampaignConfig(mode="fixed-ratio", preset="NO", envelope=False)
-    held = LiveCampaign(mode="fixed-ratio", pacer={"ratio": 3.0}, preset="NO")
+        CampaignConfig(mode="fixed-ratio", envelope=False, **NO)
+    held = LiveCampaign(mode="fixed-ratio", pacer={"ratio": 3.0}, **NO)
     assert held.uses_envelope and held.held_to_dict()["envelope"] is True
     raw = LiveCampaign(mode="fixed-ratio", pacer={"ratio": 3.0})
     assert not raw.uses_envelope and raw.held_to_dict()["envelope"] is False
@@ -63,9 +68,9 @@ def test_a_campaign_under_a_preset_cannot_loosen_the_redial_rule_or_drop_the_env
 @pytest.mark.parametrize("mode, pacer", [("fixed-ratio", {"ratio": 3.0}), ("adaptive", {})])
 def test_every_mode_under_a_preset_is_held_to_the_limit_live(mode, pacer):
     """The issue's example: a fixed-ratio campaign reached 5 abandoned of 13 connected in four steps."""
-    c = LiveCampaign(mode=mode, pacer=pacer, preset="NO")
-    c.submit([ev(f"in{a}", "AgentLoggedIn", 0.0, agent=f"a{a}") for a in range(4)])
-    n, t = 0, 1.0
+    c = LiveCampaign(mode=mode, pacer=pacer, **NO)
+    c.submit([ev(f"in{a}", "AgentLoggedIn", T, agent=f"a{a}") for a in range(4)])
+    n, t = 0, T + 1.0
     for _ in range(30):
         d = c.decide(t)
         first = n + 1

@@ -124,7 +124,7 @@ class _Seen(Exception):
 def test_the_simulator_tells_a_predictive_pacer_how_long_its_calling_day_is(pacer, hours, expected):
     """The engine knows the calling window: the pacer gets its length (for its day plan) unless the scenario says."""
     data = default().model_dump()
-    data["study"]["hours"] = hours
+    data["study"].update(hours=hours, preset=None)  # (a preset stops dialling a ring timeout before the close)
     data["campaigns"][0].update(mode="predictive", pacer=pacer)
     seen = {}
 

@@ -66,6 +66,39 @@ def test_a_pacer_target_above_the_presets_limit_is_named_when_the_scenario_loads
         scenario.from_dict(small("UK", pacer={"target": 0.04}))
 
 
+def test_the_default_scenario_runs_under_the_norwegian_preset():
+    # before, the "Norwegian" default had no preset: moved to Christmas Day it dialled 15,537 numbers
+    sc = scenario.default()
+    assert sc.study.preset == "NO" and sc.campaigns[0].caller_id == "+4722000000"
+    d = sc.model_dump()
+    d["study"]["start"] = "2026-12-25"
+    d["agents"] = [{"name": "day", "count": 4, "shift": ["09:00", "10:00"]}]
+    assert simulate(scenario.from_dict(d), seed=0).campaigns[0].totals.attempted == 0
+    d["study"]["start"] = "2026-12-28"  # the Monday after: open
+    assert simulate(scenario.from_dict(d), seed=0).campaigns[0].totals.attempted > 0
+
+
+def test_a_presets_hours_are_read_on_its_own_clock():
+    from dialer.sim.compliance import open_days
+
+    # US hours (08:00-21:00 New York) seen from Oslo, six hours ahead in November: 14:00-03:00 Oslo time,
+    # of which the study's day (09:00-21:00) keeps 14:00-21:00, less the US ring timeout (15 s) at the close
+    sc = scenario.from_dict(small("US"))
+    sc = sc.model_copy(update={"study": sc.study.model_copy(update={"hours": (9 * 3600.0, 21 * 3600.0)})})
+    (day,) = open_days(sc, sc.campaigns[0], 1)
+    assert day == (0.0, 14 * 3600.0, 21 * 3600.0 - 15.0)
+    # in the preset's own zone, the study's window as given (less the ring timeout at the close)
+    ny = sc.model_copy(update={"study": sc.study.model_copy(update={"timezone": "America/New_York"})})
+    assert open_days(ny, ny.campaigns[0], 1) == [(0.0, 9 * 3600.0, 21 * 3600.0 - 15.0)]
+
+
+def test_a_caller_id_is_a_phone_number():
+    with pytest.raises(ConfigError, match=r"campaigns\[0\]\.caller_id: must be a phone number such as "
+                                          r"'\+4722334455', got 'hidden'"):
+        scenario.from_dict(small("NO", caller_id="hidden"))
+    assert scenario.from_dict(small("NO", caller_id="22 33 44 55")).campaigns[0].caller_id == "+4722334455"
+
+
 @pytest.mark.parametrize("mode, pacer", [("fixed-ratio", {"ratio": 3.0}), ("adaptive", {})])
 def test_under_a_preset_every_mode_is_held_to_the_limit_and_envelope_false_keeps_the_raw_baseline(mode, pacer):
     held = scenario.from_dict(small("NO", mode=mode, pacer=pacer))

@@ -38,15 +38,20 @@ class Plan:
 
 NOTHING = Plan()
 
-# Plans are values: the ones Power asks for again and again are made once
-_RESERVE: list[Plan] = [NOTHING]
+# Plans are values: the ones Power asks for again and again are made once. The table is a tuple,
+# replaced whole when it grows (never appended to), so a thread reading it mid-growth still finds
+# Plan(reserved=k) at every index k.
+_RESERVE: tuple[Plan, ...] = (NOTHING,)
 
 
 def _reserve(n: int) -> Plan:
     """Plan(reserved=n), shared (a plan is frozen)."""
-    while len(_RESERVE) <= n:
-        _RESERVE.append(Plan(reserved=len(_RESERVE)))
-    return _RESERVE[n]
+    global _RESERVE
+    table = _RESERVE
+    if n >= len(table):
+        table = table + tuple(Plan(reserved=k) for k in range(len(table), 2 * n + 1))
+        _RESERVE = table
+    return table[n]
 
 
 def round_half_up(x: float) -> int:

@@ -4,9 +4,10 @@ Owns: `emulate` (scenario + seed + service URL -> the same results
 `dialer simulate` gives): it runs the SimPy engine unchanged, in accelerated
 time, with a controller factory that creates each campaign in the service and
 hands the engine a `RemoteController`. The engine then behaves as a real
-dialer would: it reports every event, asks for a decision whenever something
-happened, holds pauses until the service says an agent is releasable, and
-places exactly the dials decided.
+dialer would: it reports every event (a dial with a made-up phone number for
+its lead, `dialer.sim.compliance.synthetic_number`), asks for a decision
+whenever something happened, holds pauses until the service says an agent
+is releasable, and places exactly the dials decided.
 
 Must not know about: routes (the client), how the engine simulates a call.
 """
@@ -21,7 +22,7 @@ from dialer.core.factory import Rules
 from dialer.core.modes import accepted
 from dialer.live.client import Client, RemoteController
 from dialer.live.config import CampaignConfig
-from dialer.sim.compliance import sim_instant, sim_seconds
+from dialer.sim.compliance import sim_instant, sim_seconds, synthetic_number
 from dialer.sim.results import SimulationResult, simulate
 from dialer.sim.scenario import Campaign, Scenario
 
@@ -76,9 +77,11 @@ def emulate(scenario: Scenario, url: str, *, seed: int = 0, token: str | None = 
             # each campaign's leads are numbered within its own list, and the service keeps one memory of
             # abandoned numbers for all its campaigns (norm 4.6.3, the call centre's): the leads go to it
             # under the campaign's name, so that they are this run's and this campaign's alone, as they are
-            # the simulator's
+            # the simulator's; and each dial with a phone number, as a real dialer's (made up, the
+            # simulator's leads have none; one per lead of this campaign of this run)
             name = campaign_name(prefix, campaign.name)
-            rc = RemoteController(client, name, config, lead_prefix=f"{name}:", clock=clock)
+            rc = RemoteController(client, name, config, lead_prefix=f"{name}:", clock=clock,
+                                  number=lambda lead, name=name: synthetic_number(name, lead))
             if controllers is not None:
                 controllers[campaign.name] = rc
             return rc

@@ -5,7 +5,7 @@
     dialer dnc wash LEADS.csv --out WASHED.csv [--store URL] [--call-uncertain]
     dialer stats export --campaign NAME [--from DATE] [--to DATE] [--store URL] [--csv PATH]
     dialer stats retain [--store URL] [--today DATE] [--months 12] --yes
-    dialer audit --campaign NAME --from DATE --to DATE [--store URL] [--html PATH] [--preset NO]
+    dialer audit --campaign NAME --from DATE --to DATE [--store URL] [--html PATH] [--preset NAME]
 
 Owns: parsing these flags and printing; every error a user can cause is one
 line (`dialer: error: ...`, exit 2).
@@ -226,7 +226,7 @@ def _audit_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--to", dest="end", required=True, type=iso_date, help="last day, YYYY-MM-DD")
     _store_arg(p)
     p.add_argument("--html", metavar="PATH", help="also write a self-contained HTML report with the plot")
-    p.add_argument("--preset", default="NO", help="jurisdiction preset (default NO)")
+    p.add_argument("--preset", default=None, help="jurisdiction preset (default: the campaign's own, as recorded, else NO)")
     p.add_argument("--presets", metavar="FILE", help="a presets TOML file of your own")
 
 
@@ -235,9 +235,12 @@ def run_audit(args: argparse.Namespace) -> int:
     from dialer.rules.presets import get_preset
     from dialer.compliance.store import Store
 
-    preset = get_preset(args.preset, args.presets)
-    with Store(args.store) as store:
-        audit = build_audit(store, preset, args.campaign, args.start, args.end)
+    if args.preset is not None:
+        get_preset(args.preset, args.presets)  # a bad name is refused before the store is opened
+    with Store(args.store, readonly=True) as store:  # the audit creates and alters nothing
+        info = store.info(args.campaign)
+        name = args.preset or (info.preset if info is not None and info.preset else "NO")
+        audit = build_audit(store, get_preset(name, args.presets), args.campaign, args.start, args.end)
     if args.html:
         text = render_html(audit)
         try:

@@ -1,7 +1,7 @@
 """The live commands: the HTTP service and its reference client.
 
     dialer serve [--host 127.0.0.1] [--port 8000] [--store URL] [--token T] [--max-body 4MiB]
-                 [--max-skew 86400]
+                 [--max-skew 86400] [--secret-file PATH]
     dialer emulate --url URL [SCENARIO] [--seed N] [--json PATH] [--token T]
 
 Owns: parsing these flags and printing; every error a user can cause is one
@@ -80,6 +80,9 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-skew", type=_seconds, default=None, metavar="SECONDS",
                    help="how far ahead of a campaign's clock (its last event or decision) a time may be; a later "
                         "one is refused (409), e.g. a timestamp in milliseconds (default 7776000: 90 days)")
+    p.add_argument("--secret-file", metavar="PATH",
+                   help="file holding the register secret that hashes phone numbers (default: $DIALER_DNC_SECRET, "
+                        "as 'dialer dnc' takes it); without one the dial log holds no numbers")
     p.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"))
 
 
@@ -87,8 +90,17 @@ def run_serve(args: argparse.Namespace) -> int:
     from dialer.live.serve import serve
 
     serve(args.host, args.port, args.store, _token(args), args.log_level, args.sqlite_sync, max_body=args.max_body,
-          max_skew=args.max_skew)
+          max_skew=args.max_skew, secret=_secret(args.secret_file))
     return 0
+
+
+def _secret(secret_file: str | None) -> bytes | None:
+    """The register secret: the file, else $DIALER_DNC_SECRET, else None (the service runs without one)."""
+    from dialer.compliance.registers import SECRET_ENV, secret
+
+    if secret_file is None and not os.environ.get(SECRET_ENV):
+        return None
+    return secret(secret_file=secret_file)
 
 
 # --- dialer emulate ----------------------------------------------------------------------------------

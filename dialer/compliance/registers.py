@@ -207,16 +207,19 @@ def import_register(store: Store, hasher: Hasher, path: str | Path, register: st
         entries.append(EntryRow(register, p.number, p.name, p.address, p.dob, at, None, f"{Path(path).name}:{line}"))
     ended = store.end_entries("national", at) if register == "national" else 0
     n = store.add_entries(entries)
+    store.log_import(register, at, Path(path).name, n)
     return ImportReport(register, str(path), n, ended, rows.errors)
 
 
 def load_registers(store: Store, hasher: Hasher) -> Registers:
     """The registers of a store, as the core's sans-IO `Registers`."""
     store.check_key(hasher.fingerprint)
-    return Registers(
-        Entry(e.register, Person(e.number_hash, e.name_hash, e.address_hash, e.dob_hash), e.since, e.until)
-        for e in store.entries()
-    )
+    return Registers(entry_of(e) for e in store.entries())
+
+
+def entry_of(e: EntryRow) -> Entry:
+    """A stored register entry as the rules' `Entry`."""
+    return Entry(e.register, Person(e.number_hash, e.name_hash, e.address_hash, e.dob_hash), e.since, e.until)
 
 
 def leads_of(rows: Rows, hasher: Hasher) -> list[Lead]:

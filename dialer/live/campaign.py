@@ -37,7 +37,7 @@ from typing import Any, Callable, Hashable, Iterable, Mapping, Protocol, Sequenc
 from dialer.checks import check, positive
 from dialer.core.controller import Controller
 from dialer.core.decision import Decision
-from dialer.core.events import DialPlaced, Event
+from dialer.core.events import DialPlaced, Event, Outcome
 from dialer.core.guards import AbandonedNumbers
 from dialer.core.picker import Picks, Screen
 from dialer.core.modes import PACERS
@@ -47,6 +47,11 @@ from dialer.errors import ConfigError, DialerError, ProtocolError, bad
 from dialer.live.config import MUTABLE, CampaignConfig, check_lines, check_pacer
 from dialer.rules import phone
 from dialer.live.wire import canonical, check_id, check_time, event_from_dict, event_to_dict
+from dialer.rules.dnc import Hasher
+from dialer.rules.phone import normalise
+
+#: the dial log's number of a dial with no number to check (`dialer.compliance.store.NO_NUMBER`)
+NO_NUMBER = ""
 
 #: decisions alone queued at most for the next commit (Rule 2); one more is written at once, with them
 MAX_QUEUED = 256
@@ -79,9 +84,39 @@ Entry = tuple[str, "str | int | None", dict[str, Any]]
 
 
 class Journal(Protocol):
-    """Where a campaign's entries go before a caller is answered (see `dialer.live.store.Store`)."""
+    """Where a campaign's entries go before a caller is answered (see `dialer.live.store.Store`).
+
+    A journal whose `keeps_records` is true also keeps the compliance records: it is called
+    `append(campaign, first_seq, entries, records)` with the `Records` the entries make, to be
+    written in the same transaction."""
 
     def append(self, campaign: str, first_seq: int, entries: Sequence[Entry]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DialRecord:
+    """A dial placed, for the dial log: its journal entry, instant, number's keyed hash ("" unknown)."""
+
+    seq: int
+    placed_at: dt.datetime  # aware
+    number: str
+    reserved: bool
+    exception: str | None = None
+
+
+@dataclass
+class Records:
+    """What a batch adds to the compliance records (norm 4.3 and the dial log), written with its entries:
+    the dials placed, the outcomes of dials that ended (by their `DialPlaced`'s entry), and the counts
+    to add to each campaign-day (attempted, answered, connected, transferred, abandoned)."""
+
+    campaign: str
+    dials: list[DialRecord]
+    outcomes: list[tuple[int, str]]
+    days: dict[dt.date, dict[str, int]]
+
+    def __bool__(self) -> bool:
+        return bool(self.dials or self.outcomes or self.days)
 
 
 class StoreError(DialerError):
@@ -147,7 +182,8 @@ class LiveCampaign:
     def __init__(self, config: CampaignConfig | None = None, *, name: str = "campaign",
                  journal: Journal | None = None, id_memory: float = ID_MEMORY, solver: PacingSolver | None = None,
                  max_skew: float = MAX_SKEW, numbers: AbandonedNumbers | None = None,
-                 number_key: Callable[[Hashable], Hashable] | None = None, **settings: Any) -> None:
+                 number_key: Callable[[Hashable], Hashable] | None = None, hasher: Hasher | None = None,
+                 **settings: Any) -> None:
         if config is None:
             config = CampaignConfig.from_dict(settings)
         elif settings:
@@ -168,6 +204,9 @@ class LiveCampaign:
         self._calendar = config.calendar()  # the preset's calling hours, when enforced (under a preset)
         self._hours = None if self._calendar is None else _Hours(config, self._calendar)
         self._flags: dict[Hashable, dict[str, int]] = {}  # day -> kind -> dials applied and flagged
+        self._hasher = hasher
+        # the compliance records of each batch, when the journal keeps them
+        self._records = _Recorder(self) if getattr(journal, "keeps_records", False) else None
         self.id_memory = float(check("id_memory", id_memory, _ID_MEMORY))
         self.max_skew = float(check_skew(max_skew))
         # a time past this cannot be placed on the calendar of a campaign with a timezone (Rule 5)
@@ -189,26 +228,30 @@ class LiveCampaign:
                 *, journal: Journal | None = None, id_memory: float = ID_MEMORY,
                 solver: PacingSolver | None = None, max_skew: float = MAX_SKEW,
                 numbers: AbandonedNumbers | None = None,
-                number_key: Callable[[Hashable], Hashable] | None = None) -> "LiveCampaign":
+                number_key: Callable[[Hashable], Hashable] | None = None,
+                hasher: Hasher | None = None) -> "LiveCampaign":
         """Rebuild a campaign by replaying its journal entries `(seq, kind, event id, body)` in order
-        (as they were applied: the time checks of Rule 5 are not made again)."""
+        (as they were applied: the time checks of Rule 5 are not made again; the records they made
+        are in the store already)."""
         c = cls(config, name=name, journal=journal, id_memory=id_memory, solver=solver, max_skew=max_skew,
-                numbers=numbers, number_key=number_key)
+                numbers=numbers, number_key=number_key, hasher=hasher)
         for seq, kind, ev_id, body in entries:
             if seq != c._seq + 1:
                 raise StoreError(f"campaign {name!r}: journal entry {seq} follows {c._seq} (a gap)")
             try:
-                c._replay(kind, ev_id, body)
+                c._replay(seq, kind, ev_id, body)
             except DialerError as err:
                 raise StoreError(f"campaign {name!r}: journal entry {seq} ({kind}) no longer applies: {err}") from None
             c._seq = seq
         return c
 
-    def _replay(self, kind: str, ev_id: Any, body: Mapping[str, Any]) -> None:
+    def _replay(self, seq: int, kind: str, ev_id: Any, body: Mapping[str, Any]) -> None:
         if kind == "event":
             _, ev = event_from_dict(body)
-            self._controller.handle(ev)
+            outcome = self._controller.handle(ev)
             self._applied(ev)
+            if self._records is not None:
+                self._records.replayed(ev, seq, outcome)
             if ev_id is not None:
                 self._ids[ev_id] = _digest(canonical(body))
                 self._id_times.append((ev.time, ev_id))
@@ -250,16 +293,18 @@ class LiveCampaign:
             duplicates: list[Any] = []
             failure: tuple[int | None, Any, DialerError] | None = None
             ids_added: list[Any] = []
+            records = self._records
             for i, item in enumerate(events):
                 ev_id: Any = None
                 try:
                     if isinstance(item, Event):
-                        ev, body = item, event_to_dict(item)
+                        ev = item
                     else:
                         if isinstance(item, Mapping) and item.get("id") is None:
                             raise _no_id(i, item)
                         ev_id, ev = event_from_dict(item, f"events[{i}]")
-                        body = event_to_dict(ev, ev_id)
+                    number = self._number(ev) if records is not None and type(ev) is DialPlaced else NO_NUMBER
+                    body = event_to_dict(ev, ev_id)
                     self._check_time("time", ev.time)
                     if ev_id is not None:
                         text = canonical(body)
@@ -277,11 +322,15 @@ class LiveCampaign:
                                 f"event id {ev_id!r} at time {ev.time!r} is older than the ids this campaign remembers "
                                 f"({self.id_memory:g} s before its last event, {self._controller.floor.now!r}): if it is a "
                                 "retry it was applied before; it is not applied now")
-                    self._controller.handle(ev)  # raises, changing nothing, if it does not fit
+                    if records is not None:
+                        records.before(ev)
+                    outcome = self._controller.handle(ev)  # raises, changing nothing, if it does not fit
                 except DialerError as err:
                     failure = (i, ev_id, err)
                     break
                 self._applied(ev)
+                if records is not None:
+                    records.after(ev, self._seq + 1 + len(entries), outcome, number)
                 if ev_id is not None:
                     self._ids[ev_id] = digest
                     self._id_times.append((ev.time, ev_id))
@@ -313,7 +362,8 @@ class LiveCampaign:
                 except DialerError as err:
                     failure = (None, None, err)
             # a decision alone may wait for the next commit (Rule 2); anything else is committed now
-            self._write(entries, ids_added, wait=leads is not None or len(entries) != 1 or entries[0][0] != "decide")
+            self._write(entries, ids_added, wait=leads is not None or len(entries) != 1 or entries[0][0] != "decide",
+                        records=None if records is None else records.take())
             if ids_added:
                 self._forget()
             applied = sum(1 for e in entries if e[0] == "event")
@@ -339,10 +389,31 @@ class LiveCampaign:
         if type(ev) is DialPlaced and self._hours is not None and not self._hours.allowed(ev.time):
             self._flag(ev.time, OUTSIDE_HOURS)
 
+    def _number(self, ev: DialPlaced) -> str:
+        """The dial log's number of a dial: the keyed hash of its phone number (`phone`, else `lead`, when
+        it reads as one), or `NO_NUMBER` when there is none or no `hasher` to hash it with."""
+        if self._hasher is None:
+            return NO_NUMBER
+        value = getattr(ev, "phone", None)
+        if value is None:
+            value = ev.lead
+        if not isinstance(value, str):
+            return NO_NUMBER
+        try:
+            return self._hasher.number(normalise(value))
+        except ConfigError:
+            return NO_NUMBER
+
     def _flag(self, t: float, kind: str) -> None:
         day = self._controller.floor.day_of(t)
         kinds = self._flags.setdefault(day, {})
         kinds[kind] = kinds.get(kind, 0) + 1
+
+    def _date(self, day: Hashable) -> dt.date:
+        """The calendar date of an accounting day: a local date (a timezone), or whole days from the origin."""
+        if isinstance(day, str):
+            return dt.date.fromisoformat(day)
+        return (self._config.origin_instant() + dt.timedelta(days=day)).date()  # type: ignore[arg-type]
 
     def flags(self) -> dict[Hashable, dict[str, int]]:
         """Dials applied that broke a rule of the campaign's preset, per day and kind (`FLAGS`):
@@ -581,8 +652,10 @@ class LiveCampaign:
         if self._stale is not None:
             raise StoreError(f"campaign {self.name!r} is out of step with its store ({self._stale}); reload it")
 
-    def _write(self, entries: list[Entry], ids_added: list[Any], *, wait: bool = True) -> None:
-        """Journal `entries` after the queued decisions; `wait` False: a decision alone, which may be queued."""
+    def _write(self, entries: list[Entry], ids_added: list[Any], *, wait: bool = True,
+               records: Records | None = None) -> None:
+        """Journal `entries` after the queued decisions, with the `records` they make (a journal that keeps
+        records: in one transaction); `wait` False: a decision alone, which may be queued."""
         if not entries and not self._queued:
             return
         if self._journal is not None:
@@ -592,7 +665,10 @@ class LiveCampaign:
                 return
             queued, self._queued = self._queued, []
             try:
-                self._journal.append(self.name, self._seq - len(queued) + 1, queued + entries)
+                if records:
+                    self._journal.append(self.name, self._seq - len(queued) + 1, queued + entries, records)  # type: ignore[call-arg]
+                else:
+                    self._journal.append(self.name, self._seq - len(queued) + 1, queued + entries)
             except Exception as err:  # the memory is now ahead of the store: refuse everything until reloaded
                 for ev_id in ids_added:
                     self._ids.pop(ev_id, None)
@@ -649,6 +725,65 @@ def _check_leads(leads: Iterable[Any]) -> list[Any]:
     for i, lead in enumerate(out):
         check_id(f"leads[{i}]", lead)
     return out
+
+
+_COUNTS = ("attempted", "answered", "connected", "transferred", "abandoned")
+
+
+class _Recorder:
+    """A campaign's compliance records, batch by batch (`Records`): `before` an event is applied (the
+    counts of the day it touches are noted), `after` it (its dial, or the outcome of the dial it
+    ended), `take` at the end of the batch (the counts added to each day since noted). It keeps the
+    calls in flight (call -> the entry of its DialPlaced and its day), which `replayed` rebuilds."""
+
+    __slots__ = ("campaign", "calls", "before_counts", "dials", "outcomes")
+
+    def __init__(self, campaign: "LiveCampaign") -> None:
+        self.campaign = campaign
+        self.calls: dict[Hashable, tuple[int, Hashable]] = {}
+        self.before_counts: dict[Hashable, tuple[int, ...]] = {}
+        self.dials: list[DialRecord] = []
+        self.outcomes: list[tuple[int, str]] = []
+
+    def _counts(self, day: Hashable) -> tuple[int, ...]:
+        s = self.campaign._controller.stats.get(day)
+        return (0,) * len(_COUNTS) if s is None else tuple(getattr(s, n) for n in _COUNTS)
+
+    def before(self, ev: Event) -> None:
+        if type(ev) is DialPlaced:
+            day = self.campaign._controller.floor.day_of(ev.time)
+        else:
+            call = self.calls.get(getattr(ev, "call", None))  # (an agent's event counts nothing of norm 4.3)
+            if call is None:
+                return
+            day = call[1]
+        if day not in self.before_counts:
+            self.before_counts[day] = self._counts(day)
+
+    def after(self, ev: Event, seq: int, outcome: Outcome | None, number: str) -> None:
+        if type(ev) is DialPlaced:
+            self.calls[ev.call] = (seq, self.campaign._controller.floor.day_of(ev.time))
+            self.dials.append(DialRecord(seq, self.campaign._config.instant(ev.time), number, ev.agent is not None))
+        if outcome is not None:
+            placed = self.calls.pop(ev.call, None)  # type: ignore[attr-defined]
+            if placed is not None:
+                self.outcomes.append((placed[0], outcome.value))
+
+    def replayed(self, ev: Event, seq: int, outcome: Outcome | None) -> None:
+        if type(ev) is DialPlaced:
+            self.calls[ev.call] = (seq, self.campaign._controller.floor.day_of(ev.time))
+        if outcome is not None:
+            self.calls.pop(ev.call, None)  # type: ignore[attr-defined]
+
+    def take(self) -> Records:
+        days = {}
+        for day, before in self.before_counts.items():
+            added = {n: b - a for n, a, b in zip(_COUNTS, before, self._counts(day)) if b != a}
+            if added:
+                days[self.campaign._date(day)] = {n: added.get(n, 0) for n in _COUNTS}
+        out = Records(self.campaign.name, self.dials, self.outcomes, days)
+        self.before_counts, self.dials, self.outcomes = {}, [], []
+        return out
 
 
 class _Hours:

@@ -130,11 +130,15 @@ class RemoteController:
     `clock`: a pair of functions (the dialer's time -> the service's, and back)
     when the two differ (`dialer emulate`: the simulator's wall-clock seconds
     across a daylight-saving change); the local book keeps the dialer's.
+    `number`: the phone number a dial of a lead is sent with (`DialPlaced.phone`;
+    `dialer emulate`: a simulated lead's made-up number); `lead_prefix`: put
+    before a dial's lead as sent. The local book keeps the lead as it is.
     """
 
     def __init__(self, client: Client, name: str, config: CampaignConfig, *, id_prefix: str = "",
                  lead_prefix: str = "",
-                 clock: tuple[Callable[[float], float], Callable[[float], float]] | None = None) -> None:
+                 clock: tuple[Callable[[float], float], Callable[[float], float]] | None = None,
+                 number: Callable[[Any], Any] | None = None) -> None:
         self.client = client
         self.name = name
         self.config = config
@@ -151,6 +155,7 @@ class RemoteController:
         self._n = 0
         self._id_prefix = id_prefix
         self._out, self._back = clock if clock is not None else (None, None)
+        self._number = number
         self.decisions: list[Decision] = []
 
     def handle(self, event: Event) -> Outcome | None:
@@ -159,6 +164,8 @@ class RemoteController:
         body = event_to_dict(event, f"{self._id_prefix}{self._n}")
         if self._out is not None:
             body["time"] = self._out(body["time"])
+        if self._number is not None and "phone" in body:
+            body["phone"] = self._number(body["lead"])
         if self._lead_prefix and "lead" in body:
             body["lead"] = f"{self._lead_prefix}{body['lead']}"
         self._pending.append(body)

@@ -56,9 +56,11 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 def serve(host: str, port: int, store: str | None, token: str | None, log_level: str = "warning",
-          sqlite_sync: str = "full", *, max_body: int | None = None, max_skew: float | None = None) -> None:
+          sqlite_sync: str = "full", *, max_body: int | None = None, max_skew: float | None = None,
+          secret: bytes | None = None) -> None:
     """Open the store, rebuild its campaigns, and serve until interrupted (bodies over `max_body`
-    bytes refused; times more than `max_skew` s ahead of a campaign's clock refused; None: the defaults)."""
+    bytes refused; times more than `max_skew` s ahead of a campaign's clock refused; None: the defaults;
+    `secret`: the register secret, which hashes phone numbers, checked against the store's)."""
     import uvicorn
 
     from dialer.live.app import MAX_BODY, create_app
@@ -66,11 +68,22 @@ def serve(host: str, port: int, store: str | None, token: str | None, log_level:
     from dialer.live.store import Store
 
     check_binding(host, token)
+    hasher = None
+    if secret is not None:
+        from dialer.rules.dnc import Hasher
+
+        hasher = Hasher(secret)
     st = Store(store, sqlite_sync=sqlite_sync)
+    try:
+        if hasher is not None:
+            st.check_key(hasher.fingerprint)  # the registers of this store were hashed with the same secret
+    except ConfigError:
+        st.close()
+        raise
     from dialer.live.campaign import MAX_SKEW
 
     # every campaign rebuilt from its journal before the first request
-    service = Service(st, max_skew=MAX_SKEW if max_skew is None else max_skew)
+    service = Service(st, max_skew=MAX_SKEW if max_skew is None else max_skew, hasher=hasher)
     sock = bind(host, port)
     actual = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host

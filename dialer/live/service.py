@@ -23,11 +23,13 @@ from typing import Any, Mapping, Sequence
 from dialer.core.guards import AbandonedNumbers
 from dialer.core.solver import PacingSolver
 from dialer.errors import ConfigError, DialerError, ProtocolError, bad
-from dialer.live.campaign import MAX_SKEW, Entry, Journal, LiveCampaign, StoreError, check_skew
+from dialer.compliance.store import CampaignInfo
+from dialer.live.campaign import MAX_SKEW, Entry, Journal, LiveCampaign, Records, StoreError, check_skew
 from dialer.live.config import CampaignConfig
 from dialer.live.store import Store
 from dialer.live.warmer import Warmer
 from dialer.rules import phone
+from dialer.rules.dnc import Hasher
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
@@ -40,12 +42,13 @@ class _Keyed:
     """The store's journal under a campaign's key, for a campaign created again after a close."""
 
     __slots__ = ("store", "key")
+    keeps_records = True
 
     def __init__(self, store: Store, key: str) -> None:
         self.store, self.key = store, key
 
-    def append(self, campaign: str, first_seq: int, entries: Sequence[Entry]) -> None:
-        self.store.append(self.key, first_seq, entries)
+    def append(self, campaign: str, first_seq: int, entries: Sequence[Entry], records: Records | None = None) -> None:
+        self.store.append(self.key, first_seq, entries, records)
 
 
 class CampaignExists(ProtocolError):
@@ -59,11 +62,15 @@ def check_name(name: Any) -> str:
 
 
 class Service:
-    """Campaigns by name, each journaled to `store` (None: in memory only, nothing survives a restart)."""
+    """Campaigns by name, each journaled to `store` (None: in memory only, nothing survives a restart).
+
+    `hasher`: the keyed hash of phone numbers (the register secret's, `dialer.rules.dnc.Hasher`): the
+    dial log's numbers are hashed with it (without one the dial log has no numbers to check)."""
 
     def __init__(self, store: Store | None = None, *, policy_cache: bool = True,
-                 solver: PacingSolver | None = None, max_skew: float = MAX_SKEW) -> None:
+                 solver: PacingSolver | None = None, max_skew: float = MAX_SKEW, hasher: Hasher | None = None) -> None:
         self.store = store
+        self.hasher = hasher
         self.max_skew = check_skew(max_skew)
         self._lock = threading.Lock()
         self._campaigns: dict[str, LiveCampaign] = {}
@@ -131,7 +138,7 @@ class Service:
             raise StoreError(f"campaign {name!r}: stored configuration no longer valid: {err}") from None
         return LiveCampaign.restore(name, cfg, self.store.entries(self._keys[name]), journal=self._journal(name),
                                     solver=self.solver, max_skew=self.max_skew, numbers=self.numbers,
-                                    number_key=self.number_key)
+                                    number_key=self.number_key, hasher=self.hasher)
 
     def create(self, name: str, config: Mapping[str, Any]) -> tuple[LiveCampaign, bool]:
         """Create a campaign (True) or return the existing one if its configuration is the same (False)."""
@@ -148,12 +155,16 @@ class Service:
                 return have, False
             journal = None
             if self.store is not None:
-                self._keys[name] = self.store.add_campaign(name, cfg.to_dict())
+                self._keys[name] = self.store.add_campaign(name, cfg.to_dict(), self._info(name, cfg))
                 journal = self._journal(name)
             c = LiveCampaign(cfg, name=name, journal=journal, solver=self.solver, max_skew=self.max_skew,
-                             numbers=self.numbers, number_key=self.number_key)
+                             numbers=self.numbers, number_key=self.number_key, hasher=self.hasher)
             self._campaigns[name] = c
             return c, True
+
+    def _info(self, name: str, cfg: CampaignConfig) -> CampaignInfo:
+        """What a campaign declares, for the audit (recorded with the campaign)."""
+        return CampaignInfo(name, "live", cfg.preset, cfg.timezone, cfg.caller_id, None)
 
     def get(self, name: str) -> LiveCampaign:
         with self._lock:

@@ -9,8 +9,12 @@ or "name#k" for the k-th campaign of a name once earlier ones were closed),
 ever deleted), ``live_journal`` (per key, numbered entries ``seq`` 1, 2,
 ...: an applied event with its id, unique per key; a decision asked at a
 time; a change of dialing mode) and ``live_redial`` (the call centre's
-abandoned numbers, norm 4.6.3, shared by its campaigns). Also the group commit, and SQLite's
-checkpoints run off the request path.
+abandoned numbers, norm 4.6.3, shared by its campaigns). Beside them, in the
+same database, the compliance records (`dialer.compliance.store`'s tables:
+what `dialer audit` reads): a batch's `Records` (dial-log rows, outcomes,
+norm 4.3 counts) are written in the transaction of the journal entries they
+come from. Also the group commit, and SQLite's checkpoints run off the
+request path.
 One writer per store: opening a store takes a lock held until `close` (SQLite
 a flock on `<file>.lock` beside it, PostgreSQL an advisory lock on a
 connection of its own), so a second service on the same store refuses to start.
@@ -26,6 +30,7 @@ and the journal"; what they bought: BENCHMARKS.md, "Live service load".
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import hashlib
 import json
@@ -38,9 +43,10 @@ from typing import Any, Iterable, Iterator, Mapping, Protocol, Sequence
 import sqlalchemy as sa
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 
+from dialer.compliance import store as records
 from dialer.errors import ConfigError, bad
 from dialer.files import STORE_FORMS, store_url
-from dialer.live.campaign import Entry, StoreError
+from dialer.live.campaign import Entry, Records, StoreError
 
 #: where the journal goes when no --store is given
 DEFAULT_PATH = "dialer-live.sqlite"
@@ -112,6 +118,9 @@ def _first_line(err: BaseException) -> str:
 class Store:
     """Campaigns and journals in one database; `append` is the durable write the service waits for."""
 
+    #: a batch's compliance records go with its entries (`append(..., records)`, see `LiveCampaign`)
+    keeps_records = True
+
     def __init__(self, location: str | os.PathLike[str] | None = None, *, sqlite_sync: str = "full") -> None:
         if sqlite_sync not in SQLITE_SYNC:
             raise bad("sqlite_sync", sqlite_sync, f"one of {', '.join(SQLITE_SYNC)}")
@@ -140,6 +149,8 @@ class Store:
         self._writer: _WriterLock = _FileLock(self) if self.sqlite else _AdvisoryLock(self)
         try:
             metadata.create_all(self.engine)
+            records.metadata.create_all(self.engine)  # the compliance records, beside the journal
+            records.upgrade(self.engine)
         except SQLAlchemyError as err:
             self._writer.release()
             raise ConfigError(f"store {self.shown!r} cannot be opened: {_first_line(err)}") from None
@@ -147,6 +158,8 @@ class Store:
         insert = journal.insert().compile(dialect=self.engine.dialect, column_keys=columns)
         self._insert_sql = str(insert)
         self._insert_keys = insert.positiontup  # None: the driver takes named parameters (the row dicts)
+        self._records = {k: _Statement(v, self.engine.dialect)
+                         for k, v in records.record_statements(self.engine.dialect).items()}
         self._queue: list[_Write] = []  # appends waiting for a commit
         self._wake = threading.Condition()
         self._committing = False  # a caller is committing a group now
@@ -173,9 +186,10 @@ class Store:
 
     # --- campaigns ---------------------------------------------------------------------
 
-    def add_campaign(self, name: str, config: Mapping[str, Any]) -> str:
-        """Record a new campaign; returns its key, under which its journal goes: the name, or
-        "name#k" for the k-th campaign of that name once earlier ones were closed (`archive_campaign`).
+    def add_campaign(self, name: str, config: Mapping[str, Any], info: "records.CampaignInfo | None" = None) -> str:
+        """Record a new campaign (and, in the same transaction, `info`: what it declares, for the
+        audit); returns its key, under which its journal goes: the name, or "name#k" for the k-th
+        campaign of that name once earlier ones were closed (`archive_campaign`).
         StoreError if the name is taken or the database refuses."""
         try:
             with self.engine.begin() as c:
@@ -184,6 +198,8 @@ class Store:
                 closed = c.execute(sa.select(sa.func.count()).select_from(archive).where(archive.c.name == name)).scalar_one()
                 key = name if closed == 0 else f"{name}#{closed + 1}"
                 c.execute(campaigns.insert().values(name=key, config=json.dumps(dict(config)), created=n + 1))
+                if info is not None:
+                    records.write_info(c, info)
         except IntegrityError:
             raise StoreError(f"campaign {name!r} is already in the store") from None
         except SQLAlchemyError as err:
@@ -258,8 +274,9 @@ class Store:
 
     # --- the journal ---------------------------------------------------------------------
 
-    def append(self, campaign: str, first_seq: int, entries: Sequence[Entry]) -> None:
-        """Write entries numbered first_seq, first_seq + 1, ... atomically; return once they are committed.
+    def append(self, campaign: str, first_seq: int, entries: Sequence[Entry], records: Records | None = None) -> None:
+        """Write entries numbered first_seq, first_seq + 1, ... atomically, with the compliance
+        `records` they make (in the same transaction); return once they are committed.
 
         A body that carries its JSON text (`json_text`: `LiveCampaign` keeps an event's canonical
         text for duplicate detection) is written as that text, so an event is encoded once.
@@ -274,7 +291,7 @@ class Store:
             }
             for i, (kind, ev_id, body) in enumerate(entries)
         ]
-        write = _Write(rows)
+        write = _Write(rows, None if not records else self._record_params(campaign, records))
         with self._wake:
             if self._closing:
                 raise StoreError(f"store {self.shown!r} is closed")
@@ -304,10 +321,24 @@ class Store:
         if write.error is not None:
             raise StoreError(f"store {self.shown!r}: {write.error}")
 
+    def _record_params(self, campaign: str, r: Records) -> dict[str, list[Any]]:
+        """A batch's records as the parameters of the record statements (`records.record_statements`)."""
+        name = r.campaign
+        dials = [{"campaign": name, "placed_at": d.placed_at.astimezone(_UTC).replace(tzinfo=None),
+                  "number_hash": d.number, "outcome": None, "exception": d.exception, "reserved": d.reserved,
+                  "simulated": False, "source": campaign, "journal_seq": d.seq} for d in r.dials]
+        outcomes = [{"w_source": campaign, "w_seq": seq, "outcome": outcome} for seq, outcome in r.outcomes]
+        days = [{"campaign": name, "day": day, **counts} for day, counts in r.days.items()]
+        out = {}
+        for key, rows in (("dial", dials), ("outcome", outcomes), ("day", days)):
+            if rows:
+                out[key] = self._records[key].params(rows)
+        return out
+
     def _commit(self, group: list["_Write"]) -> None:
         if len(group) > 1:
             try:
-                self._insert([row for w in group for row in w.rows])
+                self._insert([row for w in group for row in w.rows], [w.records for w in group if w.records])
             except (SQLAlchemyError, self._dbapi_error):
                 pass  # one request may be at fault: write each on its own below
             else:
@@ -316,13 +347,14 @@ class Store:
                 return
         for w in group:
             try:
-                self._insert(w.rows)
+                self._insert(w.rows, [w.records] if w.records else [])
             except (SQLAlchemyError, self._dbapi_error) as err:
                 w.error = _first_line(err)
             w.done = True
 
-    def _insert(self, rows: list[dict[str, Any]]) -> None:
-        """One transaction: the rows inserted with the driver's executemany, then committed."""
+    def _insert(self, rows: list[dict[str, Any]], with_records: Sequence[dict[str, list[Any]]] = ()) -> None:
+        """One transaction: the rows inserted with the driver's executemany, the records' statements
+        (dial-log rows first, then outcomes, then the day counts), then committed."""
         keys = self._insert_keys
         params: list[Any] = rows if keys is None else [tuple(r[k] for k in keys) for r in rows]
         raw = self.engine.raw_connection()  # pooled: the dialect's connect-time settings apply
@@ -330,6 +362,10 @@ class Store:
             cur = raw.cursor()
             try:
                 cur.executemany(self._insert_sql, params)
+                for key in ("dial", "outcome", "day"):
+                    batch = [p for r in with_records for p in r.get(key, ())]
+                    if batch:
+                        cur.executemany(self._records[key].sql, batch)
             finally:
                 cur.close()
             raw.commit()
@@ -341,6 +377,12 @@ class Store:
             raise
         finally:
             raw.close()
+
+    def check_key(self, fingerprint: str) -> None:
+        """The compliance records' check of the register secret (`dialer.compliance.store.Store.check_key`):
+        remembered on first use, a different one refused (ConfigError)."""
+        with records.Store(self.url, create=False) as st:
+            st.check_key(fingerprint)
 
     def checkpoint_counts(self) -> dict[str, int] | None:
         """Checkpoints run, WAL restarts and failed checkpoints since the store opened (None: not SQLite)."""
@@ -492,14 +534,38 @@ class _AdvisoryLock:
 
 
 class _Write:
-    """One `append` in the queue: its rows, and the outcome (done, error None: committed)."""
+    """One `append` in the queue: its rows and records' parameters, and the outcome (done, error None: committed)."""
 
-    __slots__ = ("rows", "done", "error")
+    __slots__ = ("rows", "records", "done", "error")
 
-    def __init__(self, rows: list[dict[str, Any]]) -> None:
+    def __init__(self, rows: list[dict[str, Any]], records: dict[str, list[Any]] | None = None) -> None:
         self.rows = rows
+        self.records = records
         self.done = False
         self.error: str | None = None
+
+
+_UTC = dt.timezone.utc
+
+
+class _Statement:
+    """A statement compiled once for the store's dialect, run through the driver's `executemany`: its
+    SQL, and `params` turning row dicts into the driver's parameters (the types' bind conversions
+    applied: SQLite keeps dates and instants as text, booleans as 0 and 1)."""
+
+    def __init__(self, statement: Any, dialect: Any) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = str(compiled)
+        self.keys = compiled.positiontup  # None: named parameters
+        self.convert = {name: proc for name, bind in compiled.binds.items()
+                        if (proc := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None}
+
+    def params(self, rows: list[dict[str, Any]]) -> list[Any]:
+        convert = self.convert
+        if convert:
+            rows = [r if convert.keys().isdisjoint(r) else
+                    {k: (convert[k](v) if v is not None and k in convert else v) for k, v in r.items()} for r in rows]
+        return rows if self.keys is None else [tuple(r[k] for k in self.keys) for r in rows]
 
 
 class _Turn:

@@ -9,7 +9,12 @@ moment a dial may start so that no answer lands after the close),
 answers cannot come later), `sim_instant` (simulated seconds -> the aware
 wall-clock instant the calendar and registers are asked about; `sim_seconds`
 the other way) and
-`RegisterScreen` (a lead screen the engine consults before every dial).
+`RegisterScreen` (a lead screen the engine consults before every dial),
+`DialLog` (an observer keeping every dial placed, for the statistics store's
+dial log), `check_stored` and `record` (a study's days, dials and campaigns
+into the statistics store, marked simulated: `dialer simulate --store`) and
+`synthetic_number` (the made-up phone number of a simulated lead, which
+`dialer emulate` sends).
 
 Simulated time follows the engine: seconds since local midnight of the
 study's first day, day d starting at d x 86,400 s on the wall clock.
@@ -21,10 +26,12 @@ questions from the scenario, the preset and the core's calendar and registers.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from typing import Any, Callable, Hashable
 from zoneinfo import ZoneInfo
 
+from dialer.core import events
 from dialer.core.factory import CampaignSettings, Rules
 from dialer.core.factory import campaign_rules as factory_rules
 from dialer.rules.calendar import CallingCalendar
@@ -165,3 +172,92 @@ class RegisterScreen:
     def block(self, campaign: str, lead: Hashable, now: float) -> None:
         """The person on `lead` asked not to be called again: the internal register, from `now`."""
         self.registers.block_now(self.person(campaign, lead), sim_instant(self.scenario, now))
+
+
+def synthetic_number(campaign: str, lead: int) -> str:
+    """The made-up phone number of simulated lead `lead` of `campaign`: E.164 under the unassigned country
+    code +99x, 15 digits, six of them from a hash of the campaign's name (`dialer emulate` sends these:
+    its campaigns' names carry the run's prefix, so two runs on one service do not share numbers)."""
+    h = int.from_bytes(hashlib.blake2b(campaign.encode(), digest_size=8).digest(), "big") % 10**6
+    return f"+99{h:06d}{lead % 10**7:07d}"
+
+
+class DialLog:
+    """An observer of `simulate` (`observer=`) that keeps every dial placed, with its instant, whether an
+    agent was reserved and its outcome: `rows()` gives them as the statistics store's dial log
+    (`dialer simulate --store`), marked simulated. A simulated lead has no phone number: its number
+    is `NO_NUMBER` (the audit checks it against the calling hours, not the registers)."""
+
+    def __init__(self, scenario) -> None:
+        self.scenario = scenario
+        self._open: dict[tuple[str, Hashable], int] = {}  # (campaign, call) -> its index in `_dials`
+        self._dials: list[list[Any]] = []  # [campaign, time, reserved, outcome]
+
+    def __call__(self, campaign: str, ev: events.Event) -> None:
+        tp = type(ev)
+        if tp is events.DialPlaced:
+            self._open[(campaign, ev.call)] = len(self._dials)
+            self._dials.append([campaign, ev.time, ev.agent is not None, None])
+            return
+        if tp is events.CallFailed:
+            outcome = ev.reason.value
+        elif tp is events.CallAnswered:
+            if ev.human:
+                return
+            outcome = "machine"
+        elif tp is events.CallAbandoned:
+            outcome = "abandoned"
+        elif tp is events.CallEnded:
+            outcome = "transferred"
+        else:
+            return
+        i = self._open.pop((campaign, ev.call), None)
+        if i is not None:
+            self._dials[i][3] = outcome
+
+    def rows(self) -> list:
+        from dialer.compliance.store import NO_NUMBER, DialRow  # (the store's module needs SQLAlchemy: not at import)
+
+        return [DialRow(c, sim_instant(self.scenario, t), NO_NUMBER, outcome, None, reserved, simulated=True)
+                for c, t, reserved, outcome in self._dials]
+
+
+def check_stored(store, scenario, *, replace: bool = False) -> None:
+    """Refuse, before a long run, a study whose campaign-days are in `store` already (`ConfigError`
+    naming one): live days always, simulated ones unless `replace`."""
+    start = scenario.study.start
+    end = start + dt.timedelta(days=scenario.study.days - 1)
+    names = {c.name for c in scenario.campaigns}
+    for row in store.days(start=start, end=end):
+        if row.campaign not in names:
+            continue
+        if not row.simulated:
+            raise_stored(store, row, live=True)
+        if not replace:
+            raise_stored(store, row, live=False)
+
+
+def raise_stored(store, row, *, live: bool):
+    from dialer.errors import ConfigError
+
+    if live:
+        raise ConfigError(f"store {store.shown!r}: campaign {row.campaign!r} has live records on {row.day}: a "
+                          "simulation never replaces them (simulate it under another campaign name)")
+    raise ConfigError(f"store {store.shown!r}: campaign {row.campaign!r} has a simulated day stored on "
+                      f"{row.day}: add --replace to replace it")
+
+
+def record(store, scenario, result, dials, *, replace: bool = False) -> tuple[int, int]:
+    """Record a simulated study in the statistics store: every campaign-day's norm 4.3 counts (written
+    complaints are the store's: recorded with `dialer stats record`), every dial (`DialLog.rows()`),
+    and what each campaign declared (preset, time zone, caller ID), all marked simulated, in one
+    transaction. Returns (campaign-days, dials) written."""
+    from dialer.compliance.store import COUNTS, CampaignInfo, DayRow
+
+    days = [DayRow(c.name, d.date, *(0 if k == "complaints" else getattr(d.stats, k) for k in COUNTS),
+                   simulated=True)
+            for c in result.campaigns for d in c.days]
+    infos = [CampaignInfo(c.name, "simulated", scenario.study.preset, scenario.study.timezone, c.caller_id)
+             for c in scenario.campaigns]
+    n = store.record_simulation(days, dials, infos, tz=ZoneInfo(scenario.study.timezone), replace=replace)
+    return n, len(dials)

@@ -264,24 +264,43 @@ def test_the_default_scenario_says_what_its_comments_say():
 
 
 def test_simulate_records_its_days_in_the_statistics_store(tmp_path, capsys):
-    from dialer.compliance.store import Store
+    from dialer.compliance.store import NO_NUMBER, Store
 
     path = write(tmp_path, GOOD.replace("days = 1", "days = 2"))
     db = tmp_path / "stats.sqlite"
     out = tmp_path / "r.json"
     assert run(["simulate", path, "--seed", "4", "--json", str(out), "--store", str(db)]) == 0
-    assert "recorded 2 campaign-day(s)" in capsys.readouterr().out
-    days = json.loads(out.read_text())["campaigns"][0]["days"]
+    result = json.loads(out.read_text())["campaigns"][0]
+    days = result["days"]
+    assert f"recorded 2 campaign-day(s) and {result['totals']['attempted']:,} dials" in capsys.readouterr().out
     with Store(db) as store:
         rows = store.days("c")
+        dials = store.dials("c")
     assert [r.day.isoformat() for r in rows] == [d["date"] for d in days]
     for r, d in zip(rows, days):
         for k in ("attempted", "answered", "connected", "transferred", "abandoned", "complaints"):
             assert getattr(r, k) == d[k], k
-    # the same run again replaces the days, it does not add them up
-    assert run(["simulate", path, "--seed", "4", "--store", str(db)]) == 0
+        assert r.simulated
+    # the dial log too: every dial, marked simulated, with its outcome (a simulated lead has no number)
+    assert len(dials) == result["totals"]["attempted"] and all(d.simulated and d.outcome for d in dials)
+    assert {d.number_hash for d in dials} == {NO_NUMBER}
+    assert sum(d.outcome == "abandoned" for d in dials) == result["totals"]["abandoned"]
+    # the same run again is refused before it runs (before, it overwrote the stored days without a word) ...
+    assert run(["simulate", path, "--seed", "4", "--store", str(db)]) == 2
+    err = capsys.readouterr()
+    assert err.err == (f"dialer: error: store 'sqlite:///{db}': campaign 'c' has a simulated day stored on "
+                       f"{days[0]['date']}: add --replace to replace it\n") and "attempted" not in err.out
+    # ... and with --replace it replaces the days and their dials, it does not add them up
+    assert run(["simulate", path, "--seed", "4", "--store", str(db), "--replace"]) == 0
     with Store(db) as store:
         assert [r.counts() for r in store.days("c")] == [r.counts() for r in rows]
+        assert len(store.dials("c")) == len(dials)
+        # a live day is never replaced by a simulation
+        store.put_day("c", rows[1].day, {"attempted": 3})
+    assert run(["simulate", path, "--seed", "4", "--store", str(db), "--replace"]) == 2
+    assert f"campaign 'c' has live records on {rows[1].day}: a simulation never replaces them" in capsys.readouterr().err
+    assert run(["simulate", path, "--replace"]) == 2
+    assert capsys.readouterr().err == "dialer: error: --replace: only with --store (it replaces simulated days stored there)\n"
 
 
 def test_simulate_with_a_store_that_cannot_be_opened_fails_before_running(tmp_path, capsys):

@@ -13,6 +13,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 
+import pytest
+
 from dialer.compliance.audit import build_audit, render_html
 from dialer.rules.presets import get_preset
 from dialer.compliance.store import DialRow, EntryRow, Store
@@ -100,3 +102,81 @@ def test_cli(tmp_path: Path) -> None:
     ]:
         p = subprocess.run([*DIALER, "audit", *argv, "--store", str(store)], capture_output=True, text=True)
         assert (p.returncode, p.stderr.strip()) == (2, message)
+
+
+def test_live_and_simulated_days_apart_and_what_was_checked(store_url: str) -> None:
+    from dialer.compliance.audit import text_lines
+    from dialer.compliance.store import NO_NUMBER, CampaignInfo
+
+    with Store(store_url) as s:
+        fill(s)
+        s.put_day("sales", dt.date(2026, 3, 4), {"attempted": 2, "connected": 1}, simulated=True)
+        s.log_dials([DialRow("sales", at(2026, 3, 4, 10, 0), NO_NUMBER, "busy", simulated=True),
+                     DialRow("sales", at(2026, 3, 4, 22, 0), NO_NUMBER, "busy", simulated=True)])
+        s.put_info(CampaignInfo("sales", "live", "NO", "Europe/Oslo", "+4722334455", False))
+    with Store(store_url, readonly=True) as r:  # as `dialer audit` opens it: nothing can be written
+        a = build_audit(r, get_preset("NO"), "sales", dt.date(2026, 3, 1), dt.date(2026, 3, 8))
+        with pytest.raises(Exception, match="(?i)read.?only"):
+            r.put_day("sales", dt.date(2026, 3, 9), {"attempted": 1})
+    assert [d.day.day for d in a.live_days] == [2, 3, 7] and [d.day.day for d in a.simulated_days] == [4]
+    assert (a.live.dials, a.live.numbered, a.simulated.dials, a.simulated.numbered) == (7, 7, 2, 0)
+    text = "\n".join(text_lines(a))
+    assert "Live days (dialer serve):" in text and "Simulated days (dialer simulate --store):" in text
+    assert ("checked: live: 7 dials checked against hours and registers; simulated: 2 dials checked against "
+            "hours; not against the registers (simulated leads have no phone numbers)") in text
+    assert "caller ID: +4722334455 (declared by the live campaign, norm 4.4.2)" in text
+    assert "registers screened at dial time: OFF" in text
+    assert ("outside hours", "2026-03-04 22:00:00+01:00") in [(f.kind, f.when) for f in a.flags]  # (simulated too)
+
+
+def test_with_nothing_to_check_the_audit_says_so(tmp_path: Path) -> None:
+    # before, an empty period printed "FLAGS: none (no call outside hours, ...)" after checking zero dials
+    store = tmp_path / "s.sqlite"
+    with Store(store) as s:
+        fill(s)
+    p = subprocess.run([*DIALER, "audit", "--campaign", "sales", "--from", "2026-04-01", "--to", "2026-04-30",
+                        "--store", str(store)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert "NOTHING TO CHECK: no daily statistics and no dials stored for campaign 'sales' from 2026-04-01 to " \
+           "2026-04-30" in p.stdout and "FLAGS" not in p.stdout
+
+
+def test_the_audit_flags_every_day_dialled_with_a_stale_national_register(store_url: str) -> None:
+    with Store(store_url) as s:
+        s.log_import("national", at(2026, 1, 30, 12), "national.csv", 1)
+        s.log_dials([DialRow("sales", at(2026, 1, 30, 13), H.number("+4790000001")),  # the day of the wash: fresh
+                     DialRow("sales", at(2026, 2, 2, 10), H.number("+4790000002")),  # a new month, no new wash
+                     DialRow("sales", at(2026, 2, 3, 10), H.number("+4790000003"))])
+        a = build_audit(s, get_preset("NO"), "sales", dt.date(2026, 1, 1), dt.date(2026, 2, 28))
+        never = build_audit(s, get_preset("NO"), "sales", dt.date(2026, 1, 30), dt.date(2026, 1, 30))
+    stale = [(f.when, f.detail) for f in a.flags if f.kind == "stale register"]
+    assert stale == [(day, "national register last imported 2026-01-30, not in the month dialled (guide 3.2: wash "
+                           "in every month calls are made)") for day in ("2026-02-02", "2026-02-03")]
+    assert never.flags == []
+    uk = build_audit(Store(store_url), get_preset("UK"), "sales", dt.date(2026, 1, 1), dt.date(2026, 2, 28))
+    assert [f.when for f in uk.flags if f.kind == "stale register"] == []  # UK: 28 days, and 4 days passed
+
+
+def test_the_audit_creates_and_alters_nothing_and_reads_a_store_without_a_table(tmp_path: Path) -> None:
+    import sqlite3
+
+    store = tmp_path / "old.sqlite"
+    with sqlite3.connect(store) as c:  # a store as an older version left it: daily statistics only
+        c.execute("CREATE TABLE daily_stats (campaign VARCHAR(200), day DATE, attempted INTEGER, answered INTEGER, "
+                  "connected INTEGER, transferred INTEGER, abandoned INTEGER, complaints INTEGER, "
+                  "PRIMARY KEY (campaign, day))")
+        c.execute("INSERT INTO daily_stats VALUES ('sales', '2026-03-02', 900, 300, 200, 190, 10, 0)")
+    before = store.read_bytes()
+    p = subprocess.run([*DIALER, "audit", "--campaign", "sales", "--from", "2026-03-01", "--to", "2026-03-08",
+                        "--store", str(store)], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert re.search(r"^2026-03-02 +900 +300 +200 +190 +10 +0 +5.00 %$", p.stdout, re.M)
+    assert "checked: no dials in the dial log for this period" in p.stdout
+    assert store.read_bytes() == before  # no table created, no column added
+    with sqlite3.connect(store) as c:
+        assert [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")] == ["daily_stats"]
+    missing = tmp_path / "none.sqlite"
+    p = subprocess.run([*DIALER, "audit", "--campaign", "sales", "--from", "2026-03-01", "--to", "2026-03-08",
+                        "--store", str(missing)], capture_output=True, text=True)
+    assert p.returncode == 2 and p.stderr.startswith("dialer: error: store ") and "cannot be opened" in p.stderr
+    assert not missing.exists()  # an audit never creates a store

@@ -70,8 +70,8 @@ def test_csv_export(store_url: str) -> None:
         assert s.export_csv(out, "sales") == 1
     rows = list(csv.reader(io.StringIO(out.getvalue())))
     assert rows == [
-        ["campaign", "date", *COUNTS, "abandon_rate"],
-        ["sales", "2026-03-02", "900", "300", "200", "190", "10", "1", "0.050000"],
+        ["campaign", "date", *COUNTS, "abandon_rate", "simulated"],
+        ["sales", "2026-03-02", "900", "300", "200", "190", "10", "1", "0.050000", "no"],
     ]
 
 
@@ -141,7 +141,7 @@ def test_statistics_survive_a_process_restart(store_url: str) -> None:
         capture_output=True, text=True,
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines()[1] == "sales,2026-03-02,77,0,20,0,1,2,0.050000"
+    assert proc.stdout.splitlines()[1] == "sales,2026-03-02,77,0,20,0,1,2,0.050000,no"
 
 
 def test_unreachable_or_bad_store_is_one_line(tmp_path) -> None:

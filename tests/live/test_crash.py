@@ -1,5 +1,6 @@
 """Durability: kill -9 the real server in the middle of a stream of events, restart it on the same store,
-and every acknowledged event is counted exactly once (and the ledger and redial guard are back)."""
+and every acknowledged event is counted exactly once (and the ledger and redial guard are back, and the
+compliance records beside the journal hold every dial once)."""
 
 from __future__ import annotations
 
@@ -91,3 +92,13 @@ def test_kill_9_mid_stream_then_restart_counts_every_acknowledged_event_once(sta
         assert c.get("/campaigns/crash/leads/6").json()["must_reserve"] is False
     proc2.send_signal(signal.SIGTERM)
     assert proc2.wait(timeout=30) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal once it has shut down
+    # the compliance records were written with the journal entries: the same counts, each dial once
+    from dialer.compliance.store import Store as Records
+
+    with Records(store, readonly=True) as st:
+        (row,) = st.days("crash")
+        assert (row.attempted, row.connected, row.abandoned) == (total, abandoned, abandoned)
+        dials = st.dials("crash")
+        assert sorted(d.journal_seq for d in dials) == sorted(set(d.journal_seq for d in dials))
+        assert len(dials) == total and sum(d.outcome == "abandoned" for d in dials) == abandoned
+        assert sum(d.outcome == "busy" for d in dials) == total - abandoned

@@ -159,8 +159,8 @@ def _check_dial(audit: Audit, cal: CallingCalendar, registers: Registers, dial: 
 
 def _promise_breaks(store: Store, campaign: str, t0: dt.datetime, t1: dt.datetime) -> dict[str, int] | None:
     """The dialer's broken promises in the period, by kind (integration guide, "What your dialer
-    promises in return"). The hook for the controller's count: None while the store keeps none."""
-    return None
+    promises in return"), as the live service recorded them; None when the store keeps none."""
+    return store.promise_breaks(campaign, t0, t1)
 
 
 def _check_freshness(audit: Audit, imports: list[dt.datetime], dials: list[DialRow]) -> None:
@@ -278,9 +278,10 @@ def text_lines(audit: Audit) -> list[str]:
         lines.append("no daily statistics stored for this period")
     checked = checked_lines(audit)
     lines.append("checked: " + ("; ".join(checked) if checked else "no dials in the dial log for this period"))
-    if audit.promise_breaks is not None:
+    if audit.promise_breaks is not None and audit.live_days:
         breaks = ", ".join(f"{k} {v}" for k, v in sorted(audit.promise_breaks.items())) or "none"
-        lines.append(f"broken promises of the dialer: {breaks}")
+        lines.append(f"broken promises of the dialer (live days; integration guide, 'What your dialer promises in "
+                     f"return'): {breaks}")
     if audit.flags:
         lines.append(f"FLAGS: {len(audit.flags)}")
         lines.extend(f"  {f.kind}: {f.when}: {f.detail}" for f in audit.flags)

@@ -3,8 +3,8 @@
 Owns: the database schema and every read and write of it, through SQLAlchemy
 Core, so the same code runs on an SQLite file (the default) and on
 PostgreSQL (``postgresql+psycopg://user@host/db``): the tables
-``daily_stats``, ``dial_log``, ``campaign_info``, ``register_entries``,
-``register_imports`` and ``meta`` (the live service writes them beside its
+``daily_stats``, ``dial_log``, ``campaign_info``, ``promise_breaks``,
+``register_entries``, ``register_imports`` and ``meta`` (the live service writes them beside its
 journal, in the same database: `record_statements`), `record_simulation`
 (a simulated study's days and dials, refusing to overwrite a stored day),
 and `retain`, which deletes only what is older than the retention period (12
@@ -93,6 +93,18 @@ register_imports = sa.Table(
     sa.Column("imported_at", sa.DateTime, nullable=False),  # UTC: the entries took effect then
     sa.Column("source", sa.String(300)),
     sa.Column("entries", sa.Integer, nullable=False),
+)
+
+promise_breaks = sa.Table(
+    "promise_breaks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("campaign", sa.String(200), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),  # UTC
+    sa.Column("kind", sa.String(40), nullable=False),  # dialer.core.controller.BREAKS
+    sa.Column("source", sa.String(200)),  # the live journal's campaign key
+    sa.Column("journal_seq", sa.BigInteger().with_variant(sa.Integer, "sqlite")),  # the event that broke it
+    sa.Index("ix_promise_breaks_campaign_at", "campaign", "at"),
 )
 
 #: the dial log's number for a dial whose number cannot be checked against the registers (a simulated
@@ -444,6 +456,7 @@ class Store:
         with self._begin() as c:
             a = c.execute(daily_stats.delete().where(daily_stats.c.day < cutoff)).rowcount
             b = c.execute(dial_log.delete().where(dial_log.c.placed_at < start)).rowcount
+            c.execute(promise_breaks.delete().where(promise_breaks.c.at < start))
         return {"daily_stats": a, "dial_log": b, "cutoff": cutoff}  # type: ignore[dict-item]
 
     # --- what each campaign declared -------------------------------------------------------------
@@ -461,6 +474,17 @@ class Store:
         if r is None:
             return None
         return CampaignInfo(r.campaign, r.source, r.preset, r.timezone, r.caller_id, r.screening)
+
+    def promise_breaks(self, campaign: str, start: dt.datetime, end: dt.datetime) -> dict[str, int] | None:
+        """The dialer's broken promises of a campaign in [start, end), counted by kind (None: the store
+        keeps none, it is older than the record of them)."""
+        if not self.has(promise_breaks):
+            return None
+        q = (sa.select(promise_breaks.c.kind, sa.func.count()).where(
+            promise_breaks.c.campaign == campaign, promise_breaks.c.at >= _utc(start, "from"),
+            promise_breaks.c.at < _utc(end, "to")).group_by(promise_breaks.c.kind))
+        with self._begin() as c:
+            return {kind: int(n) for kind, n in c.execute(q)}
 
     # --- dial log ----------------------------------------------------------------------------
 
@@ -576,7 +600,8 @@ def record_statements(dialect: sa.engine.Dialect) -> dict[str, Any]:
     """The live service's writes of the records, as statements for `dialect` (the live store compiles
     them once and runs them in the transaction of the journal entries they come from): `dial` inserts
     a dial-log row, `outcome` sets the outcome of the row of (source, journal_seq), `day` adds to a
-    campaign-day's counts (a simulated day of the same campaign and date is replaced: live wins)."""
+    campaign-day's counts (a simulated day of the same campaign and date is replaced: live wins),
+    `break` records a promise the dialer broke."""
     if dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
@@ -597,7 +622,9 @@ def record_statements(dialect: sa.engine.Dialect) -> dict[str, Any]:
     outcome = dial_log.update().where(
         dial_log.c.source == sa.bindparam("w_source"), dial_log.c.journal_seq == sa.bindparam("w_seq"),
     ).values(outcome=sa.bindparam("outcome"))
-    return {"dial": dial, "outcome": outcome, "day": day}
+    broke = promise_breaks.insert().inline().values(
+        {c: sa.bindparam(c) for c in ("campaign", "at", "kind", "source", "journal_seq")})
+    return {"dial": dial, "outcome": outcome, "day": day, "break": broke}
 
 
 def upgrade(engine: sa.engine.Engine) -> None:

@@ -114,9 +114,10 @@ class Records:
     dials: list[DialRecord]
     outcomes: list[tuple[int, str]]
     days: dict[dt.date, dict[str, int]]
+    breaks: list[tuple[int, dt.datetime, str]] = dataclasses.field(default_factory=list)  # entry, instant, kind
 
     def __bool__(self) -> bool:
-        return bool(self.dials or self.outcomes or self.days)
+        return bool(self.dials or self.outcomes or self.days or self.breaks)
 
 
 class StoreError(DialerError):
@@ -736,7 +737,7 @@ class _Recorder:
     ended), `take` at the end of the batch (the counts added to each day since noted). It keeps the
     calls in flight (call -> the entry of its DialPlaced and its day), which `replayed` rebuilds."""
 
-    __slots__ = ("campaign", "calls", "before_counts", "dials", "outcomes")
+    __slots__ = ("campaign", "calls", "before_counts", "dials", "outcomes", "breaks", "broken")
 
     def __init__(self, campaign: "LiveCampaign") -> None:
         self.campaign = campaign
@@ -744,12 +745,15 @@ class _Recorder:
         self.before_counts: dict[Hashable, tuple[int, ...]] = {}
         self.dials: list[DialRecord] = []
         self.outcomes: list[tuple[int, str]] = []
+        self.breaks: list[tuple[int, dt.datetime, str]] = []
+        self.broken = 0  # promise breaks the controller had counted before the event
 
     def _counts(self, day: Hashable) -> tuple[int, ...]:
         s = self.campaign._controller.stats.get(day)
         return (0,) * len(_COUNTS) if s is None else tuple(getattr(s, n) for n in _COUNTS)
 
     def before(self, ev: Event) -> None:
+        self.broken = sum(self.campaign._controller.promise_breaks.values())
         if type(ev) is DialPlaced:
             day = self.campaign._controller.floor.day_of(ev.time)
         else:
@@ -761,6 +765,11 @@ class _Recorder:
             self.before_counts[day] = self._counts(day)
 
     def after(self, ev: Event, seq: int, outcome: Outcome | None, number: str) -> None:
+        c = self.campaign._controller
+        new = sum(c.promise_breaks.values()) - self.broken
+        if new:  # the event broke a promise of the dialer's (it was applied: it happened)
+            for t, kind, _who in list(c.breaks)[-new:]:
+                self.breaks.append((seq, self.campaign._config.instant(t), kind))
         if type(ev) is DialPlaced:
             self.calls[ev.call] = (seq, self.campaign._controller.floor.day_of(ev.time))
             self.dials.append(DialRecord(seq, self.campaign._config.instant(ev.time), number, ev.agent is not None))
@@ -781,8 +790,8 @@ class _Recorder:
             added = {n: b - a for n, a, b in zip(_COUNTS, before, self._counts(day)) if b != a}
             if added:
                 days[self.campaign._date(day)] = {n: added.get(n, 0) for n in _COUNTS}
-        out = Records(self.campaign.name, self.dials, self.outcomes, days)
-        self.before_counts, self.dials, self.outcomes = {}, [], []
+        out = Records(self.campaign.name, self.dials, self.outcomes, days, self.breaks)
+        self.before_counts, self.dials, self.outcomes, self.breaks = {}, [], [], []
         return out
 
 

@@ -164,7 +164,7 @@ class RemoteController:
         body = event_to_dict(event, f"{self._id_prefix}{self._n}")
         if self._out is not None:
             body["time"] = self._out(body["time"])
-        if self._number is not None and "phone" in body:
+        if self._number is not None and body["type"] == "DialPlaced":
             body["phone"] = self._number(body["lead"])
         if self._lead_prefix and "lead" in body:
             body["lead"] = f"{self._lead_prefix}{body['lead']}"

@@ -329,8 +329,10 @@ class Store:
                   "simulated": False, "source": campaign, "journal_seq": d.seq} for d in r.dials]
         outcomes = [{"w_source": campaign, "w_seq": seq, "outcome": outcome} for seq, outcome in r.outcomes]
         days = [{"campaign": name, "day": day, **counts} for day, counts in r.days.items()]
+        breaks = [{"campaign": name, "at": at.astimezone(_UTC).replace(tzinfo=None), "kind": kind, "source": campaign,
+                   "journal_seq": seq} for seq, at, kind in r.breaks]
         out = {}
-        for key, rows in (("dial", dials), ("outcome", outcomes), ("day", days)):
+        for key, rows in (("dial", dials), ("outcome", outcomes), ("day", days), ("break", breaks)):
             if rows:
                 out[key] = self._records[key].params(rows)
         return out
@@ -362,7 +364,7 @@ class Store:
             cur = raw.cursor()
             try:
                 cur.executemany(self._insert_sql, params)
-                for key in ("dial", "outcome", "day"):
+                for key in ("dial", "outcome", "day", "break"):
                     batch = [p for r in with_records for p in r.get(key, ())]
                     if batch:
                         cur.executemany(self._records[key].sql, batch)

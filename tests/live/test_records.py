@@ -188,3 +188,24 @@ def test_a_restart_keeps_following_the_calls_in_flight(url):
         assert counts(st.days("restart")[0]) == {"attempted": 1, "answered": 1, "connected": 1, "transferred": 0,
                                                  "abandoned": 1}
         assert [(d.outcome, d.reserved) for d in st.dials("restart")] == [("abandoned", False)]
+
+
+def test_the_dialers_broken_promises_are_recorded_for_the_audit(url):
+    t = dt.datetime(2026, 11, 24, 10, tzinfo=dt.timezone.utc).timestamp()
+    store = Store(url, sqlite_sync="normal")
+    service = Service(store, hasher=H, policy_cache=False)
+    c, _ = service.create("broken", NO)
+    # a reserved call abandoned: its agent was waiting for it (applied, since it happened, and counted)
+    c.submit([{"id": 1, "type": "AgentLoggedIn", "time": t, "agent": "ann"},
+              {"id": 2, "type": "DialPlaced", "time": t + 1, "call": 1, "lead": "+4790000001", "agent": "ann"},
+              {"id": 3, "type": "CallAnswered", "time": t + 5, "call": 1, "human": True},
+              {"id": 4, "type": "CallAbandoned", "time": t + 7, "call": 1}])
+    assert c.promise_breaks()["counts"]["abandoned_reserved"] == 1
+    service.shutdown()
+    store.close()
+    day = dt.date(2026, 11, 24)
+    with Records(url, readonly=True) as st:
+        audit = build_audit(st, get_preset("NO"), "broken", day, day)
+    assert audit.promise_breaks == {"abandoned_reserved": 1}
+    assert "broken promises of the dialer (live days; integration guide, 'What your dialer promises in return'): " \
+           "abandoned_reserved 1" in "\n".join(text_lines(audit))

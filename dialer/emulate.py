@@ -7,9 +7,13 @@ hands the engine a `RemoteController`. The engine then behaves as a real
 dialer would: it reports every event (a dial with a made-up phone number for
 its lead, `dialer.sim.compliance.synthetic_number`), asks for a decision
 whenever something happened, holds pauses until the service says an agent
-is releasable, and places exactly the dials decided.
+is releasable, and places exactly the dials decided. A `Pace` (`--speed N`)
+holds each call to the service until its simulated time on the wall clock:
+the day unfolds at N times real time, with the same results.
 
 Must not know about: routes (the client), how the engine simulates a call.
+
+    emulate(load("day.toml"), "http://127.0.0.1:8000", seed=0, pace=Pace(60))  # an hour a minute
 """
 
 from __future__ import annotations
@@ -17,9 +21,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import time
+from typing import Callable
 
+from dialer.checks import check, positive
+from dialer.core.decision import Decision
 from dialer.core.factory import Rules
 from dialer.core.modes import accepted
+from dialer.core.picker import Picks
 from dialer.live.client import Client, RemoteController
 from dialer.live.config import CampaignConfig
 from dialer.sim.compliance import sim_instant, sim_seconds, synthetic_number
@@ -32,13 +41,69 @@ def campaign_name(prefix: str, campaign: str) -> str:
     return f"{prefix}-{re.sub(r'[^A-Za-z0-9._-]', '-', campaign)}"[:100]
 
 
+#: `Pace`'s speed: simulated seconds per real second
+SPEED = positive("multiple of real time")
+
+
+class Pace:
+    """Holds a run to `speed` simulated seconds per real second of a monotonic clock.
+
+    `until(t)` returns once the wall clock has reached simulated time `t`'s
+    deadline: the wall time of the first `until` plus (t - its t) / speed.
+    Every deadline is counted from that one origin, never from the previous
+    step, so the time spent between steps (HTTP round trips, the engine) is
+    absorbed instead of adding up; a step already late returns at once.
+    `start` and `end`: the first and the latest simulated time given.
+    `clock` and `sleep` are for tests.
+    """
+
+    def __init__(self, speed: float, *, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.speed = float(check("speed", speed, SPEED))
+        self.clock, self.sleep = clock, sleep
+        self.start: float | None = None
+        self.end: float | None = None
+        self._wall = 0.0  # the clock's reading at `start`
+
+    def until(self, t: float) -> None:
+        if self.start is None:
+            self.start, self.end, self._wall = t, t, self.clock()
+            return
+        self.end = max(self.end, t)  # type: ignore[type-var]
+        deadline = self._wall + (t - self.start) / self.speed
+        while (left := deadline - self.clock()) > 0:
+            self.sleep(left)
+
+
+class _Paced(RemoteController):
+    """A `RemoteController` whose every exchange with the service first waits for its time on `pace`."""
+
+    def __init__(self, *args, pace: Pace, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._pace = pace
+
+    def decide(self, now: float) -> Decision:
+        self._pace.until(now)
+        return super().decide(now)
+
+    def pick(self, now: float, leads) -> Picks:
+        self._pace.until(now)
+        return super().pick(now, leads)
+
+    def releasable(self, now: float) -> int:
+        self._pace.until(now)
+        return super().releasable(now)
+
+
 def emulate(scenario: Scenario, url: str, *, seed: int = 0, token: str | None = None, prefix: str | None = None,
-            controllers: dict[str, RemoteController] | None = None) -> SimulationResult:
+            controllers: dict[str, RemoteController] | None = None, pace: Pace | None = None) -> SimulationResult:
     """Run `scenario` with `seed` against the service at `url`; returns what `dialer.sim.simulate` returns.
 
     `prefix` names the campaigns created (default `emu-` and a random suffix,
     so runs never collide). `controllers`, if given, receives each campaign's
     `RemoteController` by scenario campaign name (their `decisions`, for checks).
+    `pace`: the day at `pace.speed` times real time, every campaign on the same
+    clock (None, the default: as fast as the service answers).
     """
     prefix = prefix or f"emu-{secrets.token_hex(4)}"
     with Client(url, token) as client:
@@ -80,8 +145,11 @@ def emulate(scenario: Scenario, url: str, *, seed: int = 0, token: str | None = 
             # the simulator's; and each dial with a phone number, as a real dialer's (made up, the
             # simulator's leads have none; one per lead of this campaign of this run)
             name = campaign_name(prefix, campaign.name)
-            rc = RemoteController(client, name, config, lead_prefix=f"{name}:", clock=clock,
-                                  number=lambda lead, name=name: synthetic_number(name, lead))
+            number = (lambda lead, name=name: synthetic_number(name, lead))
+            if pace is None:
+                rc = RemoteController(client, name, config, lead_prefix=f"{name}:", clock=clock, number=number)
+            else:
+                rc = _Paced(client, name, config, lead_prefix=f"{name}:", clock=clock, number=number, pace=pace)
             if controllers is not None:
                 controllers[campaign.name] = rc
             return rc

@@ -2,7 +2,7 @@
 
     dialer serve [--host 127.0.0.1] [--port 8000] [--store URL] [--token T] [--max-body 4MiB]
                  [--max-skew 86400] [--secret-file PATH]
-    dialer emulate --url URL [SCENARIO] [--seed N] [--json PATH] [--token T]
+    dialer emulate --url URL [SCENARIO] [--seed N] [--json PATH] [--token T] [--speed N]
 
 Owns: parsing these flags and printing; every error a user can cause is one
 line (`dialer: error: ...`, exit 2). The token may come from the DIALER_TOKEN
@@ -19,6 +19,7 @@ import math
 import os
 
 from dialer.cli import common as cli, progress
+from dialer.checks import positive
 
 
 
@@ -59,6 +60,10 @@ def _seconds(text: str) -> float:
 
 def _token(args: argparse.Namespace) -> str | None:
     return args.token if args.token is not None else (os.environ.get("DIALER_TOKEN") or None)
+
+
+#: argparse type of --speed, the constraint of `dialer.emulate.Pace` (not imported here: it loads the engine)
+_speed = cli.typed(positive("multiple of real time"))
 
 
 # --- dialer serve --------------------------------------------------------------------------------
@@ -114,16 +119,21 @@ def _emulate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--token", default=None, help="bearer token (default: DIALER_TOKEN)")
     p.add_argument("--prefix", default=None,
                    help="prefix of the campaign names created on the service (default: a fresh random one)")
+    p.add_argument("--speed", type=_speed, default=None, metavar="N",
+                   help="pace the day at N times real time, e.g. 60: an hour a minute, to watch it on the board "
+                        "(default: as fast as the service answers; the results are the same)")
 
 
 def run_emulate(args: argparse.Namespace) -> int:
-    from dialer.emulate import emulate
+    from dialer.emulate import Pace, emulate
 
     sc = cli.load_scenario(args.scenario)
+    pace = None if args.speed is None else Pace(args.speed)
+    at = "" if pace is None else f" at {pace.speed:g}x real time"
     # the service solves its pacers' policies and day plans (on a cold start, the first decisions wait)
-    with progress.watching() as shown, shown.step(f"driving the service at {args.url}",
-                                                   f"drove the service at {args.url}"):
-        result = emulate(sc, args.url, seed=args.seed, token=_token(args), prefix=args.prefix)
+    with progress.watching() as shown, shown.step(f"driving the service at {args.url}{at}",
+                                                   f"drove the service at {args.url}{at}"):
+        result = emulate(sc, args.url, seed=args.seed, token=_token(args), prefix=args.prefix, pace=pace)
     cli.print_simulation(result, cli.console())
     if args.json:
         cli.write_text(args.json, result.to_json())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
+import time
 from pathlib import Path
 
 import pytest
@@ -66,10 +68,12 @@ def test_same_decisions_and_statistics_through_http(live_server, mode, pacer, tm
     assert expected.to_json() == simulate(sc, seed=5).to_json()  # the hook changes nothing in-process
 
 
-def test_dialer_emulate_writes_what_dialer_simulate_writes(live_server, tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("paced", [[], ["--speed", "5000"]], ids=["unpaced", "paced"])
+def test_dialer_emulate_writes_what_dialer_simulate_writes(live_server, tmp_path, monkeypatch, capsys, paced):
     monkeypatch.setenv("DIALER_TOKEN", TOKEN)
     assert main(["simulate", str(TINY), "--seed", "2", "--json", str(tmp_path / "sim.json")]) == 0
-    assert main(["emulate", "--url", live_server.url, str(TINY), "--seed", "2", "--json", str(tmp_path / "emu.json")]) == 0
+    assert main(["emulate", "--url", live_server.url, str(TINY), "--seed", "2", "--json", str(tmp_path / "emu.json"),
+                 *paced]) == 0
     sim, emu = (tmp_path / "sim.json").read_text(), (tmp_path / "emu.json").read_text()
     assert sim == emu
     assert json.loads(emu)["campaigns"][0]["totals"]["attempted"] > 0
@@ -120,3 +124,88 @@ def test_emulate_sends_elapsed_seconds_across_a_daylight_saving_change():
     elapsed = origin.astimezone(dt.timezone.utc) + dt.timedelta(seconds=out(monday))
     assert elapsed.astimezone(origin.tzinfo).hour == 9
     assert back(out(monday)) == monday and back(out(friday)) == friday
+
+
+# --- dialer emulate --speed: the day at N times real time ------------------------------------------
+
+
+class FakeWall:
+    """A monotonic clock and its sleep, for `Pace`: `work(s)` is time spent between steps; a sleep may
+    wake `early` (a fraction of what it was asked), as a signal can wake time.sleep."""
+
+    def __init__(self, early: float = 1.0) -> None:
+        self.now, self.early, self.sleeps = 0.0, early, []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, s: float) -> None:
+        self.sleeps.append(s)
+        self.now += s * self.early
+
+    def work(self, s: float) -> None:
+        self.now += s
+
+
+def test_pace_counts_every_deadline_from_the_first_step_so_no_drift_adds_up():
+    from dialer.emulate import Pace
+
+    wall = FakeWall()
+    pace = Pace(10, clock=wall.clock, sleep=wall.sleep)
+    returned = []
+    # simulated times of the steps and the work before each (HTTP, the engine): at 10x, simulated time
+    # 100 is wall 0, 110 wall 1, 130 wall 3, 150 wall 5 (but the work before it ran until 8: late, no
+    # wait), 200 wall 10: the late step does not move the later deadlines
+    for t, work in [(100.0, 0.0), (110.0, 0.3), (130.0, 0.3), (150.0, 5.0), (200.0, 0.1)]:
+        wall.work(work)
+        pace.until(t)
+        returned.append(wall.now)
+    assert returned == pytest.approx([0.0, 1.0, 3.0, 8.0, 10.0])
+    assert wall.sleeps == pytest.approx([0.7, 1.7, 1.9])
+    assert (pace.start, pace.end, pace.speed) == (100.0, 200.0, 10.0)
+
+
+def test_pace_waits_again_when_a_sleep_wakes_early():
+    from dialer.emulate import Pace
+
+    wall = FakeWall(early=0.5)
+    pace = Pace(2, clock=wall.clock, sleep=wall.sleep)
+    pace.until(0.0)
+    pace.until(8.0)  # deadline: wall 4
+    assert wall.now == pytest.approx(4.0, abs=1e-9) and len(wall.sleeps) > 1
+    assert wall.sleeps[:2] == pytest.approx([4.0, 2.0])
+
+
+@pytest.mark.parametrize("speed", [0, -1.5, math.inf, math.nan, True])
+def test_pace_refuses_a_speed_that_is_not_a_positive_finite_number(speed):
+    from dialer.emulate import Pace
+    from dialer.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"^speed must be a positive multiple of real time, got "):
+        Pace(speed)
+
+
+@pytest.mark.parametrize("text", ["0", "-2", "inf", "nan", "fast"])
+def test_dialer_emulate_refuses_a_bad_speed_in_one_line(text, capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["emulate", "--url", "http://127.0.0.1:1", str(TINY), "--speed", text])
+    assert exit.value.code == 2
+    assert capsys.readouterr().err == (
+        f"dialer: error: argument --speed: must be a positive multiple of real time, got '{text}'\n")
+
+
+def test_a_paced_day_takes_its_simulated_span_over_the_speed_and_gives_the_same_results(live_server):
+    from dialer.emulate import Pace
+
+    # the agents' 30-minute shift (the calls end a few minutes later): at 1500x, about 1.3 s, twice what
+    # the same day takes unpaced on a quiet machine
+    sc = load(TINY)
+    expected = simulate(sc, seed=4)
+    pace = Pace(1500)
+    began = time.monotonic()
+    got = emulate(sc, live_server.url, seed=4, token=TOKEN, pace=pace)
+    took = time.monotonic() - began
+    span = pace.end - pace.start
+    assert span > 1800.0  # the day was paced from its first exchange with the service to its last
+    assert took >= span / 1500
+    assert got.to_json() == expected.to_json()

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hmac
 import math
 import re
+import time
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request, Security
@@ -37,7 +38,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from dialer._version import __version__
 from dialer.errors import ConfigError, DialerError, ProtocolError, bad
 from dialer.live.campaign import Batch, Closed, LiveCampaign, Rejected, StoreError
-from dialer.live.metrics import render_metrics
+from dialer.live.metrics import Latencies, render_metrics
 from dialer.live.service import CampaignExists, Service, UnknownCampaign
 from dialer.live.wire import decision_to_dict, picks_to_dict, stats_to_dict
 
@@ -470,6 +471,7 @@ def create_app(service: Service, token: str | None = None, *, max_body: int = MA
         redoc_url=None,
     )
     app.add_middleware(BodyLimit, limit=max_body)
+    latencies = Latencies()  # how long each decision took (/metrics: dialer_decision_seconds)
     if token:  # added last, so it runs first: no body is looked at before the token
         app.add_middleware(TokenCheck, token=token.encode())
 
@@ -547,7 +549,7 @@ def create_app(service: Service, token: str | None = None, *, max_body: int = MA
 
     @app.get("/metrics", response_class=PlainTextResponse, responses=json_401 if token else None, summary="Prometheus metrics (text format 0.0.4)")
     def metrics() -> PlainTextResponse:
-        return PlainTextResponse(render_metrics(service.all(), service.store and service.store.checkpoint_counts()), media_type="text/plain; version=0.0.4; charset=utf-8")
+        return PlainTextResponse(render_metrics(service.all(), service.store and service.store.checkpoint_counts(), latencies), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     # --- campaigns -------------------------------------------------------------------------
 
@@ -587,7 +589,10 @@ def create_app(service: Service, token: str | None = None, *, max_body: int = MA
     @app.post("/campaigns/{name}/decide", response_model=None, responses=_answers(DecideOut, *WRITE),
               summary="apply events, then: how many dials now, which agents to reserve, and (with leads) which leads")
     def post_decide(name: str, body: DecideIn) -> SafeJSON:
-        return SafeJSON(batch_out(service.get(name).submit(body.events, decide_at=body.now, leads=body.leads)))
+        began = time.perf_counter()
+        batch = service.get(name).submit(body.events, decide_at=body.now, leads=body.leads)
+        latencies.observe(name, time.perf_counter() - began)  # answered decisions only, as dialer_decisions_total
+        return SafeJSON(batch_out(batch))
 
     @app.post("/campaigns/{name}/releasable", response_model=None, responses=_answers(ReleasableOut, *WRITE),
               summary="apply events, then: how many committed idle agents may pause or leave now")

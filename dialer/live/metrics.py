@@ -1,8 +1,10 @@
 """Prometheus metrics of the live campaigns, in the text exposition format (version 0.0.4).
 
 Owns: the metric names, their help texts and labels, and rendering them from
-the campaigns' counters, floor counts, current-day statistics and ledger, and
-the store's checkpoint counters (`Store.checkpoint_counts`).
+the campaigns' counters, floor counts, current-day statistics and ledger, the
+store's checkpoint counters (`Store.checkpoint_counts`), and `Latencies`, the
+histogram of how long decisions took (the HTTP layer times them). The
+Grafana dashboard in docs/grafana-dashboard.json reads these names.
 
 Must not know about: HTTP (the app serves the text), SQL. Written by hand
 (a few dozen lines) rather than through a client library's global registry,
@@ -11,10 +13,12 @@ so that what is exported is exactly the campaigns the service holds now.
 
 from __future__ import annotations
 
+import bisect
 import math
+import threading
 from typing import Iterable, Mapping
 
-from dialer.live.campaign import LiveCampaign
+from dialer.live.campaign import FLAGS, LiveCampaign
 
 _DAY_FIELDS = ("attempted", "answered", "connected", "transferred", "abandoned", "no_answer", "busy",
                "invalid", "machine", "reserved_dials")
@@ -22,6 +26,41 @@ _FLOOR = {
     "agents": ("idle", "reserved_agents", "talking", "wrapping", "paused"),
     "calls": ("ringing_unreserved", "ringing_reserved", "live_waiting"),
 }
+
+
+#: upper bounds (seconds) of the buckets of `dialer_decision_seconds`
+DECISION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Latencies:
+    """How long each decision took to answer, per campaign: a Prometheus histogram (thread-safe).
+
+    `observe(campaign, seconds)` files one; the caller owns the clock. A
+    campaign's series are rendered only while the service holds it.
+    """
+
+    def __init__(self, buckets: tuple[float, ...] = DECISION_BUCKETS) -> None:
+        self.buckets = tuple(sorted(buckets))
+        self._lock = threading.Lock()
+        self._by: dict[str, tuple[list[int], list[float]]] = {}  # campaign -> (count per bucket, [sum])
+
+    def observe(self, campaign: str, seconds: float) -> None:
+        i = bisect.bisect_left(self.buckets, seconds)  # the first bound >= seconds (len: only +Inf)
+        with self._lock:
+            counts, total = self._by.setdefault(campaign, ([0] * (len(self.buckets) + 1), [0.0]))
+            counts[i] += 1
+            total[0] += seconds
+
+    def get(self, campaign: str) -> tuple[list[int], float]:
+        """(cumulative counts per bucket, +Inf last; the sum of the seconds) of `campaign`."""
+        with self._lock:
+            counts, total = self._by.get(campaign, ([0] * (len(self.buckets) + 1), [0.0]))
+            counts, s = list(counts), total[0]
+        running, out = 0, []
+        for n in counts:
+            running += n
+            out.append(running)
+        return out, s
 
 
 def _label(value: object) -> str:
@@ -50,9 +89,11 @@ class _Out:
         self.lines.append(f"{name}{{{text}}} {_num(value)}" if text else f"{name} {_num(value)}")
 
 
-def render_metrics(campaigns: Iterable[LiveCampaign], store: Mapping[str, int] | None = None) -> str:
-    """The exposition text for every campaign (series grouped by metric name, as the format asks), and
-    the store's checkpoint counters if given (`Store.checkpoint_counts()`; None for PostgreSQL)."""
+def render_metrics(campaigns: Iterable[LiveCampaign], store: Mapping[str, int] | None = None,
+                   latencies: Latencies | None = None) -> str:
+    """The exposition text for every campaign (series grouped by metric name, as the format asks), the
+    store's checkpoint counters if given (`Store.checkpoint_counts()`; None for PostgreSQL), and the
+    decisions' latency histogram if given."""
     snaps = []
     for c in campaigns:
         stats = c.stats()
@@ -69,7 +110,7 @@ def render_metrics(campaigns: Iterable[LiveCampaign], store: Mapping[str, int] |
         for c, *_ in snaps:
             out.add(name, "counter", help, {"campaign": c.name}, getattr(c.counters, attr))
     for c, *_ in snaps:
-        totals: dict[str, int] = {}
+        totals: dict[str, int] = dict.fromkeys(FLAGS, 0)  # every kind from 0, so that rate() sees the first one
         for kinds in c.flags().values():
             for kind, n in kinds.items():
                 totals[kind] = totals.get(kind, 0) + n
@@ -87,6 +128,14 @@ def render_metrics(campaigns: Iterable[LiveCampaign], store: Mapping[str, int] |
             for f in fields:
                 out.add(f"dialer_{group}", "gauge", f"{group} on the floor now, by state",
                         {"campaign": c.name, "state": f}, floor[f])
+    for c, floor, *_ in snaps:
+        out.add("dialer_agents_logged_in", "gauge", "agents logged in now (every state)", {"campaign": c.name},
+                floor["logged_in"])
+    for c, floor, *_ in snaps:
+        available = floor["logged_in"] - floor["paused"]
+        out.add("dialer_dial_level", "gauge", "lines in use (calls ringing, waiting or talking) per agent "
+                "logged in and not paused (NaN: none)", {"campaign": c.name},
+                floor["calls_active"] / available if available > 0 else None)
     for c, _, today, _ in snaps:
         if today is None:
             continue
@@ -105,9 +154,33 @@ def render_metrics(campaigns: Iterable[LiveCampaign], store: Mapping[str, int] |
                 if key == "headroom" and value is None:
                     value = math.inf
                 out.add(name, "gauge", help, {"campaign": c.name, "interval": iv["name"]}, value)
+    for count in ("abandoned", "established"):
+        for c, *_, ledger in snaps:
+            for iv in ledger["intervals"]:
+                out.add("dialer_interval_calls", "gauge", "abandoned and established calls of the interval so far",
+                        {"campaign": c.name, "interval": iv["name"], "count": count}, iv[count])
+    for c, floor, _, ledger in snaps:
+        pooled = floor["ringing_unreserved"] + floor["live_waiting"]
+        for iv in ledger["intervals"]:
+            a, n = iv["abandoned"] + ledger["exposure"], iv["established"] + pooled
+            out.add("dialer_abandon_worst_rate", "gauge", "the interval's abandon rate if every unreserved call in "
+                    "flight were answered now and every exposed one abandoned", {"campaign": c.name,
+                    "interval": iv["name"]}, a / n if n else 0.0)
     for c, *_, ledger in snaps:
         out.add("dialer_exposure", "gauge", "unreserved calls in flight no committed idle agent covers",
                 {"campaign": c.name}, ledger["exposure"])
+    if latencies is not None and snaps:
+        name = "dialer_decision_seconds"
+        out.lines.append(f"# HELP {name} seconds from a decide request's arrival at its route to its answer "
+                         "(its events applied and stored)")
+        out.lines.append(f"# TYPE {name} histogram")
+        for c, *_ in snaps:
+            counts, total = latencies.get(c.name)
+            who = f'campaign="{_label(c.name)}"'
+            for le, n in zip((*latencies.buckets, math.inf), counts):
+                out.lines.append(f'{name}_bucket{{{who},le="{_num(float(le))}"}} {n}')
+            out.lines.append(f"{name}_sum{{{who}}} {_num(total)}")
+            out.lines.append(f"{name}_count{{{who}}} {counts[-1]}")
     store_counters = (
         ("checkpoints", "dialer_store_checkpoints_total", "WAL checkpoints run off the request path (SQLite)"),
         ("restarts", "dialer_store_wal_restarts_total", "checkpoints that held the commit turn to restart a long WAL"),

@@ -2,7 +2,7 @@
 
 The layers, lowest first (docs/design.md draws them):
 
-    base      dialer.errors, dialer.checks, dialer.units, dialer.files, dialer._version
+    base      dialer.errors, dialer.checks, dialer.units, dialer.files, dialer.limits, dialer._version
     theory    dialer.theory            closed forms: numbers in, numbers out
     core      dialer.core              the sans-IO controller
     rules     dialer.rules             the law as data (beside the core, which never needs it)
@@ -46,7 +46,7 @@ ALLOWED: dict[str, set[str]] = {
     "package": {"base", "core", "live"},
 }
 
-BASE = {"dialer.errors", "dialer.checks", "dialer.units", "dialer.files", "dialer._version"}
+BASE = {"dialer.errors", "dialer.checks", "dialer.units", "dialer.files", "dialer.limits", "dialer._version"}
 PACKAGES = {
     "dialer.theory": "theory",
     "dialer.core": "core",

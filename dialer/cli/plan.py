@@ -25,8 +25,11 @@ from typing import Any, Callable
 from rich.console import Console
 from rich.table import Table
 
+from dialer import limits
 from dialer.cli import common as cli
 from dialer.errors import ConfigError
+
+_replications = cli.typed(limits.REPLICATIONS, int)
 
 DEFAULT_CACHE = ".dialer-cache"
 
@@ -127,7 +130,8 @@ _LABELS = {
 def _study_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", nargs="?", metavar="SCENARIO|STUDY",
                    help="a scenario file, or a study file with a [sweep] table (default: the embedded scenario)")
-    p.add_argument("--replications", type=cli.whole(1), help="seeds per variation (default 10, or the study file's)")
+    p.add_argument("--replications", type=_replications,
+                   help=f"seeds per variation (default 10, or the study file's; at most {limits.MAX_REPLICATIONS})")
     p.add_argument("--seed", type=cli.nonneg_int, help="first seed; replication r uses seed + r (default 0)")
     p.add_argument("--out", metavar="DIR", help="results directory (default results/<study name>)")
     p.add_argument("--json", metavar="PATH", help="also write the summary (mean and 95 %% CI per statistic) as JSON")
@@ -236,12 +240,15 @@ def _study_plots(out: Path, result: Any) -> list[Path]:
 
 def _staff_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", nargs="?", help="scenario TOML file (default: the embedded default scenario)")
-    p.add_argument("--leads", type=cli.whole(1), required=True, help="numbers in the list to work through")
-    p.add_argument("--within", type=cli.whole(1), required=True, metavar="DAYS",
-                   help="calendar days from the scenario's start date (its hours and calendar rules apply)")
+    p.add_argument("--leads", type=cli.typed(limits.LEADS, int), required=True,
+                   help=f"numbers in the list to work through (at most {limits.MAX_LEADS})")
+    p.add_argument("--within", type=cli.typed(limits.DAYS, int), required=True, metavar="DAYS",
+                   help=f"calendar days from the scenario's start date (its hours and calendar rules apply; "
+                        f"at most {limits.MAX_DAYS})")
     p.add_argument("--confidence", type=cli.fraction, default=0.9,
                    help="share of replications that must succeed (default 0.9)")
-    p.add_argument("--replications", type=cli.whole(1), default=10, help="seeds per number of agents (default 10)")
+    p.add_argument("--replications", type=_replications, default=10,
+                   help=f"seeds per number of agents (default 10, at most {limits.MAX_REPLICATIONS})")
     p.add_argument("--seed", type=cli.nonneg_int, default=0, help="first seed (default 0)")
     p.add_argument("--modes", default="power,predictive", help="modes to compare, comma-separated (default power,predictive)")
     p.add_argument("--campaign", help="the campaign to staff (default: the first)")

@@ -24,8 +24,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from dialer.checks import non_negative, positive
+from dialer.checks import Real, Whole, non_negative, positive
 from dialer.cli import common as cli, progress
+from dialer.limits import MAX_SERVERS
 from dialer.plan import analytic
 from dialer.errors import ConfigError, bad
 from dialer.units import HOUR, pct
@@ -41,8 +42,10 @@ from dialer.units import HOUR, pct
 
 positive_seconds = cli.typed(positive("number of seconds"))
 nonneg_seconds = cli.typed(non_negative("number of seconds"))
-positive_erlangs = cli.typed(positive("number of Erlangs"))
+positive_erlangs = cli.typed(Real(0, MAX_SERVERS, closed="right", noun="number of Erlangs"))
 _CALLS_PER_HOUR = positive("number of calls per hour")
+_servers_from_0 = cli.typed(Whole(0, MAX_SERVERS), int)
+_servers_from_1 = cli.typed(Whole(1, MAX_SERVERS), int)
 
 
 _PER = {"s": 1.0, "sec": 1.0, "min": 60.0, "h": HOUR, "hour": HOUR}
@@ -51,7 +54,7 @@ _PER = {"s": 1.0, "sec": 1.0, "min": 60.0, "h": HOUR, "hour": HOUR}
 def rate_per_second(text: str) -> float:
     """Arrivals per hour by default; '2/min', '0.05/s' and '120/h' say their unit. Returns per second."""
     number, _, unit = text.partition("/")
-    per = _PER.get(unit.strip().lower()) if unit else HOUR
+    per = _PER.get(unit.strip().lower()) if "/" in text else HOUR
     if per is None:
         raise argparse.ArgumentTypeError(f"unit must be /s, /min or /h, got {text!r}")
     try:
@@ -170,8 +173,9 @@ def _erlang_args(p: argparse.ArgumentParser) -> None:
     b = sub.add_parser("b", help="Erlang B: blocking of a loss system (trunk lines, no queue)",
                        description="Erlang B (M/G/n/n): the share of calls that find every server busy.")
     b.add_argument("--load", type=positive_erlangs, required=True, help="offered load in Erlangs (calls/s x hold s)")
-    b.add_argument("--servers", type=cli.whole(0), help="servers (lines or agents)")
-    b.add_argument("--target", type=cli.fraction, help="blocking to reach, e.g. 1%%: prints the servers needed")
+    b.add_argument("--servers", type=_servers_from_0, help=f"servers (lines or agents), at most {MAX_SERVERS}")
+    b.add_argument("--target", type=cli.fraction,
+                   help=f"blocking to reach, e.g. 1%%: prints the servers needed (at most {MAX_SERVERS})")
     b.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
     for name, text in (
         ("c", "Erlang C (M/M/n): waiting, service level, occupancy; infinitely patient callers"),
@@ -183,22 +187,26 @@ def _erlang_args(p: argparse.ArgumentParser) -> None:
         q.add_argument("--handle", type=positive_seconds, required=True, help="mean handle time (talk + wrap), seconds")
         if name == "a":
             q.add_argument("--patience", type=positive_seconds, required=True, help="mean patience, seconds")
-        q.add_argument("--servers", type=cli.whole(1), help="agents")
+        q.add_argument("--servers", type=_servers_from_1, help=f"agents, at most {MAX_SERVERS}")
         q.add_argument("--within", type=nonneg_seconds, default=20.0, help="service-level time, seconds (default 20)")
         q.add_argument("--target", type=cli.fraction,
-                       help="service level to reach within --within, e.g. 80%%: prints the agents needed")
+                       help=f"service level to reach within --within, e.g. 80%%: prints the agents needed "
+                            f"(at most {MAX_SERVERS})")
         q.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
 
 
 def _servers_for_blocking(load: float, target: float) -> int:
-    """Smallest n with Erlang B(n, load) <= target (B falls with n): gallop, then bisect."""
+    """Smallest n with Erlang B(n, load) <= target (B falls with n): gallop, then bisect; at most MAX_SERVERS."""
     from dialer.theory import erlang_b
 
     if erlang_b(0, load) <= target:
         return 0
+    if erlang_b(MAX_SERVERS, load) > target:
+        raise bad("--target", target, f"reachable with at most {MAX_SERVERS} servers at an offered load of "
+                                      f"{load:g} Erlangs (blocking there: {pct(erlang_b(MAX_SERVERS, load), 3)})")
     lo, hi = 0, 1
     while erlang_b(hi, load) > target:
-        lo, hi = hi, 2 * hi
+        lo, hi = hi, min(2 * hi, MAX_SERVERS)
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if erlang_b(mid, load) <= target:
@@ -259,6 +267,9 @@ def _erlang_ca(args: argparse.Namespace, console: Console) -> dict[str, Any]:
     load = lam * h
     if args.servers is None and args.target is None:
         raise ConfigError("--servers or --target must be given, got neither")
+    if load > MAX_SERVERS:
+        raise bad("--rate", f"{lam * HOUR:g}/h", f"small enough that the offered load (--rate x --handle, "
+                                                   f"{load:.4g} Erlangs) is at most {MAX_SERVERS}")
     if args.model == "c" and args.servers is not None and args.servers <= load:
         raise bad(
             "--servers",
@@ -268,7 +279,11 @@ def _erlang_ca(args: argparse.Namespace, console: Console) -> dict[str, Any]:
         )
     required = None
     if args.target is not None:
-        required = required_agents(lam, h, args.target, within, theta)
+        try:
+            required = required_agents(lam, h, args.target, within, theta)
+        except ConfigError:  # the search gave up at MAX_SERVERS agents
+            raise bad("--target", args.target, f"reachable with at most {MAX_SERVERS} agents at an offered load of "
+                                               f"{load:.4g} Erlangs") from None
     ns = _rows_to_show(args.servers, required, lowest=1)
     rows = erlang_table(lam, h, within, ns, theta)
     for row in rows:

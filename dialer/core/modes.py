@@ -42,7 +42,7 @@ def make_pacer(mode: str, params: dict[str, Any] | None = None, **injected: Any)
     for name in params:
         if name not in takes:
             listed = ", ".join(takes) if takes else "no parameters"
-            raise ConfigError(f"pacer.{name}: unknown parameter for mode {mode!r} (it takes {listed})")
+            raise ConfigError(f"pacer.{name}: unknown parameter for mode {mode!r} (it takes {listed}), got {name!r}")
     pacer = cls(**params, **{k: v for k, v in injected.items() if k in cls.injected})
     pacer.check_params()
     return pacer

@@ -21,12 +21,15 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from dialer import limits
+from dialer.checks import check
 from dialer.errors import bad
 from dialer.plan.execute import Backend, RunCache, Session, run_tasks
 from dialer.plan.runs import make_task
 from dialer.plan.study import floor_size, set_agents
 
-MAX_AGENTS = 5000
+#: the largest floor the search tries: the largest agent group a scenario may have
+MAX_AGENTS = limits.MAX_AGENTS
 
 
 @dataclass
@@ -134,10 +137,9 @@ def staff_search(
     from dialer.core.modes import PACERS
     from dialer.sim.scenario import from_dict
 
-    if not isinstance(leads, int) or leads < 1:
-        raise bad("--leads", leads, "a whole number >= 1")
-    if not isinstance(within, int) or within < 1:
-        raise bad("--within", within, "a whole number of days >= 1")
+    check("--leads", leads, limits.LEADS)
+    check("--within", within, limits.DAYS)
+    check("--replications", replications, limits.REPLICATIONS)
     if not 0 < confidence < 1:
         raise bad("--confidence", confidence, "a fraction strictly between 0 and 1")
     if not 0 < finish <= 1:

@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from dialer import limits
 from dialer.checks import Either, OneOf, Real, Whole, check, positive
-from dialer.errors import ConfigError
+from dialer.errors import ConfigError, bad
 from dialer.files import load_toml
 from dialer.plan.execute import Backend, RunCache, RunStats, Session, run_tasks
 from dialer.plan.runs import BOUNDS, RUN_STATISTICS, make_task
@@ -75,10 +76,10 @@ class Study:
 
 
 #: what the [sweep] table's values and a variation's changes must be
-_REPLICATIONS = Whole(1)
+_REPLICATIONS = limits.REPLICATIONS
 _SEED = Whole(0)
 _TRACE = Either(positive("number of seconds"), OneOf(False, says="false"))
-_AGENTS = Whole(1)
+_AGENTS = limits.AGENTS
 _TARGET = Real(0, 1, closed="neither", noun="rate")
 _LIVE = Real(0, 1, closed="right", noun="probability")
 _TALK = positive("number of seconds")
@@ -94,10 +95,19 @@ def _check_seed(value: Any, where: str) -> int:
 
 def from_scenario(scenario: Any, *, replications: int, seed: int = 0, trace: float | None = 60.0,
                   source: str = "scenario") -> Study:
-    """A study of one scenario: `replications` seeds, no variation."""
+    """A study of one scenario: `replications` seeds, no variation.
+
+    The trace interval is widened to whole minutes if the trace would keep more
+    than `limits.MAX_TRACE_SAMPLES` samples (a year of 24-hour days).
+    """
     _check_replications(replications, "--replications")
     _check_seed(seed, "--seed")
-    return Study(
+    if trace is not None:
+        per_second = _trace_samples([scenario], 1.0)  # samples of a 1 s trace, roughly
+        needed = per_second / limits.MAX_TRACE_SAMPLES
+        if needed > trace:
+            trace = 60.0 * math.ceil(needed / 60.0)
+    study = Study(
         name=scenario.study.name,
         base=scenario.model_dump(mode="json"),
         variations=[Variation("base", {})],
@@ -106,6 +116,50 @@ def from_scenario(scenario: Any, *, replications: int, seed: int = 0, trace: flo
         trace=trace,
         source=source,
     )
+    check_size(study, "--replications", scenarios=[scenario])
+    return study
+
+
+def _span(scenario: Any, campaign: Any) -> float:
+    """Seconds of a day in which the campaign's floor may be sampled: the calling window and every shift."""
+    spans = [scenario.study.hours] + [scenario.shift_of(g) for g in scenario.agents_of(campaign.name)]
+    return min(86400.0, max(e for _, e in spans) - min(s for s, _ in spans))
+
+
+def _trace_samples(scenarios: list[Any], trace: float | None) -> int:
+    """At most how many samples the trace of these variations' first replications keeps."""
+    if trace is None:
+        return 0
+    return sum(sc.study.days * sum(math.ceil(_span(sc, c) / trace) + 1 for c in sc.campaigns) for sc in scenarios)
+
+
+def check_size(study: Study, field: str = "replications", *, scenarios: list[Any] | None = None,
+               trace_field: str = "trace") -> None:
+    """Refuse a study whose results would not fit in memory, before anything runs.
+
+    At most `limits.MAX_RUNS` runs, `limits.MAX_CAMPAIGN_DAYS` campaign-days
+    (the rows it keeps) and `limits.MAX_TRACE_SAMPLES` trace samples. The
+    message names `field` (the flag or key that set the replications) or
+    `trace_field`, and says the largest value that fits.
+    """
+    scs = scenarios if scenarios is not None else [scenario_of(study, v) for v in study.variations]
+    reps, n = study.replications, len(scs)
+    if n * reps > limits.MAX_RUNS:
+        raise bad(field, reps, f"at most {limits.MAX_RUNS // n} for {n} variation(s) "
+                                f"(a study runs at most {limits.MAX_RUNS} simulations)")
+    per_rep = sum(sc.study.days * len(sc.campaigns) for sc in scs)
+    if per_rep * reps > limits.MAX_CAMPAIGN_DAYS:
+        most = limits.MAX_CAMPAIGN_DAYS // per_rep
+        if most == 0:
+            raise bad(f"{study.source}: variations", n, f"fewer, or shorter: one replication of them all is "
+                      f"{per_rep} campaign-days, and a study keeps at most {limits.MAX_CAMPAIGN_DAYS}")
+        raise bad(field, reps, f"at most {most} for this study ({per_rep} campaign-days per replication; a study "
+                                f"keeps at most {limits.MAX_CAMPAIGN_DAYS})")
+    samples = _trace_samples(scs, study.trace)
+    if samples > limits.MAX_TRACE_SAMPLES:
+        least = study.trace * samples / limits.MAX_TRACE_SAMPLES  # type: ignore[operator]
+        raise bad(trace_field, study.trace, f"false, or at least {60 * math.ceil(least / 60):g} seconds for "
+                  f"this study (its trace keeps at most {limits.MAX_TRACE_SAMPLES} samples)")
 
 
 def is_study_file(data: dict[str, Any]) -> bool:
@@ -236,6 +290,8 @@ def parse_study(
             seen.add(var.label)
             kept.append(var)
     study.variations = kept
+    check_size(study, "--replications" if replications is not None else f"{source}: sweep.replications",
+               trace_field=f"{source}: sweep.trace")
     return study
 
 
@@ -389,7 +445,11 @@ def run_study(
     progress: Callable[[int, int], None] | None = None,
     session: Session | None = None,
 ) -> StudyResult:
-    """Every variation x replication; the seeds are `seed + r` for every variation (common random numbers)."""
+    """Every variation x replication; the seeds are `seed + r` for every variation (common random numbers).
+
+    A study too large to keep in memory is refused before anything runs (`check_size`).
+    """
+    check_size(study)
     plans = []
     tasks = []
     scenarios: dict[str, dict[str, Any]] = {}

@@ -32,7 +32,8 @@ from pydantic import (
     model_validator,
 )
 
-from dialer.checks import Real, check, is_number
+from dialer import limits
+from dialer.checks import REFUSED, Constraint, Either, OneOf, OrNone, Real, Whole, check, is_number, non_negative
 from dialer.core.modes import PACERS, make_pacer
 from dialer.errors import ConfigError
 from dialer.files import load_toml
@@ -103,9 +104,36 @@ def _format_clock(secs: float) -> str:
     return f"{h:02d}:{m:02d}" + (f":{s:02d}" if s else "")
 
 
+def _checked(constraint: Constraint) -> BeforeValidator:
+    """A field checked by a `dialer.checks` constraint before pydantic sees it: a boolean is no number
+    (pydantic would read `count = true` as 1), and the refusal names the requirement (`_message`)."""
+
+    def validate(value: Any) -> Any:
+        out = constraint.convert(value)
+        if out is REFUSED:
+            raise ValueError(f"must be {constraint}")
+        return out
+
+    return BeforeValidator(validate)
+
+
+def _parse_date(value: Any) -> dt.date:
+    """A TOML date (start = 2026-11-24) or its text ("2026-11-24"); never a number (pydantic reads 0 as 1970)."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError("must be a date YYYY-MM-DD")
+
+
 Clock = Annotated[float, BeforeValidator(_parse_clock), PlainSerializer(_format_clock, return_type=str)]
-Prob = Annotated[float, Field(ge=0.0, le=1.0)]
-Seconds = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+Prob = Annotated[float, _checked(Real(0, 1, noun="probability"))]
+Seconds = Annotated[float, _checked(non_negative("number of seconds"))]
+#: a retry delay: seconds, or false (never retried)
+Delay = Annotated[float | Literal[False], _checked(Either(non_negative("number of seconds"), OneOf(False, says="false")))]
 
 
 class _Model(BaseModel):
@@ -123,8 +151,8 @@ def _window(pair: tuple[float, float], what: str) -> tuple[float, float]:
 
 class Study(_Model):
     name: str = "scenario"
-    start: dt.date = dt.date(2026, 11, 24)
-    days: Annotated[int, Field(ge=1, le=3660)] = 1
+    start: Annotated[dt.date, BeforeValidator(_parse_date)] = dt.date(2026, 11, 24)
+    days: Annotated[int, _checked(limits.DAYS)] = 1
     timezone: str = "Europe/Oslo"
     #: the calling window of every simulated day, local time
     hours: tuple[Clock, Clock] = (9 * 3600.0, 21 * 3600.0)
@@ -156,6 +184,25 @@ class Study(_Model):
     @classmethod
     def _hours(cls, v: tuple[float, float]) -> tuple[float, float]:
         return _window(v, "the calling window")
+
+    @model_validator(mode="after")
+    def _dates(self) -> "Study":
+        """Every simulated date within the years whose public holidays the calendar knows (1901-2100 for NO)."""
+        from dialer.rules.calendar import check_date, supported_dates
+
+        country = subdiv = None
+        if self.preset is not None:
+            from dialer.rules.presets import get_preset
+
+            p = get_preset(self.preset)
+            country, subdiv = p.holidays, p.holiday_subdiv
+        check_date("start", self.start, country, subdiv)
+        last = supported_dates(country, subdiv)[1]
+        room = (last - self.start).days + 1
+        if self.days > room:
+            raise ValueError(f"days must be at most {room} from start {self.start} (the calendar's last known date "
+                             f"is {last}), got {self.days}")
+        return self
 
 
 class Outcomes(_Model):
@@ -218,11 +265,11 @@ class Retry(_Model):
     An abandoned lead is retried only with an agent reserved (norm 4.6.3).
     """
 
-    max_attempts: Annotated[int, Field(ge=1, le=100)] = 4
-    no_answer: Seconds | Literal[False] = 7200.0
-    busy: Seconds | Literal[False] = 900.0
-    machine: Seconds | Literal[False] = 10800.0
-    abandoned: Seconds | Literal[False] = 3600.0
+    max_attempts: Annotated[int, _checked(Whole(1, 100))] = 4
+    no_answer: Delay = 7200.0
+    busy: Delay = 900.0
+    machine: Delay = 10800.0
+    abandoned: Delay = 3600.0
 
 
 class Campaign(_Model):
@@ -230,8 +277,8 @@ class Campaign(_Model):
     mode: str = "power"
     #: parameters of the mode's pacer, e.g. { ratio = 1.8 } for fixed-ratio
     pacer: dict[str, Any] = Field(default_factory=dict)
-    leads: Annotated[int, Field(ge=1, le=10_000_000)] = 15000
-    lines: Annotated[int, Field(ge=1)] | None = None
+    leads: Annotated[int, _checked(limits.LEADS)] = 15000
+    lines: Annotated[int | None, _checked(OrNone(Whole(1), meaning="no cap", none="omitted"))] = None
     abandon_limit: Prob = 0.05
     connect_limit: Seconds = 2.0
     #: cap every decision by the abandon envelope (true), never (false: the raw baselines, for the
@@ -270,7 +317,7 @@ class Campaign(_Model):
 
 
 class AgentGroup(_Model):
-    count: Annotated[int, Field(ge=1, le=100_000)]
+    count: Annotated[int, _checked(limits.AGENTS)]
     #: the campaign these agents work on (default: the first campaign)
     campaign: str | None = None
     #: log-in and log-out times, local; default: the study's calling hours
@@ -294,6 +341,15 @@ class Scenario(_Model):
     def _links(self) -> "Scenario":
         if not self.campaigns:
             raise ValueError("campaigns must list at least one campaign")
+        if len(self.campaigns) > limits.MAX_CAMPAIGNS:
+            raise ValueError(f"campaigns must list at most {limits.MAX_CAMPAIGNS} campaigns, got {len(self.campaigns)}")
+        agents = sum(g.count for g in self.agents)
+        if agents > limits.MAX_SCENARIO_AGENTS:
+            raise ValueError(f"agents must count at most {limits.MAX_SCENARIO_AGENTS} agents in all groups together, "
+                             f"got {agents}")
+        leads = sum(c.leads for c in self.campaigns)
+        if leads > limits.MAX_LEADS:
+            raise ValueError(f"campaigns must hold at most {limits.MAX_LEADS} leads in all together, got {leads}")
         names = [c.name for c in self.campaigns]
         if len(set(names)) != len(names):
             raise ValueError(f"campaign names must be unique, got {names!r}")
@@ -341,21 +397,49 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return out
 
 
+#: what a pydantic refusal of a given type asks for, in the words of `dialer.checks`
+_REQUIREMENTS = {
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "int_parsing": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "finite_number": "a finite number",
+    "string_type": "text (in quotes)",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "dict_type": "a table",
+    "model_type": "a table",
+    "model_attributes_type": "a table",
+}
+
+
 def _message(err: ValidationError) -> str:
+    """The first problem, as "{field} must be {requirement}, got {value!r}" where it can be said so."""
     e = err.errors(include_url=False)[0]
     loc = _loc(tuple(p for p in e["loc"] if not (isinstance(p, str) and "[" in p and "literal" in p.lower())))
     msg = e["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
+    value = e.get("input")
+    shown = "" if isinstance(value, (dict, list)) and len(repr(value)) > 80 else f", got {value!r}"
     if e["type"] == "extra_forbidden":
-        text = f"unknown key (check the spelling), got {e['input']!r}"
+        text = f"unknown key (check the spelling), got {value!r}"
     elif e["type"] == "missing":
         text = "missing (required)"
+    elif e["type"] in _REQUIREMENTS:
+        text = f"must be {_REQUIREMENTS[e['type']]}{shown}"
     elif "got " in msg:
         text = msg
-    else:
-        text = f"{msg[0].lower() + msg[1:]}, got {e.get('input')!r}"
-    return f"{loc}: {text}" if loc else text
+    elif msg.startswith("must be "):  # a `_checked` field
+        text = f"{msg}{shown}"
+    else:  # a whole table refused by its own check names what is wrong; the table itself is too long to print
+        text = f"{msg[0].lower() + msg[1:]}{shown}"
+    if not loc:
+        return text
+    return f"{loc} {text}" if text.startswith("must be ") else f"{loc}: {text}"
 
 
 def from_dict(data: dict[str, Any], *, source: str = "scenario") -> Scenario:

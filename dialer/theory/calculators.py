@@ -14,9 +14,9 @@ staffing target uses the strict definition, answered within t among all
 arrivals (`ErlangA.answered_within`), so that abandoning customers can never
 make a floor look better staffed.
 
-Sources: see `erlang`, `dialing` and `optimal`; the staffing search is the
-usual one (start from the smallest stable n, add agents until the target is
-met; the service level grows with n).
+Sources: see `erlang`, `dialing` and `optimal`; the staffing search starts
+from the smallest stable n and, since the service level grows with n,
+gallops then bisects to the smallest n meeting the target.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import math
 from typing import Any
 
 from dialer.errors import bad
+from dialer.limits import MAX_SERVERS
 from dialer.theory import _checks
 from dialer.theory.dialing import progressive, ratio_dialing
 from dialer.theory.erlang import _erlang_c, erlang_a
@@ -39,8 +40,8 @@ __all__ = [
     "campaign_picture",
 ]
 
-# Staffing searches give up beyond this many agents.
-_MAX_AGENTS = 100_000
+# Staffing searches give up beyond this many agents (the cap of every server count).
+_MAX_AGENTS = MAX_SERVERS
 
 
 def service_level_c(servers: int, arrival_rate: float, service_rate: float, t: float) -> float:
@@ -83,16 +84,28 @@ def required_agents(
         return 0
     mu = 1.0 / h
     load = lam * h
-    n = max(1, math.floor(load) + 1) if theta == 0.0 else 1
-    while n <= _MAX_AGENTS:
+    start = max(1, math.floor(load) + 1) if theta == 0.0 else 1
+
+    def meets(n: int) -> bool:
         if theta == 0.0:
             sl = 1.0 - _erlang_c(n, load) * math.exp(-(n * mu - lam) * t)
         else:
             sl = erlang_a(lam, mu, n, theta).answered_within(t)
-        if sl >= target:
-            return n
-        n += 1
-    raise bad("arrival_rate", arrival_rate, f"small enough to be staffed with at most {_MAX_AGENTS} agents")
+        return sl >= target
+
+    # gallop from the start (each evaluation costs O(n)), then bisect: O(n log n), not O(n^2)
+    lo, hi, step = start - 1, start, 1
+    while hi > _MAX_AGENTS or not meets(hi):
+        if hi >= _MAX_AGENTS:
+            raise bad("arrival_rate", arrival_rate, f"small enough to be staffed with at most {_MAX_AGENTS} agents")
+        lo, hi, step = hi, min(_MAX_AGENTS, hi + step), 2 * step
+    while hi - lo > 1:  # meets(hi), and lo is below the start or fails
+        mid = (lo + hi) // 2
+        if meets(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 def erlang_table(

@@ -88,7 +88,7 @@ def test_staff_command_writes_results_and_plot(tmp_path, write, capsys):
 @pytest.mark.parametrize(
     "flags, message",
     [
-        (["--leads", "0", "--within", "2"], "argument --leads: must be a whole number >= 1, got '0'"),
+        (["--leads", "0", "--within", "2"], "argument --leads: must be a whole number from 1 to 10000000, got '0'"),
         (["--leads", "10", "--within", "2", "--confidence", "1.5"], "argument --confidence: must be a fraction"),
     ],
 )

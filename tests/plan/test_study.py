@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from pathlib import Path
@@ -125,8 +126,8 @@ def test_variations_change_what_they_name(small):
     "grid, message",
     [
         ({"agentz": [1]}, "grid.agentz: unknown variation key"),
-        ({"agents": [0]}, "agents must be a whole number >= 1, got 0"),
-        ({"mode": ["turbo"]}, "mode: must be one of"),
+        ({"agents": [0]}, "agents must be a whole number from 1 to 5000, got 0"),
+        ({"mode": ["turbo"]}, "campaigns[0].mode must be one of"),
         ({"live": [1.5]}, "live must be a probability in (0, 1], got 1.5"),
         ({"agents": 5}, "grid.agents must be a non-empty list of values, got 5"),
         ({"shift": ["night"]}, "shift must name a shift plan (none defined), got 'night'"),
@@ -145,7 +146,7 @@ def test_bad_flags_exit_2(small, write, capsys):
     with pytest.raises(SystemExit) as e:
         cli.main(["study", str(path), "--replications", "0"])
     assert e.value.code == 2
-    assert "--replications: must be a whole number >= 1, got '0'" in capsys.readouterr().err
+    assert "--replications: must be a whole number from 1 to 10000, got '0'" in capsys.readouterr().err
     with pytest.raises(SystemExit) as e:
         cli.main(["study", str(path), "--scheduler", "localhost:8786"])
     assert e.value.code == 2
@@ -231,3 +232,50 @@ def test_the_example_study_file_is_valid():
     root = Path(__file__).resolve().parents[2]
     s = st.load(root / "simulations" / "sweep_agents.toml")
     assert len(s.variations) == 9 and s.replications == 5 and s.campaign == "sales"
+
+
+def test_a_study_too_large_for_memory_is_refused_before_anything_runs(small):
+    """`dialer study --replications 100000000000` grew to 4 GB before anything ran; now every size that
+    grows with the study is bounded, and the message says the largest value that fits."""
+    from dialer import limits
+    from dialer.errors import ConfigError
+
+    sc = scenario.from_dict(small)
+    with pytest.raises(ConfigError, match=r"^--replications must be a whole number from 1 to 10000, got 10001$"):
+        st.from_scenario(sc, replications=10_001)
+    data = copy.deepcopy(small)
+    data["study"]["days"] = 300
+    long = scenario.from_dict(data)
+    most = limits.MAX_CAMPAIGN_DAYS // 300
+    assert st.from_scenario(long, replications=most).replications == most
+    with pytest.raises(ConfigError, match=rf"^--replications must be at most {most} for this study \(300 "
+                                          rf"campaign-days per replication; a study keeps at most 500000\), got 1667$"):
+        st.from_scenario(long, replications=most + 1)
+    # eleven variations: at most 100,000 runs
+    sweep = {"sweep": {"replications": 10_000}, "scenario": small, "grid": {"agents": list(range(1, 12))}}
+    with pytest.raises(ConfigError, match=r"^s.toml: sweep.replications must be at most 9090 for 11 variation"):
+        st.parse_study(sweep, source="s.toml")
+    sweep["sweep"]["replications"] = 9090
+    study = st.parse_study(sweep, source="s.toml")
+    # changed by hand after it was built: run_study checks it too
+    study.replications = 9091
+    with pytest.raises(ConfigError, match=r"^replications must be at most 9090"):
+        st.run_study(study)
+
+
+def test_a_trace_too_long_for_memory_is_refused_or_widened(small):
+    """The trace of a year of 24-hour days sampled every minute would keep 527,000 samples (about 1 GB):
+    a study file's `trace` is refused, naming the least interval that fits; a plain scenario's is widened."""
+    from dialer.errors import ConfigError
+
+    data = copy.deepcopy(small)
+    data["study"].update(days=366, hours=["00:00", "24:00"])
+    for g in data["agents"]:
+        g.pop("shift", None)
+    year = scenario.from_dict(data)
+    assert st.from_scenario(year, replications=1).trace == 120.0
+    assert st.from_scenario(scenario.from_dict(small), replications=1).trace == 60.0
+    with pytest.raises(ConfigError, match=r"^y.toml: sweep.trace must be false, or at least 120 seconds for this study "
+                                          r"\(its trace keeps at most 500000 samples\), got 60.0$"):
+        st.parse_study({"sweep": {"trace": 60.0, "replications": 1}, "scenario": data}, source="y.toml")
+    assert st.parse_study({"sweep": {"trace": False, "replications": 1}, "scenario": data}, source="y.toml").trace is None

@@ -101,3 +101,42 @@ def test_campaign_picture():
     assert given["ratio"]["chosen"] == "given"
     assert given["ratio"]["ratio"] == 3.5
     assert given["ratio"]["within_limit"] is (given["ratio"]["abandon_rate"] <= 0.05)
+
+
+def _linear_required(lam, handle, target, within, theta=0.0):
+    """The search as it was: one agent more at a time from the smallest stable floor (O(n^2) in all)."""
+    from dialer.theory.erlang import _erlang_c
+
+    mu, load = 1 / handle, lam * handle
+    n = max(1, math.floor(load) + 1) if theta == 0.0 else 1
+    while True:
+        if theta == 0.0:
+            sl = 1.0 - _erlang_c(n, load) * math.exp(-(n * mu - lam) * within)
+        else:
+            sl = erlang_a(lam, mu, n, theta).answered_within(within)
+        if sl >= target:
+            return n
+        n += 1
+
+
+def test_required_agents_gallops_and_bisects_to_the_same_answer_as_one_agent_at_a_time():
+    """The search bisects (the service level grows with n): near the cap of 100,000 agents a one-by-one search
+    of Erlang A took hours; the answer is the same as one agent at a time."""
+    import random
+
+    rng = random.Random(7)
+    for _ in range(80):
+        lam, handle = rng.uniform(0.001, 0.5), rng.uniform(10.0, 600.0)
+        target, within = rng.uniform(0.05, 0.99), rng.uniform(0.0, 120.0)
+        theta = rng.choice([0.0, rng.uniform(0.001, 0.5)])
+        assert required_agents(lam, handle, target, within, theta) == _linear_required(lam, handle, target, within, theta)
+
+
+def test_required_agents_gives_up_at_the_cap_of_every_server_count():
+    from dialer.errors import ConfigError
+    from dialer.limits import MAX_SERVERS
+
+    with pytest.raises(ConfigError, match=f"at most {MAX_SERVERS} agents"):
+        required_agents(MAX_SERVERS / 180.0, 180.0, 0.8, 20.0)  # a load of 100,000 Erlangs: 100,001 to be stable
+    with pytest.raises(ConfigError, match=f"at most {MAX_SERVERS} agents"):
+        required_agents(2 * MAX_SERVERS / 180.0, 180.0, 0.8, 20.0, patience_rate=1 / 60)  # 80 % of 200,000 Erlangs

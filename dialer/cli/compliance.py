@@ -20,27 +20,43 @@ import datetime as dt
 import sys
 
 from dialer.cli import common as cli
-from dialer.errors import ConfigError  # noqa: F401  (raised by the commands below)
+from dialer.compliance.store import COUNT, MONTHS
+from dialer.errors import ConfigError, bad
+from dialer.limits import DAYS
 
 
 
 
 def iso_date(text: str) -> dt.date:
-    """argparse type: a calendar date YYYY-MM-DD."""
+    """argparse type: a calendar date YYYY-MM-DD within the years a calendar can answer for (1901-2100).
+
+    A preset with its own holiday years narrows that further (`_in_calendar`).
+    """
+    from dialer.rules.calendar import check_date
+
     try:
-        return dt.date.fromisoformat(text.strip())
+        date = dt.date.fromisoformat(text.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a date YYYY-MM-DD, got {text!r}") from None
-
-
-def _positive_days(text: str) -> int:
     try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if not 1 <= n <= 3660:
-        raise argparse.ArgumentTypeError(f"must be a whole number of days from 1 to 3660, got {text!r}")
-    return n
+        return check_date("date", date, shown=text)
+    except ConfigError as err:
+        raise argparse.ArgumentTypeError(str(err).removeprefix("date ")) from None
+
+
+def _in_calendar(cal, flag: str, first: dt.date, days: int = 1, days_flag: str = "--days") -> None:
+    """Refuse a period (`first` and `days` days on) that leaves the years `cal` (a CallingCalendar) knows."""
+    from dialer.rules.calendar import check_date
+
+    check_date(flag, first, cal.preset.holidays, cal.preset.holiday_subdiv)
+    room = (cal.dates[1] - first).days + 1
+    if days > room:
+        raise bad(days_flag, days, f"at most {room} (the calendar's last known date is {cal.dates[1]})")
+
+
+_days = cli.typed(DAYS, int)
+_count = cli.typed(COUNT, int)
+_months = cli.typed(MONTHS, int)
 
 
 # --- dialer hours ------------------------------------------------------------------------------
@@ -49,7 +65,8 @@ def _positive_days(text: str) -> int:
 def _hours_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", default="NO", help="jurisdiction preset (default NO)")
     p.add_argument("--date", type=iso_date, help="the date, YYYY-MM-DD (default: today in the preset's time zone)")
-    p.add_argument("--days", type=_positive_days, default=1, help="print this many days from --date (default 1)")
+    p.add_argument("--days", type=_days, default=1,
+                   help=f"print this many days from --date (default 1, at most {DAYS.high})")
     p.add_argument("--presets", metavar="FILE", help="a presets TOML file of your own (default: the packaged one)")
 
 
@@ -60,6 +77,7 @@ def run_hours(args: argparse.Namespace) -> int:
     preset = get_preset(args.preset, args.presets)
     cal = CallingCalendar(preset)
     date = args.date or dt.datetime.now(preset.tz).date()
+    _in_calendar(cal, "--date", date, args.days)
     for i in range(args.days):
         d = date + dt.timedelta(days=i)
         print(f"{d.isoformat()} {d:%A}: {cal.day(d)}")
@@ -78,16 +96,6 @@ def _store_arg(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _nonneg(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        n = -1
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"must be a whole number, zero or more, got {text!r}")
-    return n
-
-
 def _stats_args(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="action", required=True, parser_class=type(p))
     e = sub.add_parser("export", help="write the daily statistics as CSV (stdout, or --csv PATH)")
@@ -103,11 +111,12 @@ def _stats_args(p: argparse.ArgumentParser) -> None:
     from dialer.compliance.store import COUNTS
 
     for name in COUNTS:
-        c.add_argument(f"--{name}", type=_nonneg, default=0, help=f"add this many {name}")
+        c.add_argument(f"--{name}", type=_count, default=0, help=f"add this many {name} (at most {COUNT.high})")
     r = sub.add_parser("retain", help="delete statistics and dial-log rows older than 12 months (asked only)")
     _store_arg(r)
     r.add_argument("--today", type=iso_date, help="the day to count back from (default: today)")
-    r.add_argument("--months", type=_nonneg, default=12, help="months to keep, at least 12 (default 12)")
+    r.add_argument("--months", type=_months, default=12,
+                   help=f"months to keep, {MONTHS.low} to {MONTHS.high} (default {MONTHS.low})")
     r.add_argument("--yes", action="store_true", help="really delete (without it: only say what would go)")
 
 
@@ -232,6 +241,7 @@ def _audit_args(p: argparse.ArgumentParser) -> None:
 
 def run_audit(args: argparse.Namespace) -> int:
     from dialer.compliance.audit import build_audit, render_html, text_lines
+    from dialer.rules.calendar import CallingCalendar
     from dialer.rules.presets import get_preset
     from dialer.compliance.store import Store
 
@@ -240,7 +250,11 @@ def run_audit(args: argparse.Namespace) -> int:
     with Store(args.store, readonly=True) as store:  # the audit creates and alters nothing
         info = store.info(args.campaign)
         name = args.preset or (info.preset if info is not None and info.preset else "NO")
-        audit = build_audit(store, get_preset(name, args.presets), args.campaign, args.start, args.end)
+        preset = get_preset(name, args.presets)
+        cal = CallingCalendar(preset)
+        _in_calendar(cal, "--from", args.start)
+        _in_calendar(cal, "--to", args.end)
+        audit = build_audit(store, preset, args.campaign, args.start, args.end)
     if args.html:
         text = render_html(audit)
         try:

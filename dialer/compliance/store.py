@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
 from dialer import files
+from dialer.checks import Whole, check
 from dialer.errors import ConfigError, bad
 
 #: norm 4.3 counts, in the order reports print them
@@ -43,6 +44,13 @@ COUNTS = ("attempted", "answered", "connected", "transferred", "abandoned", "com
 DEFAULT_PATH = "dialer-compliance.sqlite"
 
 RETENTION_MONTHS = 12
+
+#: the largest count a column holds on every database: `sa.Integer` is 32-bit on PostgreSQL (64 on SQLite)
+MAX_COUNT = 2**31 - 1
+#: what a norm 4.3 count (or what is added to one) must be
+COUNT = Whole(0, MAX_COUNT)
+#: months `retain` keeps: at least the 12 of norm 4.3, at most a century
+MONTHS = Whole(RETENTION_MONTHS, 1200, hint="norm 4.3 keeps 12 months")
 
 metadata = sa.MetaData()
 
@@ -224,16 +232,32 @@ def _check_date(field: str, d: Any) -> dt.date:
 
 
 def _check_count(field: str, v: Any) -> int:
-    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-        raise bad(field, v, "a whole number, zero or more")
-    return v
+    return check(field, v, COUNT)
+
+
+def _check_day(campaign: str, day: dt.date, row: Mapping[str, int], given: Mapping[str, int],
+               before: Mapping[str, int] | None = None) -> None:
+    """Refuse a campaign-day whose counts no column holds, or with more abandoned than connected calls.
+
+    `row`: the day as it would be stored; `given`: what the caller passed (named in the message);
+    `before`: what was stored already, for an addition.
+    """
+    for name in COUNTS:
+        if row[name] > MAX_COUNT:
+            had = "" if before is None else f"; {campaign} {day} has {before[name]}"
+            raise bad(name, given[name], f"at most {MAX_COUNT} for the day in all{had}")
+    if row["abandoned"] > row["connected"]:  # an abandoned call is an established one (norm 4.6.2)
+        had = f" ({row['connected']})" if before is None else (
+            f"; {campaign} {day} has {before['connected']} connected and {before['abandoned']} abandoned")
+        raise bad("abandoned", given["abandoned"], f"at most the day's connected calls{had}")
 
 
 def retention_cutoff(today: dt.date, months: int = RETENTION_MONTHS) -> dt.date:
     """The first day still kept: `months` calendar months before `today` (29 Feb -> 28 Feb)."""
     _check_date("today", today)
-    if isinstance(months, bool) or not isinstance(months, int) or months < RETENTION_MONTHS:
-        raise bad("months", months, f"a whole number of at least {RETENTION_MONTHS} (norm 4.3 keeps 12 months)")
+    check("months", months, MONTHS)
+    if today.year * 12 + today.month - 1 - months < 12:  # before year 1: nothing is that old
+        return dt.date.min
     y, m = divmod(today.year * 12 + today.month - 1 - months, 12)
     m += 1
     last = (dt.date(y + (m == 12), m % 12 + 1, 1) - dt.timedelta(days=1)).day
@@ -324,6 +348,7 @@ class Store:
     def put_day(self, campaign: str, day: dt.date, counts: Mapping[str, int], *, simulated: bool = False) -> DayRow:
         """Write a campaign-day's counts (replacing the day's row; complaints kept unless given)."""
         row = self._row_values(campaign, day, counts)
+        _check_day(campaign, day, row, row)
         with self._begin() as c:
             self._put_day(c, campaign, day, row, "complaints" in counts, simulated)
         return DayRow(campaign, day, **row, simulated=simulated)
@@ -380,17 +405,23 @@ class Store:
         return len(days)
 
     def add_to_day(self, campaign: str, day: dt.date, counts: Mapping[str, int]) -> DayRow:
-        """Add counts to a campaign-day (a live dialer calls this as calls end; complaints as they come)."""
+        """Add counts to a campaign-day (a live dialer calls this as calls end; complaints as they come).
+
+        Refused, with nothing written, if the day would then count more abandoned than connected
+        calls, or more than `MAX_COUNT` of anything.
+        """
         inc = self._row_values(campaign, day, counts, fill=False)
+        given = {n: inc.get(n, 0) for n in COUNTS}
         with self._begin() as c:
             old = c.execute(
                 sa.select(daily_stats).where(daily_stats.c.campaign == campaign, daily_stats.c.day == day)
             ).first()
+            before = {n: 0 if old is None else getattr(old, n) for n in COUNTS}
+            row = {n: before[n] + given[n] for n in COUNTS}
+            _check_day(campaign, day, row, given, before)
             if old is None:
-                row = {n: inc.get(n, 0) for n in COUNTS}
                 c.execute(daily_stats.insert().values(campaign=campaign, day=day, **row))
             else:
-                row = {n: getattr(old, n) + inc.get(n, 0) for n in COUNTS}
                 c.execute(
                     daily_stats.update()
                     .where(daily_stats.c.campaign == campaign, daily_stats.c.day == day)

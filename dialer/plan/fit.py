@@ -110,7 +110,12 @@ def read_calls(path: str | Path, timezone: str = "Europe/Oslo", campaign: str | 
     rows = 0
     with fh:
         reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
+        try:
+            header = reader.fieldnames or []
+        except UnicodeDecodeError:
+            raise ConfigError(f"CALLS file {str(p)!r} is not UTF-8 text (in line 1)") from None
+        except csv.Error as err:
+            raise ConfigError(f"{p}: line 1: not a readable CSV header, got {err}") from None
         missing = [c for c in REQUIRED if c not in header]
         if missing:
             raise ConfigError(f"{p}: line 1: the header must have columns {', '.join(REQUIRED)}, got {header!r}"
@@ -127,8 +132,10 @@ def read_calls(path: str | Path, timezone: str = "Europe/Oslo", campaign: str | 
                 else:
                     problem.line = line
                     calls.append(problem)
-        except (csv.Error, UnicodeDecodeError) as err:
-            raise ConfigError(f"{p}: line {reader.line_num}: not a readable CSV row, got {err}") from None
+        except UnicodeDecodeError:  # decoded a block at a time: the bad byte is somewhere after the lines read
+            raise ConfigError(f"CALLS file {str(p)!r} is not UTF-8 text (after line {reader.line_num})") from None
+        except csv.Error as err:
+            raise ConfigError(f"{p}: line {reader.line_num + 1}: not a readable CSV row, got {err}") from None
     return Records(calls, bad, rows)
 
 

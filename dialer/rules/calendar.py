@@ -2,7 +2,9 @@
 
 Owns: `CallingCalendar` (a `Preset`'s hours, time zone and public holidays
 turned into answers), `Window` (the open hours of one date, as aware
-datetimes) and `Closed` (a date with no calling, and why).
+datetimes), `Closed` (a date with no calling, and why) and the dates a
+calendar can answer for (`supported_dates`, `check_date`: the years the
+`holidays` package covers, 1901-2100 for Norway).
 Rule 1: pure. Every question takes the date or the aware instant it is
 about; nothing reads a clock. The `holidays` package computes the public
 holidays (Easter-based days included) without I/O. A window closes at its
@@ -73,6 +75,8 @@ class CallingCalendar:
         self.preset = preset
         self.tz = preset.tz
         self._holidays = _holiday_names(preset.holidays, preset.holiday_subdiv) if preset.closed_on_holidays else None
+        #: the first and last date this calendar can answer for (`supported_dates`)
+        self.dates = supported_dates(preset.holidays, preset.holiday_subdiv)
 
     # --- dates -----------------------------------------------------------------------
 
@@ -159,6 +163,42 @@ class CallingCalendar:
 
     def __repr__(self) -> str:
         return f"CallingCalendar({self.preset.name!r}, {self.preset.timezone})"
+
+
+def supported_dates(country: str | None = None, subdiv: str | None = None) -> tuple[dt.date, dt.date]:
+    """The first and last date whose public holidays the `holidays` package knows for `country`.
+
+    Outside them a holiday is silently missing (Norway's 1 January 1900 would
+    be an open Monday), so every date a user gives is checked against them
+    (`check_date`). No country: the package's own default years.
+    """
+    first, last = _years(country or "", subdiv)
+    return dt.date(first, 1, 1), dt.date(last, 12, 31)
+
+
+def check_date(field: str, date: dt.date, country: str | None = None, subdiv: str | None = None,
+               *, shown: Any = None) -> dt.date:
+    """`date` if a calendar of `country` can answer for it, else a ConfigError naming `field` and the range.
+
+    `shown`: the value as the user wrote it, for the message (default: the date in ISO form).
+    """
+    _check_date(date)
+    first, last = supported_dates(country, subdiv)
+    if not first <= date <= last:
+        where = f" for {country}" if country else ""
+        raise bad(field, date.isoformat() if shown is None else shown,
+                  f"a date from {first} to {last} (the years whose public holidays are known{where})")
+    return date
+
+
+@lru_cache(maxsize=32)
+def _years(country: str, subdiv: str | None) -> tuple[int, int]:
+    import holidays
+
+    if not country:
+        return holidays.HolidayBase.start_year, holidays.HolidayBase.end_year
+    table = holidays.country_holidays(country, subdiv=subdiv)
+    return table.start_year, table.end_year
 
 
 def _check_date(date: Any) -> None:

@@ -50,9 +50,15 @@ def test_complaints_are_added_and_survive_a_rewrite_of_the_day(store_url: str) -
 @pytest.mark.parametrize(
     "counts, message",
     [
-        ({"attempted": -1}, r"attempted must be a whole number, zero or more, got -1"),
+        ({"attempted": -1}, r"attempted must be a whole number from 0 to 2147483647, got -1"),
         ({"dropped": 1}, r"counts must be one of attempted, .*got 'dropped'"),
-        ({"abandoned": 1.5}, r"abandoned must be a whole number, zero or more, got 1.5"),
+        ({"abandoned": 1.5}, r"abandoned must be a whole number from 0 to 2147483647, got 1.5"),
+        ({"connected": True}, r"connected must be a whole number from 0 to 2147483647, got True"),
+        # the columns are 32-bit on PostgreSQL: a larger count was a traceback from the database driver
+        ({"attempted": 2**31}, r"attempted must be a whole number from 0 to 2147483647, got 2147483648"),
+        ({"attempted": 10**23}, r"attempted must be a whole number from 0 to 2147483647, got 10{23}"),
+        # an abandoned call is an established one (norm 4.6.2): the audit printed "5 of 0 connected = 0.00 %"
+        ({"connected": 2, "abandoned": 3}, r"^abandoned must be at most the day's connected calls \(2\), got 3$"),
     ],
 )
 def test_bad_counts_are_refused_and_nothing_written(tmp_path, counts, message) -> None:
@@ -60,6 +66,25 @@ def test_bad_counts_are_refused_and_nothing_written(tmp_path, counts, message) -
         with pytest.raises(ConfigError, match=message):
             s.put_day("sales", D(2026, 3, 2), counts)
         assert s.days() == []
+
+
+def test_an_addition_is_checked_against_what_the_day_already_has(store_url: str) -> None:
+    """More abandoned than connected, or more than a column holds, once added to the day: refused, nothing written."""
+    with Store(store_url) as s:
+        with pytest.raises(ConfigError, match=r"^abandoned must be at most the day's connected calls; "
+                                              r"sales 2026-03-02 has 0 connected and 0 abandoned, got 5$"):
+            s.add_to_day("sales", D(2026, 3, 2), {"abandoned": 5})
+        assert s.days() == []
+        s.add_to_day("sales", D(2026, 3, 2), {"connected": 3, "abandoned": 2})
+        s.add_to_day("sales", D(2026, 3, 2), {"abandoned": 1})  # 3 of 3: allowed
+        with pytest.raises(ConfigError, match=r"has 3 connected and 3 abandoned, got 1$"):
+            s.add_to_day("sales", D(2026, 3, 2), {"abandoned": 1})
+        s.add_to_day("sales", D(2026, 3, 2), {"attempted": 2**31 - 1})
+        with pytest.raises(ConfigError, match=r"^attempted must be at most 2147483647 for the day in all; "
+                                              r"sales 2026-03-02 has 2147483647, got 1$"):
+            s.add_to_day("sales", D(2026, 3, 2), {"attempted": 1})
+        assert s.days()[0].counts() == {"attempted": 2**31 - 1, "answered": 0, "connected": 3, "transferred": 0,
+                                        "abandoned": 3, "complaints": 0}
 
 
 def test_csv_export(store_url: str) -> None:
@@ -86,8 +111,10 @@ def test_csv_export(store_url: str) -> None:
 )
 def test_retention_cutoff(today, cutoff) -> None:
     assert retention_cutoff(today) == cutoff
-    with pytest.raises(ConfigError, match=r"months must be a whole number of at least 12 .*got 6"):
+    with pytest.raises(ConfigError, match=r"months must be a whole number from 12 to 1200 .*got 6"):
         retention_cutoff(today, 6)
+    with pytest.raises(ConfigError, match=r"months must be a whole number from 12 to 1200 .*got 99999999999"):
+        retention_cutoff(today, 99999999999)  # was an OverflowError
 
 
 def test_retention_deletes_only_rows_older_than_12_months(store_url: str) -> None:

@@ -155,3 +155,19 @@ def test_other_markets() -> None:
     assert isinstance(us.day(dt.date(2026, 12, 25)), Window)  # no federal holiday rule for telemarketing
     uk = CallingCalendar(presets["UK"])
     assert uk.allowed(dt.datetime(2026, 5, 16, 3, 0, tzinfo=ZoneInfo("Europe/London")))  # no hours rule
+
+
+def test_the_dates_a_calendar_answers_for_are_the_years_the_holidays_package_knows():
+    """Outside them every holiday is missing: 1 January 1900 was an open Monday. Such a date is refused."""
+    from dialer.errors import ConfigError
+    from dialer.rules.calendar import check_date, supported_dates
+
+    cal = CallingCalendar(get_preset("NO"))
+    assert cal.dates == supported_dates("NO") == (dt.date(1901, 1, 1), dt.date(2100, 12, 31))
+    assert "New Year" in str(cal.day(dt.date(1901, 1, 1)))
+    assert check_date("--date", dt.date(2100, 12, 31), "NO") == dt.date(2100, 12, 31)
+    with pytest.raises(ConfigError, match=r"^--date must be a date from 1901-01-01 to 2100-12-31 \(the years whose "
+                                          r"public holidays are known for NO\), got '1900-01-01'$"):
+        check_date("--date", dt.date(1900, 1, 1), "NO")
+    assert supported_dates() == (dt.date(1901, 1, 1), dt.date(2100, 12, 31))  # no country: the package's default
+    assert supported_dates("SE")[0] == dt.date(1953, 1, 1)  # a country's own first year

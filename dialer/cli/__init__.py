@@ -10,6 +10,7 @@ library module imports this package.
 
     dialer simulate [SCENARIO] [--seed N] [--json PATH] [--store URL]
     python -m dialer.cli theory --json theory.json
+    dialer --version
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import argparse
 import sys
 from typing import Sequence
 
+from dialer._version import __version__
 from dialer.cli import common, compliance, live, plan, simulate, theory
 from dialer.errors import DialerError
 
@@ -39,10 +41,11 @@ def commands() -> tuple[common.Command, ...]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="dialer", description="Predictive-dialer pacing controller and simulator.")
+    parser.add_argument("--version", action="version", version=f"dialer {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, help, add_args, run in commands():
-        text = help.replace("%", "%%")  # argparse formats help strings with %
-        p = sub.add_parser(name, help=text, description=text)
+        # argparse formats a help string with % (so "95 %" is written "95 %%"), never a description
+        p = sub.add_parser(name, help=help.replace("%", "%%"), description=help)
         if add_args is not None:
             add_args(p)
         p.set_defaults(_run=run)

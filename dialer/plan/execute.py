@@ -16,6 +16,8 @@ machine need not share a disk with the planner.
 
 from __future__ import annotations
 
+import itertools
+
 import json
 import os
 import tempfile
@@ -209,10 +211,27 @@ def run_tasks(
     return [results[k] for k in stats.keys], stats
 
 
+#: runs handed to Dask at a time: enough to keep every worker busy, few enough that the scheduler and the
+#: client never hold a whole study (100,000 futures at once lost the client its scheduler)
+DASK_WINDOW = 500
+
+
 def _run_dask(todo: dict[str, dict[str, Any]], session: Session, finished: Callable[[str, dict[str, Any]], None]) -> None:
     from distributed import as_completed
 
     client = session.client()
-    futures = {client.submit(execute, task, key=f"dialer-run-{key}", pure=True): key for key, task in todo.items()}
-    for fut in as_completed(futures):
-        finished(futures[fut], fut.result())
+    waiting = iter(todo.items())
+
+    def submit(key: str, task: dict[str, Any]) -> Any:
+        fut = client.submit(execute, task, key=f"dialer-run-{key}", pure=True)
+        keys[fut] = key
+        return fut
+
+    keys: dict[Any, str] = {}
+    running = as_completed([submit(k, t) for k, t in itertools.islice(waiting, DASK_WINDOW)])
+    for fut in running:
+        finished(keys.pop(fut), fut.result())
+        fut.release()
+        nxt = next(waiting, None)
+        if nxt is not None:
+            running.add(submit(*nxt))

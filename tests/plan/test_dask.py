@@ -75,3 +75,16 @@ def test_an_unreachable_scheduler_names_the_flag(write, small):
     s = st.load(_study_file(write, small))
     with pytest.raises(ConfigError, match=r"^--scheduler cannot be reached, got 'tcp://127.0.0.1:9'"):
         st.run_study(s, backend=Backend("scheduler", address="tcp://127.0.0.1:9", timeout=1.0))
+
+
+def test_more_runs_than_the_window_all_come_back(write, small, scheduler, monkeypatch):
+    """Runs go to Dask a window at a time (100,000 futures at once lost the client its scheduler): with a
+    window of 3, eight runs all come back, each once, with the serial numbers."""
+    from dialer.plan import execute
+
+    monkeypatch.setattr(execute, "DASK_WINDOW", 3)
+    s = st.load(_study_file(write, small))
+    serial = st.run_study(s, backend=Backend("serial"))
+    remote = st.run_study(s, backend=Backend("scheduler", address=scheduler))
+    assert remote.stats.computed == 8
+    assert _text(remote.runs) == _text(serial.runs)

@@ -34,6 +34,8 @@ MAX_RUNS = 100_000
 MAX_CAMPAIGN_DAYS = 500_000
 #: samples of a study's trace (each variation's first replication), about 2 KB each
 MAX_TRACE_SAMPLES = 500_000
+#: call records one run may keep (`dialer calls`; about 0.7 KB each): leads x max_attempts, the most dials
+MAX_CALL_RECORDS = 2_000_000
 #: servers (agents, lines) of the Erlang calculators, given or searched for
 MAX_SERVERS = 100_000
 

@@ -297,6 +297,18 @@ def wall_clock(scenario: Any) -> Callable[[float | None], str | None]:
     return convert
 
 
+def _check_call_records(scenario: Any) -> None:
+    """Refuse, before the run, a call log that might not fit in memory: every dial is one kept record, and
+    a campaign dials at most leads x max_attempts times."""
+    from dialer.errors import bad
+    from dialer.limits import MAX_CALL_RECORDS
+
+    most = sum(c.leads * c.retry.max_attempts for c in scenario.campaigns)
+    if most > MAX_CALL_RECORDS:
+        raise bad("leads x retry.max_attempts", most, f"at most {MAX_CALL_RECORDS} dials for a call log, one record "
+                                                      "each (fewer leads or attempts)")
+
+
 def simulate_traced(
     scenario: Any,
     seed: int = 0,
@@ -307,6 +319,8 @@ def simulate_traced(
     """`simulate` with a trace (every `interval` s; None: no trace) and, if asked, a call log."""
     from dialer.sim.results import simulate
 
+    if calls:
+        _check_call_records(scenario)
     trace = TraceRecorder(scenario, interval) if interval is not None else None
     log = CallLog() if calls else None
     observers = [o for o in (trace, log) if o is not None]

@@ -93,7 +93,7 @@ def test_a_presets_hours_are_read_on_its_own_clock():
 
 
 def test_a_caller_id_is_a_phone_number():
-    with pytest.raises(ConfigError, match=r"campaigns\[0\]\.caller_id: must be a phone number such as "
+    with pytest.raises(ConfigError, match=r"campaigns\[0\]\.caller_id must be a phone number such as "
                                           r"'\+4722334455', got 'hidden'"):
         scenario.from_dict(small("NO", caller_id="hidden"))
     assert scenario.from_dict(small("NO", caller_id="22 33 44 55")).campaigns[0].caller_id == "+4722334455"

@@ -245,6 +245,8 @@ def run_audit(args: argparse.Namespace) -> int:
     from dialer.rules.presets import get_preset
     from dialer.compliance.store import Store
 
+    if args.end < args.start:  # refused before the store is opened, as a bad preset name
+        raise bad("--to", args.end.isoformat(), f"on or after --from ({args.start.isoformat()})")
     if args.preset is not None:
         get_preset(args.preset, args.presets)  # a bad name is refused before the store is opened
     with Store(args.store, readonly=True) as store:  # the audit creates and alters nothing

@@ -27,20 +27,27 @@ import re
 import time
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request, Security
+from fastapi import Body, Depends, FastAPI, Request, Security
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SkipValidation, ValidationError
 from pydantic.json_schema import SkipJsonSchema, WithJsonSchema
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dialer._version import __version__
+from dialer.checks import OrNone, Whole
+from dialer.core.modes import PACERS
 from dialer.errors import ConfigError, DialerError, ProtocolError, bad
+from dialer.live import schema as shapes
 from dialer.live.campaign import Batch, Closed, LiveCampaign, Rejected, StoreError
+from dialer.live.config import check_pacer
 from dialer.live.metrics import Latencies, render_metrics
-from dialer.live.service import CampaignExists, Service, UnknownCampaign
-from dialer.live.wire import decision_to_dict, picks_to_dict, stats_to_dict
+from dialer.live.service import NAME, CampaignExists, Service, UnknownCampaign
+from dialer.live.wire import check_time, decision_to_dict, picks_to_dict, stats_to_dict
 
 MAX_BATCH = 10_000
 #: the default request body limit, bytes (`dialer serve --max-body`): 10,000 typical events take about 1 MB
@@ -79,6 +86,14 @@ class SafeJSON(JSONResponse):
 # --- request shapes ---------------------------------------------------------------------
 
 
+def _whole(x: Any) -> Any:
+    """JSON does not tell 7.0 from 7 (nor does JSON Schema's "integer"): a whole float is that integer."""
+    return int(x) if isinstance(x, float) and x.is_integer() else x
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole)]
+
+
 class _Model(BaseModel):
     # strict: a number is a JSON number (not true, not "5"), as the schema says; an int may stand for a float
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -94,7 +109,7 @@ class CampaignIn(_Model):
         None, min_length=1,
         description='instead of abandon_limit: [{"kind": "day"|"campaign"|"rolling", "limit": 0.05, "window": s}]',
     )
-    lines: int | None = Field(None, description="trunk lines (null: no cap)")
+    lines: WholeNumber | None = Field(None, description="trunk lines (null: no cap)")
     horizon: float = Field(60.0, description="longest a dial takes to be resolved, s (ring timeout + connect limit)")
     redial_lockout: float | None = Field(None, description="s after an abandon a lead may only be dialled reserved (null: forever)")
     timezone: str | None = Field(None, min_length=1, description="IANA zone: days are local dates (with a preset: its calling hours are enforced)")
@@ -113,23 +128,48 @@ class ConfigureIn(_Model):
     # leave a field out to keep it; null is no mode and no parameters, refused by name (422)
     mode: str | SkipJsonSchema[None] = Field(None, description="power | fixed-ratio | poisson | adaptive | predictive")
     pacer: dict[str, Any] | SkipJsonSchema[None] = Field(None, description="the mode's parameters")
-    lines: int | None = Field(None, description="trunk lines (null: no cap; leave out to keep)")
+    lines: WholeNumber | None = Field(None, description="trunk lines (null: no cap; leave out to keep)")
 
 
 class EventsIn(_Model):
-    events: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_BATCH,
-                                         description="events in the order they happened, each with an id")
+    # each event is checked by the campaign (`dialer.live.wire`), with the project's messages
+    # (`events[3].id must be given: ...`); the schema says exactly the same (`dialer.live.schema`)
+    events: list[SkipValidation[shapes.Event]] = Field(  # type: ignore[valid-type]
+        default_factory=list, max_length=MAX_BATCH, description="events in the order they happened, each with an id")
 
 
 class AskIn(EventsIn):
-    now: float = Field(description="the dialer's time now, seconds")
+    now: Annotated[float, WithJsonSchema({**shapes.TIME_SCHEMA, "description": "the dialer's time now, seconds"})]
 
 
 Id = str | int
 # a lead id is checked by the campaign (`leads[i] must be a string or a whole number, got ...`), the
 # project's one message shape, rather than by pydantic's union errors; the schema still says what it is
-LeadId = Annotated[Any, WithJsonSchema({"anyOf": [{"type": "string", "minLength": 1, "maxLength": 200},
-                                                  {"type": "integer", "minimum": -(2**63 - 1), "maximum": 2**63 - 1}]})]
+LeadId = shapes.Id
+#: a campaign's name in a path: checked by the service (`campaign must be 1 to 100 letters, ...`)
+Name = Annotated[str, WithJsonSchema({"type": "string", "pattern": f"^{NAME.pattern}$",
+                                      "description": "1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit"})]
+#: a time in a query (`?now=5.5`): a JSON number, read by `_query_time` (`?now=5%0C` is refused)
+QueryTime = Annotated[str | None, WithJsonSchema({"type": "number", "description": "seconds (default: the last event's time)"})]
+#: a lead in a path: the id as text (digits only, under 19 of them: read as a whole number)
+PathLead = Annotated[str, WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 200})]
+
+
+def _query_time(now: str | None) -> float | None:
+    """A query parameter's number, by JSON's grammar (float() would also take spaces, "inf", "1_0")."""
+    if now is None:
+        return None
+    if not shapes.NUMBER.fullmatch(now):
+        raise bad("now", now, "a number of seconds")
+    return check_time("now", float(now))
+
+
+def _validated(model: type[BaseModel], body: Any) -> Any:
+    """`body` checked by `model` (the request's runtime shape), its errors answered like FastAPI's own."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as err:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in err.errors()]) from None
 
 
 class DecideIn(AskIn):
@@ -344,6 +384,27 @@ class LeadOut(BaseModel):
     in_flight: bool
 
 
+def _fits(mode: str, pacer: dict[str, Any]) -> bool:
+    """Whether `pacer` has the shape of mode's parameters (its names, each value of its kind)."""
+    allowed = PACERS[mode]._constraints
+    return all(k in allowed and allowed[k].accepts(v) for k, v in pacer.items())
+
+
+def _whole_parameters(mode: Any, pacer: Any) -> Any:
+    """The pacer's parameters with its whole numbers written 7.0 read as 7 (see `_whole`)."""
+    cls = PACERS.get(mode) if isinstance(mode, str) else None
+    if cls is None or not isinstance(pacer, dict):
+        return pacer
+    out = dict(pacer)
+    for k, v in pacer.items():
+        c = cls._constraints.get(k)
+        if isinstance(c, OrNone):
+            c = c.inner
+        if isinstance(c, Whole):
+            out[k] = _whole(v)
+    return out
+
+
 def _answers(ok: type[BaseModel] | None, *errors: int, ok_status: int = 200) -> dict[int | str, Any]:
     """The `responses` of a route: its 2xx shape and the error codes it may give (all `ErrorOut`)."""
     out: dict[int | str, Any] = {} if ok is None else {ok_status: {"model": ok}}
@@ -478,6 +539,16 @@ def create_app(service: Service, token: str | None = None, *, max_body: int = MA
     def error(status: int, err: BaseException, **extra: Any) -> SafeJSON:
         return SafeJSON({"detail": str(err), **extra}, status_code=status)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method of the path, not only those of the route tried first
+            methods = {m for r in app.routes if isinstance(r, APIRoute)
+                       and r.matches({"type": "http", "path": request.url.path, "method": "GET"})[0] != Match.NONE
+                       for m in r.methods}
+            headers["Allow"] = ", ".join(sorted(methods))
+        return SafeJSON({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
     @app.exception_handler(RequestValidationError)
     async def on_invalid(_request: Request, exc: RequestValidationError) -> SafeJSON:
         first = exc.errors()[0] if exc.errors() else {}
@@ -561,34 +632,47 @@ def create_app(service: Service, token: str | None = None, *, max_body: int = MA
              responses={**_answers(CampaignOut, 400, 409, 413, 422, 503, ok_status=201),
                         200: {"model": CampaignOut, "description": "it exists with the same configuration"}},
              summary="create a campaign (the same configuration again: 200)")
-    def put_campaign(name: str, body: CampaignIn) -> SafeJSON:
-        c, created = service.create(name, body.model_dump())
+    def put_campaign(name: Name, body: Annotated[SkipValidation[shapes.Campaign], Body()]) -> SafeJSON:  # type: ignore[valid-type]
+        config = _validated(CampaignIn, body).model_dump()
+        config["pacer"] = _whole_parameters(config["mode"], config["pacer"])
+        c, created = service.create(name, config)
         return SafeJSON(describe(c), status_code=201 if created else 200)
 
     @app.delete("/campaigns/{name}", response_model=None, responses=_answers(ClosedOut, 404, 422, 503),
                 summary="close a campaign: its journal is archived in the store (kept), and the name may be created again")
-    def delete_campaign(name: str) -> dict[str, Any]:
+    def delete_campaign(name: Name) -> dict[str, Any]:
         return service.close(name)
 
     @app.get("/campaigns/{name}", response_model=None, responses=_answers(CampaignOut, *READ), summary="a campaign's configuration and journal position")
-    def get_campaign(name: str) -> dict[str, Any]:
+    def get_campaign(name: Name) -> dict[str, Any]:
         return describe(service.get(name))
 
     @app.patch("/campaigns/{name}", response_model=None, responses=_answers(CampaignOut, *WRITE), summary="change the dialing mode, its parameters or the lines")
-    def patch_campaign(name: str, body: ConfigureIn) -> dict[str, Any]:
+    def patch_campaign(name: Name, body: Annotated[SkipValidation[shapes.Change], Body()]) -> dict[str, Any]:  # type: ignore[valid-type]
+        changes = _validated(ConfigureIn, body).model_dump(exclude_unset=True)
         c = service.get(name)
-        c.configure(**body.model_dump(exclude_unset=True))
+        if "pacer" in changes:
+            changes["pacer"] = _whole_parameters(changes.get("mode", c.config.mode), changes["pacer"])
+        if "mode" not in changes and isinstance(changes.get("pacer"), dict):
+            try:
+                check_pacer(c.config.mode, changes["pacer"])
+            except ConfigError as err:  # another mode's parameters: they do not fit this campaign's mode
+                if any(_fits(mode, _whole_parameters(mode, changes["pacer"])) for mode in shapes.PACER_MODELS):
+                    raise ProtocolError(f"{err} (the campaign's mode is {c.config.mode!r}: send the mode "
+                                        "with its parameters to change it)") from None
+                raise
+        c.configure(**changes)
         return describe(c)
 
     # --- events and decisions ----------------------------------------------------------------
 
     @app.post("/campaigns/{name}/events", response_model=None, responses=_answers(BatchOut, *WRITE), summary="apply a batch of events, in order; stored before the answer")
-    def post_events(name: str, body: EventsIn) -> SafeJSON:
+    def post_events(name: Name, body: EventsIn) -> SafeJSON:
         return SafeJSON(batch_out(service.get(name).submit(body.events)))
 
     @app.post("/campaigns/{name}/decide", response_model=None, responses=_answers(DecideOut, *WRITE),
               summary="apply events, then: how many dials now, which agents to reserve, and (with leads) which leads")
-    def post_decide(name: str, body: DecideIn) -> SafeJSON:
+    def post_decide(name: Name, body: DecideIn) -> SafeJSON:
         began = time.perf_counter()
         batch = service.get(name).submit(body.events, decide_at=body.now, leads=body.leads)
         latencies.observe(name, time.perf_counter() - began)  # answered decisions only, as dialer_decisions_total
@@ -596,30 +680,52 @@ def create_app(service: Service, token: str | None = None, *, max_body: int = MA
 
     @app.post("/campaigns/{name}/releasable", response_model=None, responses=_answers(ReleasableOut, *WRITE),
               summary="apply events, then: how many committed idle agents may pause or leave now")
-    def post_releasable(name: str, body: AskIn) -> SafeJSON:
+    def post_releasable(name: Name, body: AskIn) -> SafeJSON:
         return SafeJSON(batch_out(service.get(name).submit(body.events, releasable_at=body.now)))
 
     # --- reading ------------------------------------------------------------------------------------
 
     @app.get("/campaigns/{name}/stats", response_model=None, responses=_answers(StatsOut, *READ), summary="daily statistics (norm 4.3) and the floor's counts now")
-    def get_stats(name: str) -> dict[str, Any]:
+    def get_stats(name: Name) -> dict[str, Any]:
         c = service.get(name)
         flags = c.flags()
         return {"days": [{**stats_to_dict(day, s), "flags": flags.get(day, {})} for day, s in c.stats().items()],
                 "floor": c.floor_dict(), "promise_breaks": c.promise_breaks()}
 
     @app.get("/campaigns/{name}/ledger", response_model=None, responses=_answers(LedgerOut, *READ), summary="the abandon envelope: every interval's counts, limit and headroom")
-    def get_ledger(name: str, now: float | None = None) -> dict[str, Any]:
-        return service.get(name).ledger_dict(now)
+    def get_ledger(name: Name, now: QueryTime = None) -> dict[str, Any]:
+        return service.get(name).ledger_dict(_query_time(now))
 
     @app.get("/campaigns/{name}/hours", response_model=None, responses=_answers(HoursOut, *READ), summary="the preset's calling window at a time (norm 4.2 j, Marketing Act § 14)")
-    def get_hours(name: str, now: float | None = None) -> dict[str, Any]:
-        return service.get(name).hours_dict(now)
+    def get_hours(name: Name, now: QueryTime = None) -> dict[str, Any]:
+        return service.get(name).hours_dict(_query_time(now))
 
     @app.get("/campaigns/{name}/leads/{lead}", response_model=None, responses=_answers(LeadOut, *READ), summary="the redial guard on one lead (norm 4.6.3)")
-    def get_lead(name: str, lead: str, now: float | None = None) -> dict[str, Any]:
+    def get_lead(name: Name, lead: PathLead, now: QueryTime = None) -> dict[str, Any]:
         c = service.get(name)
         key: str | int = int(lead) if lead.lstrip("-").isdigit() and len(lead) < 19 else lead
-        return c.lead_dict(key, now)
+        return c.lead_dict(key, _query_time(now))
 
+    publish = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's schema, its 64-bit id bounds written as the exact integers (its models hold floats)."""
+        if app.openapi_schema is None:
+            app.openapi_schema = _exact_bounds(publish())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _exact_bounds(node: Any) -> Any:
+    """The schema with the float bounds of 64-bit ids (2**63 - 1 as a float is 2**63) made exact."""
+    if isinstance(node, dict):
+        out = {k: _exact_bounds(v) for k, v in node.items()}
+        for key in ("minimum", "maximum"):
+            if isinstance(out.get(key), float) and abs(out[key]) == 2.0**63:
+                out[key] = (2**63 - 1) if out[key] > 0 else -(2**63 - 1)
+        return out
+    if isinstance(node, list):
+        return [_exact_bounds(v) for v in node]
+    return node

@@ -8,10 +8,10 @@ and `restore`, which rebuilds a campaign by replaying its journal.
 Must not know about: clocks, HTTP, databases. Time is an argument; the
 journal is any object with `append(campaign, first_seq, entries)` (the
 service's `Store`, or none for purely in-memory use).
-A time that cannot be right (negative, more than `max_skew` ahead of the
-campaign's clock, past the calendar's end) is refused and changes nothing;
-an event given as a dict needs its `id`; `close` archives the journal
-through the caller and refuses all that comes after (`Closed`).
+A time that cannot be right (negative, over 1e11, more than `max_skew`
+ahead of the campaign's clock, off the calendar) is refused and changes
+nothing; an event given as a dict needs its `id`; `close` archives the
+journal through the caller and refuses all that comes after (`Closed`).
 
     from dialer import LiveCampaign
     c = LiveCampaign(mode="power")
@@ -45,8 +45,8 @@ from dialer.core.solver import PacingSolver
 from dialer.core.stats import DailyStats
 from dialer.errors import ConfigError, DialerError, ProtocolError, bad
 from dialer.live.config import MUTABLE, CampaignConfig, check_lines, check_pacer
+from dialer.live.wire import MAX_TIME, canonical, check_id, check_time, event_from_dict, event_to_dict
 from dialer.rules import phone
-from dialer.live.wire import canonical, check_id, check_time, event_from_dict, event_to_dict
 from dialer.rules.dnc import Hasher
 from dialer.rules.phone import normalise
 
@@ -66,8 +66,8 @@ MAX_SKEW = 90 * 86400.0
 
 _MAX_SKEW = positive("number of seconds")
 
-#: the latest instant a campaign with a timezone can place on its calendar (Rule 5)
-_LATEST = dt.datetime(9999, 12, 30, tzinfo=dt.timezone.utc)
+#: the instants a campaign with a timezone can place on its calendar (Rule 5)
+_EARLIEST, _LATEST = dt.datetime(1, 1, 2, tzinfo=dt.timezone.utc), dt.datetime(9999, 12, 30, tzinfo=dt.timezone.utc)
 
 
 def _digest(text: str) -> bytes:
@@ -211,7 +211,8 @@ class LiveCampaign:
         self.id_memory = float(check("id_memory", id_memory, _ID_MEMORY))
         self.max_skew = float(check_skew(max_skew))
         # a time past this cannot be placed on the calendar of a campaign with a timezone (Rule 5)
-        self._latest = math.inf if config.timezone is None else config.seconds(_LATEST)
+        self._earliest, self._latest = ((-math.inf, math.inf) if config.timezone is None
+                                        else (config.seconds(_EARLIEST), config.seconds(_LATEST)))
         self._closed = False
         self._ids: dict[Any, bytes] = {}  # event id -> digest of its canonical content (Rule 3)
         self._id_times: deque[tuple[float, Any]] = deque()  # (event time, id), in the order applied
@@ -435,10 +436,7 @@ class LiveCampaign:
         """The calling window at `now` (default: the last event's time): is calling allowed, why
         not, and the next opening (seconds). `enforced` is false without a preset and a timezone."""
         with self._lock:
-            t = self._controller.floor.now if now is None else check_time("now", now)
-            if t > self._latest:  # beyond any date the calendar can place
-                raise ProtocolError(f"now must be at most {self._latest!r} (the end of the campaign's calendar, "
-                                    f"{_LATEST.date()}), got {t!r}")
+            t = self._controller.floor.now if now is None else self._on_calendar("now", check_time("now", now))
             return self._window(0.0 if t == -math.inf else t)
 
     def _window(self, t: float) -> dict[str, Any]:
@@ -573,7 +571,7 @@ class LiveCampaign:
         rate, limit and headroom, the exposure, and how many agents may stop covering."""
         with self._lock:
             c = self._controller
-            t = c.floor.now if now is None else check_time("now", now)
+            t = c.floor.now if now is None else self._on_calendar("now", check_time("now", now))
             if t == -math.inf:
                 t = 0.0
             intervals = [] if c.ledger is None else [s.as_dict() for s in c.ledger.snapshot(t, c.horizon, c.floor.pooled)]
@@ -633,17 +631,23 @@ class LiveCampaign:
         return self._check_time(field, now)
 
     def _check_time(self, field: str, t: float) -> float:
-        """Rule 5: a time must be >= 0, at most `max_skew` ahead of the clock, and on the calendar."""
+        """Rule 5: a time from 0 to MAX_TIME, at most `max_skew` ahead of the clock, and on the calendar."""
         if t < 0:
             raise bad(field, t, "at least 0 (seconds since the campaign's origin)")
+        if t > MAX_TIME:
+            raise bad(field, t, f"at most {MAX_TIME:,.0f} (seconds since the campaign's origin; a time in milliseconds?)")
         clock = max(self._controller.floor.now, self._last_decide)  # -inf before the first event or decision
         if t > clock + self.max_skew and clock != -math.inf:
             skew = f"{self.max_skew:,.0f}" if self.max_skew.is_integer() else f"{self.max_skew:g}"
             raise ProtocolError(f"{field} must be at most {skew} s ahead of the campaign's clock (its "
                                 f"last event or decision, at {clock!r}; a time in milliseconds?), got {t!r}")
-        if t > self._latest:
-            raise ProtocolError(f"{field} must be at most {self._latest!r} (the end of the campaign's calendar, "
-                                f"{_LATEST.date()}), got {t!r}")
+        return self._on_calendar(field, t)
+
+    def _on_calendar(self, field: str, t: float) -> float:
+        """A time a campaign with a timezone can place on its calendar (a read may ask before 0)."""
+        if not self._earliest <= t <= self._latest:
+            raise ProtocolError(f"{field} must be within the campaign's calendar ({_EARLIEST.date()} to "
+                                f"{_LATEST.date()}: {self._earliest!r} to {self._latest!r}), got {t!r}")
         return t
 
     def _check_fresh(self) -> None:
@@ -724,7 +728,7 @@ def _check_leads(leads: Iterable[Any]) -> list[Any]:
         raise bad("leads", leads, "a list of lead ids (strings or whole numbers)")
     out = list(leads)
     for i, lead in enumerate(out):
-        check_id(f"leads[{i}]", lead)
+        out[i] = check_id(f"leads[{i}]", lead)
     return out
 
 

@@ -40,6 +40,8 @@ FIELDS = ("mode", "pacer", "abandon_limit", "intervals", "lines", "horizon", "re
 MUTABLE = ("mode", "pacer", "lines")
 INTERVAL_KINDS = ("day", "campaign", "rolling")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+#: the years an `origin` may be in (beyond them, local dates and calling hours overflow Python's datetime)
+ORIGIN_YEARS = (1900, 2199)
 
 
 _LINES = OrNone(Whole(1), meaning="no cap", none="null")
@@ -183,6 +185,8 @@ class CampaignConfig:
             when = None
         if when is None or when.tzinfo is None:
             raise bad("origin", self.origin, "an ISO 8601 instant with its UTC offset, e.g. '2026-11-24T00:00:00+01:00'")
+        if not ORIGIN_YEARS[0] <= when.year <= ORIGIN_YEARS[1]:  # the calendars' arithmetic stays in range
+            raise bad("origin", self.origin, f"an instant in the years {ORIGIN_YEARS[0]} to {ORIGIN_YEARS[1]}")
         return when
 
     def lockout(self) -> float | None:

@@ -173,6 +173,7 @@ class Service:
     def _get(self, name: str) -> LiveCampaign:
         c = self._campaigns.get(name)
         if c is None:
+            check_name(name)  # a malformed name is 422, naming the rule; a good one unknown, 404
             raise UnknownCampaign(f"campaign {name!r} does not exist")  # never the other campaigns' names
         if c.stale and self.store is not None:  # its last journal write failed: rebuild from what is stored
             c = self._restore(name, c.initial.to_dict())

@@ -32,6 +32,9 @@ from dialer.core.stats import DailyStats
 from dialer.errors import ConfigError, ProtocolError, bad
 
 MAX_ID = 200
+#: the latest time a campaign takes, seconds after its origin (about 3,170 years): a time in milliseconds
+#: since 1970 (1.7e12) is past it, and below it a float still counts whole seconds (it does to 2**53)
+MAX_TIME = 1e11
 
 #: event type -> its fields besides `time`, in declaration order
 EVENT_FIELDS: dict[str, tuple[str, ...]] = {
@@ -46,7 +49,10 @@ _ID_FIELDS = ("agent", "call", "lead")
 
 
 def check_id(field: str, value: Any) -> str | int:
-    """An agent, call, lead or event id: a string (1..200 characters) or a whole number."""
+    """An agent, call, lead or event id: a string (1..200 characters) or a whole number, returned as
+    such (JSON does not tell 7.0 from 7: a whole number written with a decimal point is that number)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise bad(field, value, "a string or a whole number")
     if isinstance(value, str) and not 0 < len(value) <= MAX_ID:
@@ -82,7 +88,7 @@ def event_from_dict(data: Any, where: str = "event") -> tuple[str | int | None, 
             raise ConfigError(f"{where}.{key}: unknown field of {tp} (fields: id, type, time, {', '.join(fields)})")
     ev_id = data.get("id")
     if ev_id is not None:
-        check_id(f"{where}.id", ev_id)
+        ev_id = check_id(f"{where}.id", ev_id)
     if "time" not in data:
         raise ConfigError(f"{where}.time: missing (seconds, supplied by the dialer)")
     kw: dict[str, Any] = {"time": check_time(f"{where}.time", data["time"])}
@@ -94,7 +100,7 @@ def event_from_dict(data: Any, where: str = "event") -> tuple[str | int | None, 
             raise ConfigError(f"{where}.{name}: missing ({tp} needs {', '.join(fields)})")
         value = data[name]
         if name in _ID_FIELDS and not (value is None and (tp, name) in _OPTIONAL):
-            check_id(f"{where}.{name}", value)
+            value = check_id(f"{where}.{name}", value)
         kw[name] = value
     # per event: the field's name is only spelt out for a refusal
     if tp == "CallAnswered" and _HUMAN.convert(kw["human"]) is REFUSED:
@@ -162,6 +168,7 @@ def stats_from_dict(data: Mapping[str, Any]) -> DailyStats:
 
 __all__ = [
     "EVENT_FIELDS",
+    "MAX_TIME",
     "check_id",
     "check_time",
     "event_from_dict",

@@ -41,21 +41,42 @@ def test_a_timestamp_in_milliseconds_no_longer_wedges_a_campaign(http):
     assert r.status_code == 200
     before = snapshot(http, "wedge-ms")
     r = http.post("/campaigns/wedge-ms/events", json={"events": [ev(3, "AgentPaused", MS, agent="ann")]})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"] == (
+        "events[0] (id 'w3'): time must be at most 100,000,000,000 (seconds since the campaign's origin; a time "
+        f"in milliseconds?), got {MS}")
+    assert (r.json()["applied"], r.json()["index"], r.json()["event_id"]) == (0, 0, "w3")
+    assert snapshot(http, "wedge-ms") == before  # as if it had not been sent
+    # a time far ahead of the campaign's clock (here 100 days) is refused too, naming the clock
+    r = http.post("/campaigns/wedge-ms/events", json={"events": [ev(3, "AgentPaused", T0 + 100 * 86400, agent="ann")]})
     assert r.status_code == 409, r.text
     assert r.json()["detail"] == (
         "events[0] (id 'w3'): time must be at most 7,776,000 s ahead of the campaign's clock (its last event or "
-        f"decision, at {T0}; a time in milliseconds?), got {MS}")
-    assert (r.json()["applied"], r.json()["index"], r.json()["event_id"]) == (0, 0, "w3")
-    assert snapshot(http, "wedge-ms") == before  # as if it had not been sent
-    # the same for a question asked in milliseconds
-    r = http.post("/campaigns/wedge-ms/decide", json={"now": MS})
-    assert r.status_code == 409 and r.json()["detail"].startswith("decide_at must be at most 7,776,000 s ahead"), r.text
+        f"decision, at {T0}; a time in milliseconds?), got {T0 + 100 * 86400}")
+    assert snapshot(http, "wedge-ms") == before
+    # the same for a question
+    for now, status in [(MS, 422), (T0 + 100 * 86400, 409)]:
+        r = http.post("/campaigns/wedge-ms/decide", json={"now": now})
+        assert r.status_code == status and r.json()["detail"].startswith("decide_at must be at most "), r.text
     assert snapshot(http, "wedge-ms") == before
     # and the campaign goes on: the event with its time corrected (same id), then a decision
     r = http.post("/campaigns/wedge-ms/events", json={"events": [ev(3, "AgentPaused", T0 + 1, agent="ann")]})
     assert r.status_code == 200 and r.json()["applied"] == 1, r.text
     r = http.post("/campaigns/wedge-ms/decide", json={"now": T0 + 2, "events": [ev(4, "AgentReady", T0 + 2, agent="ann")]})
     assert r.status_code == 200 and r.json()["decision"]["reserve"] == ["bob", "ann"], r.text
+
+
+def test_a_first_time_in_milliseconds_is_refused_too(http):
+    """With no clock yet (no event, no decision), only the absolute bound can tell milliseconds."""
+    assert http.put("/campaigns/wedge-first", json={"mode": "adaptive"}).status_code == 201
+    r = http.post("/campaigns/wedge-first/decide", json={"now": MS})
+    assert r.status_code == 422 and r.json()["detail"].startswith("decide_at must be at most 100,000,000,000"), r.text
+    # (the adaptive baseline steps its one-second loop up to `now`: at 1e16 and beyond a float no longer
+    # counts seconds, and that loop never ended, holding the campaign for good)
+    r = http.post("/campaigns/wedge-first/decide", json={"now": 1e300})
+    assert r.status_code == 422, r.text
+    r = http.post("/campaigns/wedge-first/decide", json={"now": T0, "events": [ev(1, "AgentLoggedIn", T0, agent="ann")]})
+    assert r.status_code == 200 and r.json()["decision"]["dials"] >= 1, r.text
 
 
 def test_a_negative_time_is_422_naming_it(http):
@@ -101,15 +122,17 @@ def test_a_batch_posted_twice_is_counted_once(http):
     assert (day["counts"]["attempted"], day["counts"]["busy"]) == (1, 1)
 
 
-def test_a_time_past_the_calendar_is_409_not_500(http):
+def test_a_time_past_the_calendar_is_refused_not_a_500(http):
     """A campaign with a timezone could not place a time past the year 9999 on its calendar: the
-    event (and /hours at such a time) was a 500."""
+    event (and /hours or /ledger at such a time, or before the year 1) was a 500. An event's time is
+    now at most 1e11 s (422); a read may ask any time its calendar can place (else 409)."""
     cfg = {"mode": "power", "preset": "NO", "timezone": "Europe/Oslo", "caller_id": "+4722334455"}
     assert http.put("/campaigns/wedge-tz", json=cfg).status_code == 201
     r = http.post("/campaigns/wedge-tz/events", json={"events": [ev(1, "AgentLoggedIn", 1e15, agent="ann")]})
-    assert r.status_code == 409 and "(the end of the campaign's calendar, 9999-12-30), got 1000000000000000.0" in r.text, r.text
-    r = http.get("/campaigns/wedge-tz/hours", params={"now": 1e15})
-    assert r.status_code == 409 and "the end of the campaign's calendar" in r.text, r.text
+    assert r.status_code == 422 and "time must be at most 100,000,000,000 " in r.text, r.text
+    for route, now in [("hours", 1e15), ("ledger", 1e15), ("hours", -1e15), ("ledger", -1e15)]:
+        r = http.get(f"/campaigns/wedge-tz/{route}", params={"now": now})
+        assert r.status_code == 409 and "now must be within the campaign's calendar" in r.text, (route, r.text)
     assert http.get("/campaigns/wedge-tz").json()["seq"] == 0
 
 

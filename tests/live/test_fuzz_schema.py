@@ -48,6 +48,7 @@ from live_auth import TOKEN
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 CAMPAIGN = "fuzzed"
+NO_CALLER = "+4722334455"  # preset NO needs a timezone and a caller_id (norm 4.4.2)
 
 def positive_data_accepted(ctx, response, case):
     """schemathesis' check that a schema-valid request is accepted, with the only exceptions the schema
@@ -289,10 +290,11 @@ def test_an_origin_outside_1900_to_2199_is_422_not_a_500(live_server):
     """Found: origin 0001-01-01T00:00:00+23:59 with a timezone or a preset was a 500 (date out of range)."""
     with httpx.Client(base_url=live_server.url, headers=AUTH, timeout=30) as c:
         for origin in ("0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59"):
-            r = c.put("/campaigns/fuzz-origin", json={"preset": "NO", "origin": origin})
+            r = c.put("/campaigns/fuzz-origin", json={"preset": "NO", "timezone": "Europe/Oslo", "caller_id": NO_CALLER,
+                                                       "origin": origin})
             assert r.status_code == 422 and r.json()["detail"] == (
                 f"origin must be an instant in the years 1900 to 2199, got {origin!r}"), r.text
-        r = c.put("/campaigns/fuzz-origin", json={"preset": "NO", "timezone": "Etc/GMT+12",
+        r = c.put("/campaigns/fuzz-origin", json={"preset": "NO", "timezone": "Etc/GMT+12", "caller_id": NO_CALLER,
                                                    "origin": "1900-01-01T00:00:00+23:59"})
         assert r.status_code == 201, r.text
         r = c.post("/campaigns/fuzz-origin/decide", json={"now": 0, "events": [

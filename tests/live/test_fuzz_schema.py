@@ -271,7 +271,7 @@ def test_parameters_of_another_mode_are_409_and_malformed_ones_422(live_server):
         assert c.put("/campaigns/fuzz-modes", json={"mode": "power"}).status_code == 201
         r = c.patch("/campaigns/fuzz-modes", json={"pacer": {"ratio": 2.0}})  # fixed-ratio's: not this mode's
         assert r.status_code == 409 and r.json()["detail"] == (
-            "pacer.ratio: unknown parameter for mode 'power' (it takes no parameters) (the campaign's mode is "
+            "pacer.ratio: unknown parameter for mode 'power' (it takes no parameters), got 'ratio' (the campaign's mode is "
             "'power': send the mode with its parameters to change it)"), r.text
         r = c.patch("/campaigns/fuzz-modes", json={"pacer": {"variant": "average", "period": 15.0}})  # adaptive's
         assert r.status_code == 409, r.text

@@ -17,7 +17,6 @@ machine need not share a disk with the planner.
 from __future__ import annotations
 
 import itertools
-
 import json
 import os
 import tempfile

@@ -291,6 +291,13 @@ CASES: list[tuple[str, list[str], list[str]]] = [
     ("serve-port", ["serve", "--port", "99999"], ["--port", "'99999'"]),
     ("serve-mysql", ["serve", "--port", "0", "--store", "mysql://x/y"], ["store", "'mysql://x/y'"]),
     ("emulate-url", ["emulate", "--url", "notaurl"], ["--url", "'notaurl'"]),
+    ("emulate-speed-zero", ["emulate", "--url", "http://127.0.0.1:1", "--speed", "0"], ["--speed", "'0'"]),
+    ("emulate-speed-inf", ["emulate", "--url", "http://127.0.0.1:1", "--speed", "inf"], ["--speed", "'inf'"]),
+    ("serve-secret-file", ["serve", "--port", "0", "--secret-file", "{tmp}/missing-secret"],
+     ["--secret-file", "missing-secret"]),
+    ("serve-max-skew", ["serve", "--port", "0", "--max-skew", "-1"], ["--max-skew", "'-1'"]),
+    ("serve-max-body", ["serve", "--port", "0", "--max-body", "0"], ["--max-body", "'0'"]),
+    ("simulate-replace-alone", ["simulate", "{sc:good}", "--replace"], ["--replace", "--store"]),
 ]
 
 

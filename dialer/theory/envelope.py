@@ -19,6 +19,7 @@ budget) and its assumptions: docs/design.md, "Appendix: the theory's models".
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,8 +62,8 @@ class EnvelopeDay:
 
     agents: int
     handle_time: float
-    ring_time: float
-    live_prob: float
+    ring_time: float | tuple[float, ...]  # a tuple: one per equal part of the day
+    live_prob: float | tuple[float, ...]
     abandon_limit: float
     hours: float
     occupancy: float
@@ -162,40 +163,61 @@ class DayPlan:
         return self.rates[int(self.choice[s, self.point(budget)])]
 
 
-def _solve_day(n: int, h: float, ring: float, p: float, limit: float, hours: float, b0: float, dt: float) -> DayPlan:
-    """Backward induction over a day of `hours` in steps of about `dt` seconds (docs/design.md, appendix)."""
+def _induction(n: int, h: float, parts: tuple[tuple[float, float], ...], limit: float, hours: float, b0: float,
+               dt: float) -> tuple[float, float, np.ndarray, np.ndarray, np.ndarray, list[tuple[np.ndarray, ...]], np.ndarray]:
+    """Backward induction over a day of `hours` in steps of about `dt` seconds (docs/design.md, appendix).
+
+    `parts`: (ring, live) of each equal part of the day, in order. Returns the
+    step, the budget step, the choices (step x budget point), the cap per
+    budget point, the budget grid, the tables (occ, live, aban) of each
+    distinct part, and which table each step runs on.
+    """
     length = hours * 3600.0
     steps = max(1, int(round(length / dt)))
     dt = length / steps
     # the budget can never exceed the limit times every call the agents could take in a day
     b_max = b0 + limit * (n * length / h + n) + 1.0
     top = int((b_max + limit * n) / (1.0 - limit))
-    occ, live, aban = _table(n, h, ring, p, limit, top)
+    distinct = list(dict.fromkeys(parts))
+    tables = [_table(n, h, ring, p, limit, top) for ring, p in distinct]
+    part = np.array([distinct.index(parts[s * len(parts) // steps]) for s in range(steps)], dtype=np.int64)
     db = max(0.25, b_max / 4000.0)
     grid = np.arange(0.0, b_max + db, db)
     cap = np.minimum(np.floor((grid + limit * n) / (1.0 - limit)).astype(np.int64), top)
-    o, drift = occ[cap], limit * live[cap] - aban[cap]  # per grid point and alpha
-    nxt = grid[:, None] + drift * dt
-    ok = nxt >= -1e-12
-    nxt = np.clip(nxt, 0.0, grid[-1])
-    # backward induction: value = busy agent-seconds to the end of the day, per agent; the next
-    # budgets never move, so where each falls on the grid is found once (the same arithmetic as np.interp)
-    at = np.searchsorted(grid, nxt, side="right") - 1
-    on = (at == len(grid) - 1) | (grid[at] == nxt)  # on a grid point: its value, as np.interp takes it
-    seg = np.minimum(at, len(grid) - 2)
-    off = nxt - grid[at]
     width = grid[1:] - grid[:-1]
-    gain = o * dt
+    moves = []
+    for occ, live, aban in tables:
+        o, drift = occ[cap], limit * live[cap] - aban[cap]  # per grid point and alpha
+        nxt = grid[:, None] + drift * dt
+        ok = nxt >= -1e-12
+        nxt = np.clip(nxt, 0.0, grid[-1])
+        # the next budgets of a part never move, so where each falls on the grid is found once (the same
+        # arithmetic as np.interp)
+        at = np.searchsorted(grid, nxt, side="right") - 1
+        on = (at == len(grid) - 1) | (grid[at] == nxt)  # on a grid point: its value, as np.interp takes it
+        seg = np.minimum(at, len(grid) - 2)
+        off = nxt - grid[at]
+        moves.append((o * dt, ok, at, on, seg, off))
+    # value = busy agent-seconds to the end of the day, per agent
     value = np.zeros(len(grid))
     choice = np.zeros((steps, len(grid)), dtype=np.int16)
+    rows = np.arange(len(grid))
     for s in range(steps - 1, -1, -1):
+        gain, ok, at, on, seg, off = moves[part[s]]
         slope = (value[1:] - value[:-1]) / width
         later = np.where(on, value[at], slope[seg] * off + value[at])
         cand = gain + later
         cand[~ok] = -np.inf
         choice[s] = np.argmax(cand, axis=1)
-        value = cand[np.arange(len(grid)), choice[s]]
+        value = cand[rows, choice[s]]
+    return dt, db, choice, cap, grid, tables, part
+
+
+def _solve_day(n: int, h: float, ring: float, p: float, limit: float, hours: float, b0: float, dt: float) -> DayPlan:
+    """The day plan of a floor whose figures hold all day."""
+    dt, db, choice, cap, _, tables, _ = _induction(n, h, ((ring, p),), limit, hours, b0, dt)
     rates = tuple(min(a * limit, 0.999) for a in _ALPHAS)
+    occ, live, aban = tables[0]
     return DayPlan(n, h, ring, p, limit, float(hours), dt, db, rates, choice, cap, occ, live, aban)
 
 
@@ -235,11 +257,29 @@ def day_plan(
     return _solve_day(n, h, ring, p, limit, hours, 0.0, dt)
 
 
+def _parts(ring_time: Any, live_prob: Any) -> tuple[tuple[float, float], ...] | None:
+    """(ring, live) of each equal part of the day when either is a sequence; None when both are numbers."""
+    seqs = {name: v for name, v in (("ring_time", ring_time), ("live_prob", live_prob))
+            if isinstance(v, (list, tuple, np.ndarray))}
+    if not seqs:
+        return None
+    lengths = {len(v) for v in seqs.values()}
+    for name, v in seqs.items():
+        if len(v) == 0:
+            raise bad(name, v, "a number or a non-empty sequence of them (one per equal part of the day)")
+    if len(lengths) > 1:
+        raise bad("live_prob", live_prob, f"as long as ring_time ({len(ring_time)} parts of the day)")
+    count = lengths.pop()
+    rings = ring_time if "ring_time" in seqs else [ring_time] * count
+    lives = live_prob if "live_prob" in seqs else [live_prob] * count
+    return tuple((float(r), float(q)) for r, q in zip(rings, lives))
+
+
 def envelope_day(
     agents: int,
     handle_time: float,
-    ring_time: float,
-    live_prob: float,
+    ring_time: float | Sequence[float],
+    live_prob: float | Sequence[float],
     abandon_limit: float,
     hours: float = 12.0,
     *,
@@ -250,31 +290,48 @@ def envelope_day(
     """The best day any pacer can have on the Markovian floor when the limit holds at every moment (an estimate).
 
     Same floor and arguments as `optimal_pacing`; `hours`: the length of
-    the calling day. `start_budget`: the budget B = r C - A the day
-    starts with (0 for a per-day interval; what is left from earlier days
-    under a campaign-to-date one). `step`: seconds per step of the control;
-    `sample`: seconds between the points of `path`. See the module
-    docstring for the model and its assumptions.
+    the calling day. A floor whose figures move through the day: `live_prob`
+    and `ring_time` (either or both) a sequence, one value per equal part of
+    the day in order (12 for the hours of a 12-hour day); the best day then
+    knows the whole day's figures in advance, as no pacer does, and
+    `stationary_occupancy` and `power_occupancy` are the parts' averages.
+    `start_budget`: the budget B = r C - A the day starts with (0 for a
+    per-day interval; what is left from earlier days under a campaign-to-date
+    one). `step`: seconds per step of the control; `sample`: seconds between
+    the points of `path`. See the module docstring for the model and its
+    assumptions.
     """
-    n, h, ring, p, limit, hours = _check_floor(agents, handle_time, ring_time, live_prob, abandon_limit, hours)
+    parts = _parts(ring_time, live_prob)
+    if parts is None:
+        n, h, ring, p, limit, hours = _check_floor(agents, handle_time, ring_time, live_prob, abandon_limit, hours)
+        parts = ((ring, p),)
+        ring_out: float | tuple[float, ...] = ring
+        live_out: float | tuple[float, ...] = p
+    else:
+        for ring, p in parts:
+            n, h, _, _, limit, hours = _check_floor(agents, handle_time, ring, p, abandon_limit, hours)
+        ring_out = tuple(r for r, _ in parts)
+        live_out = tuple(q for _, q in parts)
     length = hours * 3600.0
     dt = _checks.positive("step", step)
     every = _checks.positive("sample", sample)
     b0 = _checks.non_negative("start_budget", start_budget)
-    free = optimal_pacing(n, h, ring, p, limit)
-    power = optimal_pacing(n, h, ring, p, 0.0).occupancy
-    if limit == 0.0 or p == 0.0:
+    frees = [optimal_pacing(n, h, ring, p, limit) for ring, p in parts]
+    powers = [optimal_pacing(n, h, ring, p, 0.0).occupancy for ring, p in parts]
+    free_occ, power = float(np.mean([f.occupancy for f in frees])), float(np.mean(powers))
+    if limit == 0.0 or all(p == 0.0 for _, p in parts):
         pt = EnvelopePoint(0.0, b0, 0, 0.0, power)
-        return EnvelopeDay(n, h, ring, p, limit, hours, power, free.power_connects_per_agent_hour, 0.0,
-                           free.occupancy, power, (pt,))
-    t = _solve_day(n, h, ring, p, limit, hours, b0, dt)
-    occ, live, aban, cap, choice = t.occ, t.live, t.aban, t.cap, t.choice
-    steps, dt, alphas = t.steps, t.step, t.rates
+        cph = float(np.mean([f.power_connects_per_agent_hour for f in frees]))
+        return EnvelopeDay(n, h, ring_out, live_out, limit, hours, power, cph, 0.0, free_occ, power, (pt,))
+    dt, db, choice, cap, _, tables, part = _induction(n, h, parts, limit, hours, b0, dt)
+    steps = choice.shape[0]
+    alphas = tuple(min(a * limit, 0.999) for a in _ALPHAS)
     # forward from the day's first budget
     b, busy, lv, ab = b0, 0.0, 0.0, 0.0
     path = []
     for s in range(steps):
-        i = t.point(b)
+        occ, live, aban = tables[part[s]]
+        i = 0 if not b > 0.0 else min(int(round(b / db)), choice.shape[1] - 1)
         j = int(choice[s, i])
         k = int(cap[i])
         if s == 0 or int(s * dt // every) != int((s - 1) * dt // every):
@@ -286,14 +343,14 @@ def envelope_day(
     return EnvelopeDay(
         agents=n,
         handle_time=h,
-        ring_time=ring,
-        live_prob=p,
+        ring_time=ring_out,
+        live_prob=live_out,
         abandon_limit=limit,
         hours=float(hours),
         occupancy=busy / length,
         connects_per_agent_hour=(lv - ab) * 3600.0 / length / n,
         abandon_rate=ab / lv if lv > 0 else 0.0,
-        stationary_occupancy=free.occupancy,
+        stationary_occupancy=free_occ,
         power_occupancy=power,
         path=tuple(path),
     )

@@ -113,3 +113,40 @@ def test_bad_plan_arguments_are_refused_with_their_name(field, change):
     args = {**SMALL, "hours": 12.0, "step": 60.0, field: change}
     with pytest.raises(ConfigError, match=field):
         day_plan(**args)
+
+
+# --- a floor whose figures move through the day ------------------------------------------------
+
+
+def test_a_day_of_identical_parts_is_the_flat_day():
+    flat = envelope_day(**SMALL, hours=3.0)
+    parts = envelope_day(**{**SMALL, "live_prob": [0.25] * 3, "ring_time": (24.0, 24.0, 24.0)}, hours=3.0)
+    assert parts.occupancy == flat.occupancy and parts.path == flat.path
+    assert parts.live_prob == (0.25, 0.25, 0.25) and parts.ring_time == (24.0, 24.0, 24.0)
+
+
+def test_the_order_of_the_hours_matters_under_the_promise():
+    """The long-run bound averages the hours whatever their order; a day under the promise builds its budget
+    from the calls it connects, so a morning that answers less costs it more: rising < falling."""
+    rising = envelope_day(**{**SMALL, "live_prob": [0.10, 0.20, 0.30]}, hours=3.0)
+    falling = envelope_day(**{**SMALL, "live_prob": [0.30, 0.20, 0.10]}, hours=3.0)
+    free = [optimal_pacing(**{**SMALL, "live_prob": p}) for p in (0.10, 0.20, 0.30)]
+    power = [optimal_pacing(**{**SMALL, "live_prob": p, "abandon_limit": 0.0}) for p in (0.10, 0.20, 0.30)]
+    for day in (rising, falling):
+        assert day.stationary_occupancy == pytest.approx(sum(f.occupancy for f in free) / 3)
+        assert day.power_occupancy == pytest.approx(sum(p.occupancy for p in power) / 3)
+        assert day.power_occupancy < day.occupancy < day.stationary_occupancy
+        assert day.abandon_rate <= 0.05 + 1e-9
+    assert rising.occupancy < falling.occupancy
+    # each hour runs on its own floor: the first point of the rising day is the 10 % floor's Power
+    assert rising.path[0].occupancy == pytest.approx(power[0].occupancy)
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [({"live_prob": [0.2, 0.3], "ring_time": [24.0] * 3}, "live_prob"), ({"live_prob": []}, "live_prob"),
+     ({"ring_time": []}, "ring_time"), ({"live_prob": [0.2, 1.5]}, "live_prob"), ({"ring_time": [24.0, -1.0]}, "ring_time")],
+)
+def test_bad_parts_of_the_day_are_refused_with_their_name(change, field):
+    with pytest.raises(ConfigError, match=field):
+        envelope_day(**{**SMALL, **change}, hours=2.0)

@@ -55,6 +55,14 @@ CROSS_FIELD: tuple[tuple[str, str], ...] = (
     ("horizon less than half the shortest rolling window", r"horizon must be less than half the shortest rolling window"),
     ("intervals named apart (a day or campaign interval is named after its kind, a rolling one by its name)",
      r"interval\.name must be unique within a ledger"),
+    ("a timezone under a preset (its calling hours and holidays are enforced on the wall clock)",
+     r"timezone must be an IANA time zone name such as 'Europe/Oslo' for a campaign under preset "),
+    ("a caller_id under a preset that asks for one (NO: norm 4.4.2)",
+     r"caller_id must be the phone number the campaign shows to the called party, .* under preset "),
+    ("envelope true or null under a preset (every mode is held to the abandon limit there)",
+     r"envelope must be true or null under preset "),
+    ("caller_id a phone number as `dialer.rules.phone.normalise` reads it (separators, a + or 00 prefix, a "
+     "Norwegian number without one; 8 to 15 digits)", r"caller_id must be a phone number "),
 )
 
 
@@ -185,6 +193,12 @@ def _common_fields() -> dict[str, Any]:
         "timezone": (_or_null({"enum": zones}, "IANA zone: days are local dates"), None),
         "preset": (_or_null({"enum": list(load_presets())}, "jurisdiction preset"), None),
         "origin": (_or_null(_ORIGIN, "the instant time 0 stands for (null: the Unix epoch)"), None),
+        "envelope": (_or_null({"type": "boolean"}, "cap every decision by the abandon envelope (true), never (false: "
+                              "refused under a preset), or as the mode says (null)"), None),
+        "wait_for_solves": (Annotated[Any, WithJsonSchema({"type": "boolean", "description": "a decision needing a "
+                                                           "policy not solved yet waits for the solve"})], False),
+        "caller_id": (_or_null({"type": "string", "minLength": 1},
+                               "the number shown to the called party, a phone number (required under preset NO)"), None),
     }
 
 

@@ -43,6 +43,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis import checks
 
+from dialer.live.config import FIELDS
 from dialer.live.schema import CROSS_FIELD
 from live_auth import TOKEN
 
@@ -248,6 +249,8 @@ def test_events_are_a_union_on_type_with_every_field_typed():
     assert name["schema"]["pattern"] == "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
     modes = [ref["$ref"].rsplit("/", 1)[1] for ref in put["requestBody"]["content"]["application/json"]["schema"]["anyOf"]]
     assert modes == ["PowerCampaign", "FixedRatioCampaign", "PoissonCampaign", "AdaptiveCampaign", "PredictiveCampaign"]
+    fields = set(RAW["components"]["schemas"]["PowerCampaign"]["properties"])
+    assert fields == set(FIELDS)  # every field a campaign takes, none more (caller_id and envelope came later)
     predictive = RAW["components"]["schemas"]["PredictiveParameters"]["properties"]
     assert predictive["resolution"] == {"type": "number", "minimum": 0.01, "maximum": 0.5, "title": "Resolution",
                                         "description": "a relative step in [0.01, 0.5]"}
@@ -335,6 +338,11 @@ def test_the_rules_the_schema_cannot_state_are_422_naming_the_field(live_server)
          "interval.name must be unique within a ledger, got 'day'"),
         ({"mode": "predictive", "intervals": [{"kind": "day", "limit": 1e-30}]},
          "pacer.target must be a rate strictly between 0 and 1 (mode 'predictive'), got 0.0"),
+        # found when issue 18 item 6 landed: a preset's hours need its timezone, NO's norm 4.4.2 a caller_id
+        ({"preset": "UK"}, "timezone must be an IANA time zone name such as 'Europe/Oslo' for a campaign under preset UK"),
+        ({"preset": "NO", "timezone": "Europe/Oslo"}, "caller_id must be the phone number the campaign shows"),
+        ({"preset": "UK", "timezone": "Europe/London", "envelope": False}, "envelope must be true or null under preset UK"),
+        ({"caller_id": "not a number"}, "caller_id must be a phone number "),
     ]
     with httpx.Client(base_url=live_server.url, headers=AUTH, timeout=30) as c:
         for body, detail in cases:

@@ -634,9 +634,11 @@ class LiveCampaign:
         """Rule 5: a time from 0 to MAX_TIME, at most `max_skew` ahead of the clock, and on the calendar."""
         if t < 0:
             raise bad(field, t, "at least 0 (seconds since the campaign's origin)")
-        if t > MAX_TIME:
-            raise bad(field, t, f"at most {MAX_TIME:,.0f} (seconds since the campaign's origin; a time in milliseconds?)")
         clock = max(self._controller.floor.now, self._last_decide)  # -inf before the first event or decision
+        if t > MAX_TIME:
+            at = "" if clock == -math.inf else f"; the campaign's clock is at {clock!r}"
+            raise bad(field, t, f"at most {MAX_TIME:,.0f} (seconds since the campaign's origin{at}; a time in "
+                      "milliseconds?)")
         if t > clock + self.max_skew and clock != -math.inf:
             skew = f"{self.max_skew:,.0f}" if self.max_skew.is_integer() else f"{self.max_skew:g}"
             raise ProtocolError(f"{field} must be at most {skew} s ahead of the campaign's clock (its "

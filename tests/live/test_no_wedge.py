@@ -43,8 +43,8 @@ def test_a_timestamp_in_milliseconds_no_longer_wedges_a_campaign(http):
     r = http.post("/campaigns/wedge-ms/events", json={"events": [ev(3, "AgentPaused", MS, agent="ann")]})
     assert r.status_code == 422, r.text
     assert r.json()["detail"] == (
-        "events[0] (id 'w3'): time must be at most 100,000,000,000 (seconds since the campaign's origin; a time "
-        f"in milliseconds?), got {MS}")
+        "events[0] (id 'w3'): time must be at most 100,000,000,000 (seconds since the campaign's origin; the "
+        f"campaign's clock is at {T0}; a time in milliseconds?), got {MS}")
     assert (r.json()["applied"], r.json()["index"], r.json()["event_id"]) == (0, 0, "w3")
     assert snapshot(http, "wedge-ms") == before  # as if it had not been sent
     # a time far ahead of the campaign's clock (here 100 days) is refused too, naming the clock

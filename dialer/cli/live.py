@@ -87,7 +87,8 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
                         "one is refused (409), e.g. a timestamp in milliseconds (default 7776000: 90 days)")
     p.add_argument("--secret-file", metavar="PATH",
                    help="file holding the register secret that hashes phone numbers (default: $DIALER_DNC_SECRET, "
-                        "as 'dialer dnc' takes it); without one the dial log holds no numbers")
+                        "as 'dialer dnc' takes it): candidate leads are then screened against the store's registers at "
+                        "dial time; without one the dial log holds no numbers and nothing is screened")
     p.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"))
 
 

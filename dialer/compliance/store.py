@@ -612,6 +612,7 @@ class Store:
         with self._begin() as c:
             c.execute(register_imports.insert().values(register=register, imported_at=_utc(at, "at"),
                                                        source=source[:300], entries=entries))
+            _bump(c, "registers_version")  # (an empty extract adds no entry: its import still counts)
 
     def imports(self, register: str = "national") -> list[dt.datetime]:
         """When `register` was imported, oldest first: the import log, and for a store older than it the

@@ -145,7 +145,13 @@ class AskIn(EventsIn):
 Id = str | int
 # a lead id is checked by the campaign (`leads[i] must be a string or a whole number, got ...`), the
 # project's one message shape, rather than by pydantic's union errors; the schema still says what it is
-LeadId = shapes.Id
+LeadId = Annotated[Any, WithJsonSchema({"anyOf": [shapes.ID_SCHEMA, {
+    "type": "object", "additionalProperties": False, "required": ["id"],
+    "description": "a lead with its number: the answer names it by id; existing_customer and express_request "
+                   "lift the national do-not-call register (guide 3.5, 3.6), never the internal one",
+    "properties": {"id": shapes.ID_SCHEMA, "phone": {"anyOf": [{"type": "string", "minLength": 1, "maxLength": 200},
+                                                               {"type": "null"}]},
+                   "existing_customer": {"type": "boolean"}, "express_request": {"type": "boolean"}}}]})]
 #: a campaign's name in a path: checked by the service (`campaign must be 1 to 100 letters, ...`)
 Name = Annotated[str, WithJsonSchema({"type": "string", "pattern": f"^{NAME.pattern}$",
                                       "description": "1 to 100 letters, digits, '.', '_' or '-', starting with a letter or digit"})]
@@ -175,9 +181,10 @@ def _validated(model: type[BaseModel], body: Any) -> Any:
 class DecideIn(AskIn):
     leads: list[LeadId] | None = Field(
         None, max_length=MAX_BATCH,
-        description="candidate lead ids from the dialer's hopper, preferred first (strings or whole numbers): "
-                    "the answer then names which to dial now and how (`dials`), and which were refused "
-                    "(`skipped`). Leave out (or null) to get the counts only.",
+        description="candidate lead ids from the dialer's hopper, preferred first: strings or whole numbers (read "
+                    "as the number) or objects {id, phone, existing_customer, express_request}: the answer "
+                    "then names which to dial now and how (`dials`), and which were refused (`skipped`). "
+                    "Leave out (or null) to get the counts only.",
     )
 
 
@@ -256,6 +263,8 @@ class HeldOut(BaseModel):
     pacer: dict[str, Any] = Field(description="the pacer's effective parameters, defaults and the campaign's limit and "
                                   "target included")
     hours_enforced: bool = Field(description="under a preset (which needs a timezone): no dial outside the calling hours")
+    screening: bool = Field(False, description="candidate leads screened against the do-not-call registers at dial "
+                            "time (false under a preset: the service has no register secret, DIALER_DNC_SECRET)")
 
 
 class CampaignOut(BaseModel):
@@ -292,7 +301,8 @@ class DialOut(BaseModel):
 
 class SkippedOut(BaseModel):
     lead: Id
-    reason: str = Field(description="in_flight | repeated | needs_reserved_agent (norm 4.6.3, no agent left) | screened")
+    reason: str = Field(description="in_flight | repeated | needs_reserved_agent (norm 4.6.3, no agent left) | "
+                        "screened (on a do-not-call register: the detail names it, internal or national)")
     detail: str
 
 
@@ -310,6 +320,8 @@ class DecideOut(BatchOut):
     skipped: list[SkippedOut] | None = Field(
         None, description="only when the request sent `leads`: candidates refused now, with why; candidates "
                           "after the last dial was filled are neither picked nor skipped")
+    warnings: list[str] = Field(default_factory=list, description="what the campaign says beside its dials: "
+                                "a national do-not-call register older than the preset's wash interval")
 
 
 class ReleasableOut(BatchOut):
@@ -583,6 +595,7 @@ def create_app(service: Service, token: str | None = None, *, max_body: int = MA
         out: dict[str, Any] = {"applied": b.applied, "duplicates": list(b.duplicates), "seq": b.seq}
         if b.decision is not None:
             out["decision"] = decision_to_dict(b.decision)
+            out["warnings"] = list(b.warnings)
         if b.picks is not None:
             out.update(picks_to_dict(b.picks))
         if b.releasable is not None:
@@ -620,7 +633,9 @@ def create_app(service: Service, token: str | None = None, *, max_body: int = MA
 
     @app.get("/metrics", response_class=PlainTextResponse, responses=json_401 if token else None, summary="Prometheus metrics (text format 0.0.4)")
     def metrics() -> PlainTextResponse:
-        return PlainTextResponse(render_metrics(service.all(), service.store and service.store.checkpoint_counts(), latencies), media_type="text/plain; version=0.0.4; charset=utf-8")
+        return PlainTextResponse(render_metrics(service.all(), service.store and service.store.checkpoint_counts(),
+                                                latencies, registers=service.registers),
+                                 media_type="text/plain; version=0.0.4; charset=utf-8")
 
     # --- campaigns -------------------------------------------------------------------------
 

@@ -47,7 +47,7 @@ from dialer.errors import ConfigError, DialerError, ProtocolError, bad
 from dialer.live.config import MUTABLE, CampaignConfig, check_lines, check_pacer
 from dialer.live.wire import MAX_TIME, canonical, check_id, check_time, event_from_dict, event_to_dict
 from dialer.rules import phone
-from dialer.rules.dnc import Hasher
+from dialer.rules.dnc import Hasher, Lead, Person, Registers, Status
 from dialer.rules.phone import normalise
 
 #: the dial log's number of a dial with no number to check (`dialer.compliance.store.NO_NUMBER`)
@@ -75,12 +75,28 @@ def _digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
-#: what a flagged dial broke (`LiveCampaign.flags`): placed while the preset's calling hours were closed
+#: what a flagged dial broke (`LiveCampaign.flags`): placed while the preset's calling hours were closed, or
+#: of a number on the internal or the national do-not-call register at that instant
 OUTSIDE_HOURS = "outside_hours"
-FLAGS = (OUTSIDE_HOURS,)
+ON_INTERNAL_REGISTER = "on_internal_register"
+ON_NATIONAL_REGISTER = "on_national_register"
+FLAGS = (OUTSIDE_HOURS, ON_INTERNAL_REGISTER, ON_NATIONAL_REGISTER)
+
+#: how long (s of event time) a register exception a candidate carried is kept for its dial
+EXCEPTION_MEMORY = 86400.0
 
 #: one journal entry: (kind, event id or None, body); kinds: "event", "decide", "configure"
 Entry = tuple[str, "str | int | None", dict[str, Any]]
+
+
+class RegisterSource(Protocol):
+    """The do-not-call registers a campaign screens against (`dialer.live.registers.RegisterView`)."""
+
+    hasher: Hasher
+
+    def current(self) -> Registers: ...
+
+    def last_import(self, register: str = "national") -> dt.datetime | None: ...
 
 
 class Journal(Protocol):
@@ -160,6 +176,7 @@ class Batch:
     decision: Decision | None = None
     releasable: int | None = None
     picks: Picks | None = None  # the decision spent on the candidate leads, when leads were sent
+    warnings: tuple[str, ...] = ()  # said with a decision: a national register older than the preset allows
 
 
 @dataclass
@@ -184,7 +201,7 @@ class LiveCampaign:
                  journal: Journal | None = None, id_memory: float = ID_MEMORY, solver: PacingSolver | None = None,
                  max_skew: float = MAX_SKEW, numbers: AbandonedNumbers | None = None,
                  number_key: Callable[[Hashable], Hashable] | None = None, hasher: Hasher | None = None,
-                 **settings: Any) -> None:
+                 registers: RegisterSource | None = None, **settings: Any) -> None:
         if config is None:
             config = CampaignConfig.from_dict(settings)
         elif settings:
@@ -205,7 +222,12 @@ class LiveCampaign:
         self._calendar = config.calendar()  # the preset's calling hours, when enforced (under a preset)
         self._hours = None if self._calendar is None else _Hours(config, self._calendar)
         self._flags: dict[Hashable, dict[str, int]] = {}  # day -> kind -> dials applied and flagged
-        self._hasher = hasher
+        # the do-not-call registers a campaign under a preset screens against (their hasher hashes numbers)
+        self._registers = registers if config.preset is not None else None
+        self._hasher = hasher if hasher is not None or registers is None else registers.hasher
+        self._granted: dict[str, tuple[str, float]] = {}  # number hash -> (register exception, when picked)
+        self._fresh = False  # the registers were read again in this batch
+        self._registers_now: Registers | None = None
         # the compliance records of each batch, when the journal keeps them
         self._records = _Recorder(self) if getattr(journal, "keeps_records", False) else None
         self.id_memory = float(check("id_memory", id_memory, _ID_MEMORY))
@@ -231,12 +253,12 @@ class LiveCampaign:
                 solver: PacingSolver | None = None, max_skew: float = MAX_SKEW,
                 numbers: AbandonedNumbers | None = None,
                 number_key: Callable[[Hashable], Hashable] | None = None,
-                hasher: Hasher | None = None) -> "LiveCampaign":
+                hasher: Hasher | None = None, registers: RegisterSource | None = None) -> "LiveCampaign":
         """Rebuild a campaign by replaying its journal entries `(seq, kind, event id, body)` in order
         (as they were applied: the time checks of Rule 5 are not made again; the records they made
         are in the store already)."""
         c = cls(config, name=name, journal=journal, id_memory=id_memory, solver=solver, max_skew=max_skew,
-                numbers=numbers, number_key=number_key, hasher=hasher)
+                numbers=numbers, number_key=number_key, hasher=hasher, registers=registers)
         for seq, kind, ev_id, body in entries:
             if seq != c._seq + 1:
                 raise StoreError(f"campaign {name!r}: journal entry {seq} follows {c._seq} (a gap)")
@@ -262,6 +284,8 @@ class LiveCampaign:
             now = body["now"]
             self._controller.decide(now)
             self._last_decide = now
+            for number, exception in body.get("exceptions", ()):
+                self._granted[number] = (exception, now)
         elif kind == "configure":
             self._apply_configure(body)
         else:
@@ -275,10 +299,13 @@ class LiveCampaign:
         """Apply `events` in order (each a core event or a wire dict, see `dialer.live.wire`), then
         optionally decide at `decide_at` or tell how many agents are releasable at `releasable_at`.
 
-        With `leads` (candidate lead ids in the dialer's order of preference; decide only) the
-        decision is also spent on them (`Batch.picks`, see `dialer.core.picker`); `screen`, if
-        given, is asked about each candidate reached (None: may be called, else why not).
-        Malformed `leads` raise `ConfigError` before any event is applied.
+        With `leads` (candidates in the dialer's order of preference, decide only: lead ids, which
+        are read as the number, or `{"id", "phone", "existing_customer", "express_request"}`) the
+        decision is also spent on them (`Batch.picks`, see `dialer.core.picker`). Under a preset
+        with `registers`, every candidate reached is screened against the internal and national
+        registers at `decide_at` (skipped as `screened`, the detail naming the register; the
+        exceptions lift the national register only); `screen`, if given, is asked too (None: may
+        be called, else why not). Malformed `leads` raise `ConfigError` before any event is applied.
 
         Raises `Rejected` if an event is refused (the ones before it stay applied),
         `StoreError` if the journal cannot be written (then nothing of the batch counts).
@@ -288,9 +315,11 @@ class LiveCampaign:
         if leads is not None:
             if decide_at is None:
                 raise ConfigError("leads: candidate leads go with a decision (decide_at), not alone")
-            leads = _check_leads(leads)
+            candidates = _check_leads(leads)
+            leads = [c.id for c in candidates]
         with self._lock:
             self._check_fresh()
+            self._fresh = False
             entries: list[Entry] = []
             duplicates: list[Any] = []
             failure: tuple[int | None, Any, DialerError] | None = None
@@ -330,15 +359,16 @@ class LiveCampaign:
                 except DialerError as err:
                     failure = (i, ev_id, err)
                     break
-                self._applied(ev)
+                exception = self._applied(ev)
                 if records is not None:
-                    records.after(ev, self._seq + 1 + len(entries), outcome, number)
+                    records.after(ev, self._seq + 1 + len(entries), outcome, number, exception)
                 if ev_id is not None:
                     self._ids[ev_id] = digest
                     self._id_times.append((ev.time, ev_id))
                     ids_added.append(ev_id)
                 entries.append(("event", ev_id, body))
             decision = releasable = picks = None
+            warnings: tuple[str, ...] = ()
             pick_error: Exception | None = None
             if failure is None and decide_at is not None:
                 try:
@@ -349,13 +379,25 @@ class LiveCampaign:
                         decision = self._within_hours(decision, now)
                     entry: dict[str, Any] = {"now": now}
                     entries.append(("decide", None, entry))
+                    warnings = self._warnings(now)
                     if leads is not None:  # picking changes nothing: the picks are journaled as a record
+                        phones = {c.id: c.phone for c in candidates if c.phone is not None}
+                        screening = self._screening(now, candidates, screen)
                         try:
-                            picks = self._controller.pick(now, decision, leads, screen=screen)
+                            picks = self._controller.pick(now, decision, leads, screen=screening.screen,
+                                                          number_of=(lambda lead: phones.get(lead, lead)) if phones
+                                                          else None)
                         except Exception as err:  # the caller's screen failed: the decision is still journaled
                             pick_error = err
                         else:
                             entry["dials"] = [[d.lead, d.agent] for d in picks.dials]
+                            granted = screening.granted(picks)
+                            if granted:  # a national-register exception, kept for the dial (and the replay)
+                                entry["exceptions"] = granted
+                                for number, exception in granted:
+                                    self._granted[number] = (exception, now)
+                            if self._granted:
+                                self._forget_exceptions(now)
                 except DialerError as err:
                     failure = (None, None, err)
             if failure is None and releasable_at is not None:
@@ -383,13 +425,65 @@ class LiveCampaign:
                                duplicates=tuple(duplicates), seq=self._seq)
             if pick_error is not None:
                 raise pick_error
-            return Batch(applied, tuple(duplicates), self._seq, decision, releasable, picks)
+            return Batch(applied, tuple(duplicates), self._seq, decision, releasable, picks,
+                         warnings if decision is not None else ())
 
-    def _applied(self, ev: Event) -> None:
+    def _applied(self, ev: Event) -> str | None:
         """What an applied event means beyond the controller: a dial placed outside the calling
-        hours is counted (it happened, so it was applied; `flags`)."""
-        if type(ev) is DialPlaced and self._hours is not None and not self._hours.allowed(ev.time):
+        hours, or of a number on a register at that instant, is counted (it happened, so it was
+        applied; `flags`). Returns the register exception a dial was placed under, if any."""
+        if type(ev) is not DialPlaced:
+            return None
+        if self._hours is not None and not self._hours.allowed(ev.time):
             self._flag(ev.time, OUTSIDE_HOURS)
+        if self._registers is None:
+            return None
+        number = self._number(ev)
+        if number == NO_NUMBER:
+            return None
+        granted = self._granted.get(number)
+        exception = None if granted is None else granted[0]
+        lead = Lead(Person(number=number), existing_customer=exception == "existing_customer",
+                    express_request=exception == "express_request")
+        v = self._current_registers().check(lead, self._config.instant(ev.time))
+        if v.status is Status.BLOCKED:
+            self._flag(ev.time, ON_INTERNAL_REGISTER if v.register == "internal" else ON_NATIONAL_REGISTER)
+        return exception if v.status is Status.EXCEPTED else None
+
+    def _current_registers(self) -> Registers:
+        """The registers as the store holds them, read again (what changed) once a batch."""
+        assert self._registers is not None
+        if not self._fresh:
+            self._fresh = True
+            self._registers_now = self._registers.current()
+        return self._registers_now
+
+    def _forget_exceptions(self, now: float) -> None:
+        """Drop the register exceptions picked more than `EXCEPTION_MEMORY` seconds ago."""
+        old = [n for n, (_, t) in self._granted.items() if t < now - EXCEPTION_MEMORY]
+        for n in old:
+            del self._granted[n]
+
+    def _screening(self, now: float, candidates: list["_Candidate"], screen: Screen | None) -> "_Screening":
+        return _Screening(self, now, candidates, screen)
+
+    def _warnings(self, now: float) -> tuple[str, ...]:
+        """What a decision says beside its dials: the national register older than the preset's wash
+        interval (guide 3.2: a list is washed again in every calendar month calls are made)."""
+        if self._registers is None:
+            return ()
+        self._current_registers()
+        preset = self._config.rules()
+        assert preset is not None
+        last = self._registers.last_import("national")
+        at = self._config.instant(now)
+        if not register_stale(last, at, preset.dnc_rewash, preset.tz):
+            return ()
+        when = "never imported" if last is None else f"last imported {last.astimezone(preset.tz).date()}"
+        wash = "in every calendar month calls are made" if preset.dnc_rewash == "month" else \
+            f"every {preset.dnc_rewash} days"
+        return (f"national do-not-call register {when}: import a new extract (dialer dnc import national) "
+                f"and wash {wash} (preset {preset.name})",)
 
     def _number(self, ev: DialPlaced) -> str:
         """The dial log's number of a dial: the keyed hash of its phone number (`phone`, else `lead`, when
@@ -598,12 +692,15 @@ class LiveCampaign:
     def held_to_dict(self) -> dict[str, Any]:
         """The rules the controller holds, from the core's factory once the preset is applied: every
         accounting interval (name, kind, limit, window), the strictest limit, the redial lockout (None:
-        for ever), the mode and the pacer's effective parameters (defaults included), and whether
-        calling hours are enforced. What a compliance officer asks, beside the configuration as sent."""
+        for ever), the mode and the pacer's effective parameters (defaults included), whether calling
+        hours are enforced, and whether candidate leads are screened against the do-not-call registers
+        (`screening`: false under a preset when the service has no register secret). What a compliance
+        officer asks, beside the configuration as sent."""
         with self._lock:
             held = self._config.effective_rules().describe()
             held["pacer"] = self._controller.pacer.get_params()  # the pacer running now
             held["hours_enforced"] = self._config.hours_enforced
+            held["screening"] = self._registers is not None
             return held
 
     @property
@@ -724,14 +821,104 @@ def _no_id(i: int, item: Mapping[str, Any]) -> ConfigError:
                        "number, so that a retry is applied once")
 
 
-def _check_leads(leads: Iterable[Any]) -> list[Any]:
-    """Candidate lead ids as a list, each a string or a whole number (named `leads[i]` if not)."""
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A candidate lead: its id (the answer names it), its phone (None: the id is the number), and the
+    register exceptions it carries (guide 3.5, 3.6: they lift the national register only)."""
+
+    id: Any
+    phone: str | None = None
+    existing_customer: bool = False
+    express_request: bool = False
+
+
+_CANDIDATE_FIELDS = ("id", "phone", "existing_customer", "express_request")
+
+
+def _check_leads(leads: Iterable[Any]) -> list[_Candidate]:
+    """Candidates as a list: each a lead id (a string or a whole number, read as the number) or an object
+    {"id", "phone", "existing_customer", "express_request"} (named `leads[i]...` if malformed)."""
     if isinstance(leads, (str, bytes, Mapping)) or not hasattr(leads, "__iter__"):
-        raise bad("leads", leads, "a list of lead ids (strings or whole numbers)")
-    out = list(leads)
-    for i, lead in enumerate(out):
-        out[i] = check_id(f"leads[{i}]", lead)
+        raise bad("leads", leads, "a list of lead ids (strings or whole numbers) or lead objects")
+    out = []
+    for i, lead in enumerate(leads):
+        if not isinstance(lead, Mapping):
+            out.append(_Candidate(check_id(f"leads[{i}]", lead)))
+            continue
+        for key in lead:
+            if key not in _CANDIDATE_FIELDS:
+                raise bad(f"leads[{i}] field", key, f"one of {', '.join(_CANDIDATE_FIELDS)}")
+        if "id" not in lead:
+            raise bad(f"leads[{i}].id", None, "given (the dialer's id of the lead, a string or a whole number)")
+        lead_id = check_id(f"leads[{i}].id", lead["id"])
+        phone = lead.get("phone")
+        if phone is not None and (type(phone) is not str or not phone or len(phone) > 200):
+            raise bad(f"leads[{i}].phone", phone, "a phone number as text (or null: the id is the number)")
+        flags = []
+        for name in ("existing_customer", "express_request"):
+            value = lead.get(name, False)
+            if type(value) is not bool:
+                raise bad(f"leads[{i}].{name}", value, "true or false")
+            flags.append(value)
+        out.append(_Candidate(lead_id, phone, *flags))
     return out
+
+
+def register_stale(last: dt.datetime | None, at: dt.datetime, rewash: str | int, tz: dt.tzinfo) -> bool:
+    """Is a register last imported at `last` too old at `at` under a preset's wash interval: "month" (guide
+    3.2: washed in every calendar month calls are made, months read in `tz`) or a number of days?"""
+    if last is None:
+        return True
+    if rewash == "month":
+        a, b = last.astimezone(tz), at.astimezone(tz)
+        return (a.year, a.month) != (b.year, b.month)
+    return at - last >= dt.timedelta(days=int(rewash))
+
+
+class _Screening:
+    """One decision's screen of its candidates: the registers at `now` (a campaign with registers), then
+    the caller's own `screen`; remembers the national-register exceptions it let through."""
+
+    __slots__ = ("campaign", "at", "by_id", "caller", "registers", "excepted")
+
+    def __init__(self, campaign: "LiveCampaign", now: float, candidates: list[_Candidate],
+                 caller: Screen | None) -> None:
+        self.campaign = campaign
+        self.at = campaign._config.instant(now)
+        self.by_id: dict[Any, _Candidate] = {}
+        for c in candidates:
+            self.by_id.setdefault(c.id, c)
+        self.caller = caller
+        self.registers = None if campaign._registers is None else campaign._current_registers()
+        self.excepted: dict[Any, tuple[str, str]] = {}  # lead id -> (number hash, exception)
+
+    @property
+    def screen(self) -> Screen | None:
+        return self._screen if self.registers is not None or self.caller is not None else None
+
+    def _screen(self, lead: Hashable) -> str | None:
+        if self.registers is not None:
+            c = self.by_id.get(lead) or _Candidate(lead)
+            value = c.phone if c.phone is not None else c.id
+            hasher = self.campaign._hasher
+            number = None
+            if isinstance(value, str) and hasher is not None:
+                try:
+                    number = hasher.number(normalise(value))
+                except ConfigError:
+                    number = None
+            if number is not None:
+                v = self.registers.check(Lead(Person(number=number), existing_customer=c.existing_customer,
+                                              express_request=c.express_request), self.at)
+                if v.status is Status.BLOCKED or v.status is Status.UNCERTAIN:
+                    return f"{v.register}: {v.reason}"
+                if v.status is Status.EXCEPTED:
+                    self.excepted[lead] = (number, v.exception or "")
+        return None if self.caller is None else self.caller(lead)
+
+    def granted(self, picks: Picks) -> list[list[str]]:
+        """[number hash, exception] of each picked dial let through the national register by an exception."""
+        return [list(self.excepted[d.lead]) for d in picks.dials if d.lead in self.excepted]
 
 
 _COUNTS = ("attempted", "answered", "connected", "transferred", "abandoned")
@@ -770,7 +957,7 @@ class _Recorder:
         if day not in self.before_counts:
             self.before_counts[day] = self._counts(day)
 
-    def after(self, ev: Event, seq: int, outcome: Outcome | None, number: str) -> None:
+    def after(self, ev: Event, seq: int, outcome: Outcome | None, number: str, exception: str | None) -> None:
         c = self.campaign._controller
         new = sum(c.promise_breaks.values()) - self.broken
         if new:  # the event broke a promise of the dialer's (it was applied: it happened)
@@ -778,7 +965,8 @@ class _Recorder:
                 self.breaks.append((seq, self.campaign._config.instant(t), kind))
         if type(ev) is DialPlaced:
             self.calls[ev.call] = (seq, self.campaign._controller.floor.day_of(ev.time))
-            self.dials.append(DialRecord(seq, self.campaign._config.instant(ev.time), number, ev.agent is not None))
+            self.dials.append(DialRecord(seq, self.campaign._config.instant(ev.time), number, ev.agent is not None,
+                                         exception))
         if outcome is not None:
             placed = self.calls.pop(ev.call, None)  # type: ignore[attr-defined]
             if placed is not None:

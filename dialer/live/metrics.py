@@ -16,7 +16,8 @@ from __future__ import annotations
 import bisect
 import math
 import threading
-from typing import Iterable, Mapping
+import time
+from typing import Any, Iterable, Mapping
 
 from dialer.live.campaign import FLAGS, LiveCampaign
 
@@ -90,10 +91,11 @@ class _Out:
 
 
 def render_metrics(campaigns: Iterable[LiveCampaign], store: Mapping[str, int] | None = None,
-                   latencies: Latencies | None = None) -> str:
+                   latencies: Latencies | None = None, *, registers: Any = None, now: float | None = None) -> str:
     """The exposition text for every campaign (series grouped by metric name, as the format asks), the
-    store's checkpoint counters if given (`Store.checkpoint_counts()`; None for PostgreSQL), and the
-    decisions' latency histogram if given."""
+    store's checkpoint counters if given (`Store.checkpoint_counts()`; None for PostgreSQL), the
+    decisions' latency histogram if given, and the do-not-call registers' entries and age (`registers`:
+    a `RegisterView`; `now`: Unix seconds, default the wall clock's)."""
     snaps = []
     for c in campaigns:
         stats = c.stats()
@@ -189,4 +191,14 @@ def render_metrics(campaigns: Iterable[LiveCampaign], store: Mapping[str, int] |
     )
     for key, name, help in store_counters if store is not None else ():
         out.add(name, "counter", help, {}, store[key])
+    if registers is not None:
+        registers.current()
+        out.add("dialer_register_entries", "gauge", "entries of the do-not-call registers the campaigns screen against "
+                "(both registers, ended national entries included)", {}, registers.entries())
+        t = time.time() if now is None else now
+        for register in ("national", "internal"):
+            last = registers.last_import(register)
+            out.add("dialer_register_age_seconds", "gauge", "seconds since the register was last imported (dialer dnc "
+                    "import; +Inf: never); under NO the national one is washed in every month calls are made",
+                    {"register": register}, math.inf if last is None else t - last.timestamp())
     return "\n".join(out.lines) + "\n"

@@ -74,16 +74,19 @@ def serve(host: str, port: int, store: str | None, token: str | None, log_level:
 
         hasher = Hasher(secret)
     st = Store(store, sqlite_sync=sqlite_sync)
+    registers = None
     try:
-        if hasher is not None:
-            st.check_key(hasher.fingerprint)  # the registers of this store were hashed with the same secret
+        if hasher is not None:  # the registers of the store, screened at dial time (the same secret: checked)
+            from dialer.live.registers import RegisterView
+
+            registers = RegisterView(st.url, hasher)
     except ConfigError:
         st.close()
         raise
     from dialer.live.campaign import MAX_SKEW
 
     # every campaign rebuilt from its journal before the first request
-    service = Service(st, max_skew=MAX_SKEW if max_skew is None else max_skew, hasher=hasher)
+    service = Service(st, max_skew=MAX_SKEW if max_skew is None else max_skew, hasher=hasher, registers=registers)
     sock = bind(host, port)
     actual = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
@@ -112,6 +115,8 @@ def serve(host: str, port: int, store: str | None, token: str | None, log_level:
             service.flush_flags()  # the numbers abandoned since the last flush (the journals hold them too)
         except Exception as err:
             print(f"dialer: abandoned numbers not written ({err}); the journals hold them", file=sys.stderr)
+        if registers is not None:
+            registers.close()
         st.close()
         service.shutdown()  # saves the policies solved while serving (for the next start) and stops the worker
 

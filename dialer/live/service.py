@@ -24,7 +24,8 @@ from dialer.core.guards import AbandonedNumbers
 from dialer.core.solver import PacingSolver
 from dialer.errors import ConfigError, DialerError, ProtocolError, bad
 from dialer.compliance.store import CampaignInfo
-from dialer.live.campaign import MAX_SKEW, Entry, Journal, LiveCampaign, Records, StoreError, check_skew
+from dialer.live.campaign import (MAX_SKEW, Entry, Journal, LiveCampaign, Records, RegisterSource, StoreError,
+                                  check_skew)
 from dialer.live.config import CampaignConfig
 from dialer.live.store import Store
 from dialer.live.warmer import Warmer
@@ -65,12 +66,16 @@ class Service:
     """Campaigns by name, each journaled to `store` (None: in memory only, nothing survives a restart).
 
     `hasher`: the keyed hash of phone numbers (the register secret's, `dialer.rules.dnc.Hasher`): the
-    dial log's numbers are hashed with it (without one the dial log has no numbers to check)."""
+    dial log's numbers are hashed with it (without one the dial log has no numbers to check).
+    `registers`: the do-not-call registers its campaigns under a preset screen every candidate against
+    (`dialer.live.registers.RegisterView`, with the same hasher; None: no screening)."""
 
     def __init__(self, store: Store | None = None, *, policy_cache: bool = True,
-                 solver: PacingSolver | None = None, max_skew: float = MAX_SKEW, hasher: Hasher | None = None) -> None:
+                 solver: PacingSolver | None = None, max_skew: float = MAX_SKEW, hasher: Hasher | None = None,
+                 registers: RegisterSource | None = None) -> None:
         self.store = store
-        self.hasher = hasher
+        self.registers = registers
+        self.hasher = hasher if hasher is not None or registers is None else registers.hasher
         self.max_skew = check_skew(max_skew)
         self._lock = threading.Lock()
         self._campaigns: dict[str, LiveCampaign] = {}
@@ -138,7 +143,7 @@ class Service:
             raise StoreError(f"campaign {name!r}: stored configuration no longer valid: {err}") from None
         return LiveCampaign.restore(name, cfg, self.store.entries(self._keys[name]), journal=self._journal(name),
                                     solver=self.solver, max_skew=self.max_skew, numbers=self.numbers,
-                                    number_key=self.number_key, hasher=self.hasher)
+                                    number_key=self.number_key, hasher=self.hasher, registers=self.registers)
 
     def create(self, name: str, config: Mapping[str, Any]) -> tuple[LiveCampaign, bool]:
         """Create a campaign (True) or return the existing one if its configuration is the same (False)."""
@@ -158,13 +163,15 @@ class Service:
                 self._keys[name] = self.store.add_campaign(name, cfg.to_dict(), self._info(name, cfg))
                 journal = self._journal(name)
             c = LiveCampaign(cfg, name=name, journal=journal, solver=self.solver, max_skew=self.max_skew,
-                             numbers=self.numbers, number_key=self.number_key, hasher=self.hasher)
+                             numbers=self.numbers, number_key=self.number_key, hasher=self.hasher,
+                             registers=self.registers)
             self._campaigns[name] = c
             return c, True
 
     def _info(self, name: str, cfg: CampaignConfig) -> CampaignInfo:
         """What a campaign declares, for the audit (recorded with the campaign)."""
-        return CampaignInfo(name, "live", cfg.preset, cfg.timezone, cfg.caller_id, None)
+        screening = None if cfg.preset is None else self.registers is not None
+        return CampaignInfo(name, "live", cfg.preset, cfg.timezone, cfg.caller_id, screening)
 
     def get(self, name: str) -> LiveCampaign:
         with self._lock:

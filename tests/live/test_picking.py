@@ -173,7 +173,15 @@ def test_a_screen_skips_leads_in_process_and_a_failing_screen_still_journals_the
 
 
 @pytest.mark.parametrize("leads, message", [
-    ("L1", "leads must be a list of lead ids (strings or whole numbers), got 'L1'"),
+    ("L1", "leads must be a list of lead ids (strings or whole numbers) or lead objects, got 'L1'"),
+    ([{"phone": "+4791234567"}], "leads[0].id must be given (the dialer's id of the lead, a string or a whole "
+                                 "number), got None"),
+    ([{"id": "L1", "number": "+4791234567"}], "leads[0] field must be one of id, phone, existing_customer, "
+                                              "express_request, got 'number'"),
+    ([{"id": 1.5}], "leads[0].id must be a string or a whole number, got 1.5"),
+    ([{"id": "L1", "phone": ""}], "leads[0].phone must be a phone number as text (or null: the id is the number), "
+                                  "got ''"),
+    ([{"id": "L1", "existing_customer": "yes"}], "leads[0].existing_customer must be true or false, got 'yes'"),
     (["L1", 1.5], "leads[1] must be a string or a whole number, got 1.5"),
     ([True], "leads[0] must be a string or a whole number, got True"),
     ([""], "leads[0] must be a string of 1 to 200 characters, got ''"),
@@ -249,6 +257,7 @@ def test_a_must_reserve_lead_without_an_agent_is_skipped_over_http(http):
     ([""], "leads[0] must be a string of 1 to 200 characters, got ''"),
     (["x" * 201], "leads[0] must be a string of 1 to 200 characters, got '" + "x" * 201 + "'"),
     ([2**70], "leads[0] must be a whole number that fits in 64 bits, got 1180591620717411303424"),
+    ([{"id": "L1", "express_request": 1}], "leads[0].express_request must be true or false, got 1"),
 ])
 def test_bad_leads_over_http_are_422_naming_the_field_and_apply_nothing(http, leads, detail):
     http.put("/campaigns/pick3", json={"mode": "power"})

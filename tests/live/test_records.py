@@ -7,7 +7,6 @@ real PostgreSQL server the suite starts."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,7 @@ from dialer.sim import load, simulate
 from dialer.sim.compliance import DialLog, record
 
 from live_auth import TOKEN
+from served import Served
 
 TINY = Path(__file__).parent / "data" / "tiny.toml"  # 3 agents, 40 minutes
 H = Hasher(b"records test secret 0123")
@@ -40,36 +40,9 @@ def url(request, tmp_path) -> str:
     return request.getfixturevalue("postgres_server").new_database()
 
 
-class Served:
-    """`dialer serve` in a thread on a store of the test's own, with the register secret."""
-
-    def __init__(self, url: str) -> None:
-        import uvicorn
-
-        from dialer.live.app import create_app
-        from dialer.live.serve import bind
-
-        self.store = Store(url, sqlite_sync="normal")
-        self.store.check_key(H.fingerprint)
-        self.service = Service(self.store, hasher=H, policy_cache=False)
-        self.sock = bind("127.0.0.1", 0)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(create_app(self.service, TOKEN), log_level="warning",
-                                                    lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-        self.service.shutdown()
-        self.store.close()
-        self.sock.close()
-
-
 @pytest.fixture
 def served(url):
-    s = Served(url)
+    s = Served(url, H)
     yield s
     s.close()
 

@@ -82,7 +82,7 @@ def test_dialer_theory_reports_the_presets_limit(tmp_path, capsys):
     out = tmp_path / "theory.json"
     toml = tmp_path / "uk.toml"
     toml.write_text(_toml(d), encoding="utf-8")
-    assert main(["theory", str(toml), "--json", str(out)]) == 0
+    assert main(["theory", str(toml), "--quick", "--json", str(out)]) == 0
     capsys.readouterr()
     got = json.loads(out.read_text())["campaigns"][0]
     assert got["inputs"]["abandon_limit"] == 0.03

@@ -4,12 +4,13 @@ Owns: reducing a scenario's campaign to the means the closed forms take
 (`campaign_means`), and the two commands that print what `dialer.theory`
 says, as tables and as tidy JSON rows that carry their inputs:
 
-    dialer theory [SCENARIO] [--json PATH]
+    dialer theory [SCENARIO] [--json PATH] [--day] [--quick | --days N --seed S [--serial | --workers N] ...]
     dialer erlang b --servers N --load A [--target P]
     dialer erlang c --rate L --handle H [--servers N] [--within T] [--target SL]
     dialer erlang a --rate L --handle H --patience P [--servers N] [--within T] [--target SL]
 
-Must not know about: how anything is computed (that is `dialer.theory`), the
+Must not know about: how anything is computed (that is `dialer.theory`, and
+`dialer.plan.safe_ratio` for the ratio verified by simulation), the
 simulator's engine. It registers itself with `dialer.cli`'s `command`
 decorator; every error a user can cause is a `ConfigError` (or an argparse
 error) that names the flag or field and the bad value, printed in one line.
@@ -25,9 +26,10 @@ from rich.console import Console
 from rich.table import Table
 
 from dialer.checks import Real, Whole, non_negative, positive
-from dialer.cli import common as cli, progress
-from dialer.limits import MAX_SERVERS
+from dialer.cli import common as cli, plan as plan_cli, progress
+from dialer.limits import MAX_SERVERS, REPLICATIONS
 from dialer.plan import analytic
+from dialer.plan.safe_ratio import DAYS
 from dialer.errors import ConfigError, bad
 from dialer.units import HOUR, pct
 
@@ -86,6 +88,14 @@ def _theory_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
     p.add_argument("--day", action="store_true",
                    help="also estimate the best day under the per-day promise (envelope_day; a few seconds)")
+    p.add_argument("--quick", action="store_true",
+                   help="the instant answer only: the largest fixed ratio is the Markovian quick estimate, "
+                        "not verified by simulation")
+    p.add_argument("--days", type=cli.typed(REPLICATIONS, int), default=DAYS,
+                   help=f"simulated days that verify the largest fixed ratio (default {DAYS})")
+    p.add_argument("--seed", type=cli.whole(0), default=0,
+                   help="first seed of the simulated days (default 0; the days use seed, seed+1, ...)")
+    plan_cli._backend_args(p)
 
 
 def print_theory(data: dict[str, Any], console: Console) -> None:
@@ -101,10 +111,11 @@ def print_theory(data: dict[str, Any], console: Console) -> None:
             t.add_column(col, justify="left" if col in ("pacing", "setting") else "right")
         for row in c["rows"]:
             g = row["gain_over_power"]
+            worst = row.get("worst_day_abandon_rate")
             t.add_row(
                 row["model"],
                 row["setting"],
-                pct(row["abandon_rate"]),
+                pct(row["abandon_rate"]) + ("" if worst is None else f" (worst day {pct(worst)})"),
                 pct(row["occupancy"]),
                 f"{row['connects_per_agent_hour']:.2f}",
                 f"{row['dials_per_agent_hour']:.2f}",
@@ -120,6 +131,10 @@ def print_theory(data: dict[str, Any], console: Console) -> None:
             f"{m['ring_time']:.1f} s, failed attempt {'—' if failed is None else f'{failed:.1f} s'}, "
             f"any dial {m['dial_time']:.1f} s; abandon limit {pct(m['abandon_limit'])}"
         )
+        _print_ratio(c, console)
+        w = c["predictive_worth_it"]
+        console.print(f"  Predictive {'is' if w['worth_it'] else 'is not'} worth it over Power here: {w['why']} "
+                      f"({w['rule']})")
         pol = c["optimal_policy"]
         keep = " ".join(str(k) for k in pol["dials_in_flight_by_busy_agents"])
         rs = pol["randomised_state"]
@@ -147,14 +162,52 @@ def print_theory(data: dict[str, Any], console: Console) -> None:
     console.print(f"  [dim]{data['approximation']}[/dim]")
 
 
+def _print_ratio(c: dict[str, Any], console: Console) -> None:
+    """The lines under the table about the largest fixed ratio: quick estimate, verified, or neither."""
+    est = next(r for r in c["rows"] if r["model"] == "fixed-ratio, estimate")
+    v = c.get("verified_ratio")
+    limit = pct(c["inputs"]["abandon_limit"])
+    if v is None:
+        console.print(f"  the largest fixed ratio {est['ratio']:g} is the quick estimate (Markovian, from the means; "
+                      "--quick): not verified by simulation, it can break the limit on a real floor")
+        return
+    fo = v["first_over"]
+    above = ("" if fo is None else
+             f"; {fo['ratio']:g} broke it on {fo['days_over']} of the {fo['days']} days tried "
+             f"(worst {pct(fo['worst_day_abandon_rate'])})")
+    seeds = f"seeds {v['seeds'][0]}-{v['seeds'][1]}"
+    if v["ratio"] is None:
+        console.print(f"  no fixed ratio from 1 up keeps {limit} on every simulated day ({seeds}){above}: "
+                      f"dial Power or Predictive (the quick estimate said {est['ratio']:g})")
+        return
+    console.print(
+        f"  fixed ratio verified: {v['ratio']:g} kept {limit} on all {v['days']} simulated days of this floor "
+        f"(fixed ratio, envelope off, {seeds}), so a day breaks it with probability below "
+        f"{pct(v['break_probability_below'])} at {100 * v['confidence']:g} % confidence; "
+        f"mean {pct(v['abandon_rate'])}, worst day {pct(v['worst_day_abandon_rate'])}{above}. "
+        f"The quick estimate (Markovian) says {est['ratio']:g}."
+    )
+
+
 def run_theory(args: argparse.Namespace) -> int:
+    from dialer.plan.execute import Session
+    from dialer.plan.safe_ratio import verify_ratio
+
     sc = cli.load_scenario(args.scenario)
+    backend, cache = plan_cli._backend(args)
     campaigns = []
-    with progress.watching() as shown:
+    what = f"the bounds{' and the best day' if args.day else ''} of campaign"
+    with progress.watching() as shown, Session(backend) as session:
         for c in sc.campaigns:
-            with shown.step(f"computing the bounds{' and the best day' if args.day else ''} of campaign {c.name!r}",
-                            f"computed the bounds{' and the best day' if args.day else ''} of campaign {c.name!r}"):
-                campaigns.append(analytic.campaign_theory(sc, c, day=args.day))
+            verified = None
+            if not args.quick:
+                est = analytic.campaign_theory(sc, c)
+                if "rows" in est:
+                    ratio = next(r for r in est["rows"] if r["model"] == "fixed-ratio, estimate")["ratio"]
+                    verified = verify_ratio(sc, c, days=args.days, seed=args.seed, estimate=ratio, session=session,
+                                            cache=cache, step=shown.step)
+            with shown.step(f"computing {what} {c.name!r}", f"computed {what} {c.name!r}"):
+                campaigns.append(analytic.campaign_theory(sc, c, day=args.day, verified=verified))
     data = {
         "scenario": sc.study.name,
         "approximation": analytic.APPROXIMATION,

@@ -2,12 +2,14 @@
 
 Owns: `campaign_means` (a campaign of a scenario reduced to the means of
 the Markovian dialing floor, over the study's calling window),
-`campaign_theory` (Power, the largest fixed ratio within the limit, the
-campaign's own mode, the optimal-pacing bound and optionally the best day
-under the promise, as tidy rows that carry their inputs) and
-`APPROXIMATION` (what those figures assume, in words, for every printout).
-Must not know about: the command line, printing. `dialer theory` and
-`dialer staff` call it.
+`campaign_theory` (Power, the quick estimate of the largest fixed ratio
+within the limit, the ratio verified by simulation when one is given
+(dialer.plan.safe_ratio), the campaign's own mode, the optimal-pacing bound,
+optionally the best day under the promise, and whether Predictive is worth it
+over Power, as tidy rows that carry their inputs) and `APPROXIMATION` (what
+those figures assume, in words, for every printout).
+Must not know about: the command line, printing, how runs are computed.
+`dialer theory` and `dialer staff` call it.
 
     from dialer.sim.scenario import default
     from dialer.plan.analytic import campaign_theory
@@ -20,6 +22,7 @@ import math
 from typing import Any
 
 from dialer.errors import bad
+from dialer.plan.safe_ratio import SPREAD_SDS, worth_predictive
 from dialer.units import HOUR, pct
 
 
@@ -29,8 +32,10 @@ APPROXIMATION = (
     "and handle times with the scenario's means, every dial ringing the mean time to outcome of all dials "
     "for the fixed-ratio and optimal figures. Power's figures are exact for any durations "
     "(renewal-reward); the others are exact on a Markovian floor only. A live answer that finds no idle "
-    "agent is abandoned at once (the connect limit counts as 0, so abandon figures lean pessimistic); "
-    "trunk lines are not modelled (the last column says how many are held on average). Figures are long-run "
+    "agent is abandoned at once (the connect limit counts as 0). On a real floor (a connect limit, "
+    "lognormal talk, ring times that depend on the outcome) the estimate's fixed ratio can break the limit "
+    "every day: it is a quick estimate, and the verified ratio beside it (simulated days of the scenario's own "
+    "floor) is the one to copy. Trunk lines are not modelled (the last column says how many are held on average). Figures are long-run "
     "averages: single days scatter around them."
 )
 
@@ -108,12 +113,14 @@ def _lines_in_use(m: dict[str, Any], dials_per_agent_hour: float, occupancy: flo
     return in_flight + talking
 
 
-def campaign_theory(scenario: Any, campaign: Any, day: bool = False) -> dict[str, Any]:
+def campaign_theory(scenario: Any, campaign: Any, day: bool = False, verified: Any = None) -> dict[str, Any]:
     """One campaign's analytic picture: its means, Power, fixed ratios, the optimal bound (a tidy dict).
 
     `day`: add the best day under the per-day promise (`envelope_day`, a
     fluid estimate that starts the calling window with no budget; seconds,
-    not milliseconds).
+    not milliseconds). `verified`: a `dialer.plan.safe_ratio.VerifiedRatio`
+    of this campaign, shown as the row "fixed-ratio, verified" beside the
+    quick estimate, its days' spread feeding the small-team rule.
     """
     from dialer.sim.compliance import campaign_rules
     from dialer.theory import campaign_picture, poisson_dialing, ratio_dialing
@@ -155,8 +162,8 @@ def campaign_theory(scenario: Any, campaign: Any, day: bool = False) -> dict[str
     r = pic["ratio"]
     rows.append(
         {
-            "model": "fixed-ratio",
-            "setting": f"{r['ratio']:g} x idle agents, the largest within the limit",
+            "model": "fixed-ratio, estimate",
+            "setting": f"{r['ratio']:g} x idle agents: the quick estimate (Markovian), not verified",
             "ratio": r["ratio"],
             "abandon_rate": r["abandon_rate"],
             "occupancy": r["occupancy"],
@@ -166,6 +173,27 @@ def campaign_theory(scenario: Any, campaign: Any, day: bool = False) -> dict[str
             "lines_in_use": _lines_in_use(m, r["dials_per_agent_hour"], r["occupancy"]),
         }
     )
+    if verified is not None and verified.ratio is not None:
+        v = verified
+        rows.append(
+            {
+                "model": "fixed-ratio, verified",
+                "setting": f"{v.ratio:g} x idle agents: the largest with no day over {pct(limit)} in {v.days} "
+                           "simulated days",
+                "ratio": v.ratio,
+                "abandon_rate": v.abandon_rate,
+                "occupancy": v.utilization,
+                "connects_per_agent_hour": v.connects_per_agent_hour,
+                "dials_per_agent_hour": v.dials_per_agent_hour,
+                "gain_over_power": gain(v.connects_per_agent_hour),
+                "lines_in_use": _lines_in_use(m, v.dials_per_agent_hour, v.utilization),
+                "worst_day_abandon_rate": v.worst_day_abandon_rate,
+                "days": v.days,
+                "days_over": 0,
+            }
+        )
+    if verified is not None:
+        out["verified_ratio"] = verified.as_dict()
     params = campaign_rules(scenario, campaign).make_pacer().get_params()  # with the campaign's limit and target
     if campaign.mode == "fixed-ratio":
         own = ratio_dialing(n, h, ring, p, params["ratio"])
@@ -232,6 +260,10 @@ def campaign_theory(scenario: Any, campaign: Any, day: bool = False) -> dict[str
             }
         )
     out["rows"] = rows
+    spread = None
+    if verified is not None and verified.utilization_sd is not None and verified.utilization_sd == verified.utilization_sd:
+        spread = SPREAD_SDS * verified.utilization_sd
+    out["predictive_worth_it"] = worth_predictive(o["occupancy"] - pw["occupancy"], spread)
     out["optimal_policy"] = {
         "dials_in_flight_by_busy_agents": o["policy"],
         "randomised_state": o["randomised_state"],

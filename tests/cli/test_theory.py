@@ -71,11 +71,11 @@ def default_means() -> dict:
 
 
 def test_theory_on_the_default_scenario_gives_the_library_figures(tmp_path, capsys):
-    data, out = run_json(tmp_path, ["theory"], capsys)
+    data, out = run_json(tmp_path, ["theory", "--quick"], capsys)
     assert set(data) == {"scenario", "approximation", "campaigns"}
     assert "Markovian approximation" in data["approximation"]
     (c,) = data["campaigns"]
-    assert set(c) == {"name", "mode", "inputs", "rows", "optimal_policy"}
+    assert set(c) == {"name", "mode", "inputs", "rows", "optimal_policy", "predictive_worth_it"}
     assert (c["name"], c["mode"]) == ("sales", "predictive")
     want = default_means()
     m = c["inputs"]
@@ -85,7 +85,7 @@ def test_theory_on_the_default_scenario_gives_the_library_figures(tmp_path, caps
     assert m["window"] == ["09:00", "21:00"]
 
     rows = {r["model"]: r for r in c["rows"]}
-    assert [r["model"] for r in c["rows"]] == ["power", "fixed-ratio", "optimal"]
+    assert [r["model"] for r in c["rows"]] == ["power", "fixed-ratio, estimate", "optimal"]
     for r in c["rows"]:
         assert set(r) >= ROW_KEYS, ROW_KEYS - set(r)
     n, h, p, ring, limit = 20, 200.0, want["live_prob"], want["dial_time"], 0.05
@@ -97,11 +97,11 @@ def test_theory_on_the_default_scenario_gives_the_library_figures(tmp_path, caps
 
     ratio = largest_safe_ratio(n, h, ring, p, limit)
     fixed = ratio_dialing(n, h, ring, p, ratio)
-    assert rows["fixed-ratio"]["ratio"] == ratio
-    assert rows["fixed-ratio"]["abandon_rate"] == pytest.approx(fixed.abandon_rate, rel=1e-9)
-    assert rows["fixed-ratio"]["abandon_rate"] <= limit
+    assert rows["fixed-ratio, estimate"]["ratio"] == ratio
+    assert rows["fixed-ratio, estimate"]["abandon_rate"] == pytest.approx(fixed.abandon_rate, rel=1e-9)
+    assert rows["fixed-ratio, estimate"]["abandon_rate"] <= limit
     assert ratio_dialing(n, h, ring, p, ratio + 0.05).abandon_rate > limit  # the largest safe one
-    assert rows["fixed-ratio"]["occupancy"] == pytest.approx(fixed.occupancy, rel=1e-9)
+    assert rows["fixed-ratio, estimate"]["occupancy"] == pytest.approx(fixed.occupancy, rel=1e-9)
 
     best = optimal_pacing(n, h, ring, p, limit)
     assert rows["optimal"]["connects_per_agent_hour"] == pytest.approx(best.connects_per_agent_hour, rel=1e-9)
@@ -111,7 +111,7 @@ def test_theory_on_the_default_scenario_gives_the_library_figures(tmp_path, caps
     # so the gain is measured against the same Power
     assert best.power_connects_per_agent_hour == pytest.approx(pw.connects_per_agent_hour, rel=1e-12)
     assert rows["optimal"]["gain_over_power"] == pytest.approx(best.gain_over_power, rel=1e-9)
-    assert rows["optimal"]["connects_per_agent_hour"] >= rows["fixed-ratio"]["connects_per_agent_hour"]
+    assert rows["optimal"]["connects_per_agent_hour"] >= rows["fixed-ratio, estimate"]["connects_per_agent_hour"]
     pol = c["optimal_policy"]
     assert pol["dials_in_flight_by_busy_agents"] == list(best.policy)
     assert pol["randomised_state"] == (list(best.randomised_state) if best.randomised_state else None)
@@ -124,8 +124,8 @@ def test_theory_on_the_default_scenario_gives_the_library_figures(tmp_path, caps
 
 def test_theory_json_is_byte_identical(tmp_path):
     a, b = tmp_path / "a.json", tmp_path / "b.json"
-    assert run(["theory", "--json", str(a)]) == 0
-    assert run(["theory", "--json", str(b)]) == 0
+    assert run(["theory", "--quick", "--json", str(a)]) == 0
+    assert run(["theory", "--quick", "--json", str(b)]) == 0
     assert a.read_bytes() == b.read_bytes()
 
 
@@ -181,7 +181,7 @@ name = "nobody"
 def test_theory_weights_shifts_and_hours_and_shows_each_campaigns_own_mode(tmp_path, capsys):
     path = tmp_path / "mixed.toml"
     path.write_text(MIXED, encoding="utf-8")
-    data, out = run_json(tmp_path, ["theory", str(path)], capsys)
+    data, out = run_json(tmp_path, ["theory", str(path), "--quick"], capsys)
     camps = {c["name"]: c for c in data["campaigns"]}
 
     # 6 agents for 2 of the 4 hours (08:00 is outside the window), 4 agents for the last 2
@@ -323,7 +323,7 @@ def test_a_bad_scenario_is_one_error_line(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    "argv", [["theory"], ["erlang", "b", "--servers", "10", "--load", "5"]], ids=["theory", "erlang-b"]
+    "argv", [["theory", "--quick"], ["erlang", "b", "--servers", "10", "--load", "5"]], ids=["theory", "erlang-b"]
 )
 def test_the_real_command_has_both_sub_commands(argv):
     """`python -m dialer.cli` runs cli.py as __main__: the commands must be registered there too."""
@@ -339,7 +339,7 @@ def test_theory_day_adds_the_best_day_under_the_per_day_promise(tmp_path, capsys
     """`--day`: envelope_day on the same means, between Power and the long-run bound."""
     from dialer.theory import envelope_day
 
-    data, out = run_json(tmp_path, ["theory", "--day"], capsys)
+    data, out = run_json(tmp_path, ["theory", "--day", "--quick"], capsys)
     (c,) = data["campaigns"]
     rows = {r["model"]: r for r in c["rows"]}
     day = rows["optimal, day"]
@@ -351,5 +351,80 @@ def test_theory_day_adds_the_best_day_under_the_per_day_promise(tmp_path, capsys
     assert rows["power"]["occupancy"] < day["occupancy"] < rows["optimal"]["occupancy"]
     assert day["abandon_rate"] <= m["abandon_limit"] + 1e-9
     assert "optimal, day" in out and "of the bound's gain over Power" in out
-    plain, _ = run_json(tmp_path, ["theory"], capsys)
+    plain, _ = run_json(tmp_path, ["theory", "--quick"], capsys)
     assert "optimal, day" not in {r["model"] for r in plain["campaigns"][0]["rows"]}
+
+
+# --- dialer theory: the fixed ratio verified by simulation, and the small-team rule ----------------------
+
+SMALL_TEAM = """\
+[study]
+name = "three agents"
+start = "2026-11-24"
+hours = ["09:00", "10:00"]
+
+[[agents]]
+count = 3
+
+[[campaigns]]
+name = "sales"
+mode = "predictive"
+leads = 3000
+connect_limit = 2.0
+outcomes = { live = 0.25 }
+durations = { talk = { dist = "lognormal", mean = 170, sd = 120 }, wrap = { dist = "gamma", mean = 30, sd = 15 } }
+"""
+
+
+def test_theory_offers_the_fixed_ratio_verified_by_simulation_beside_the_quick_estimate(tmp_path, capsys):
+    from dialer.plan.safe_ratio import verify_ratio
+    from dialer.sim.scenario import loads
+
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL_TEAM, encoding="utf-8")
+    data, out = run_json(tmp_path, ["theory", str(path), "--serial", "--no-cache", "--days", "6", "--seed", "4"],
+                         capsys)  # no progress off a terminal: stderr stays empty (run_json checks)
+    (c,) = data["campaigns"]
+    v = c["verified_ratio"]
+    rows = {r["model"]: r for r in c["rows"]}
+    assert [r["model"] for r in c["rows"]] == ["power", "fixed-ratio, estimate", "fixed-ratio, verified", "optimal"]
+    assert (v["days"], v["days_over"], v["seeds"], v["confidence"]) == (6, 0, [4, 9], 0.95)
+    assert v["break_probability_below"] == pytest.approx(1 - 0.05 ** (1 / 6))
+    assert v["worst_day_abandon_rate"] <= 0.05 and v["abandon_rate"] <= v["worst_day_abandon_rate"]
+    assert v["estimate"] == rows["fixed-ratio, estimate"]["ratio"]
+    assert rows["fixed-ratio, verified"]["ratio"] == v["ratio"]
+    assert rows["fixed-ratio, verified"]["worst_day_abandon_rate"] == v["worst_day_abandon_rate"]
+    # the library's figure, from the same seeds
+    sc = loads(SMALL_TEAM)
+    direct = verify_ratio(sc, sc.campaigns[0], days=6, seed=4, estimate=v["estimate"])
+    assert direct.as_dict() == v
+    text = " ".join(out.split())
+    assert f"fixed ratio verified: {v['ratio']:g} kept 5.00 % on all 6 simulated days" in text
+    assert f"below {100 * v['break_probability_below']:.2f} % at 95 % confidence" in text
+    assert "quick estimate" in text and "worst day" in text
+
+
+def test_theory_quick_says_the_estimate_is_not_verified(tmp_path, capsys):
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL_TEAM, encoding="utf-8")
+    data, out = run_json(tmp_path, ["theory", str(path), "--quick"], capsys)
+    assert "verified_ratio" not in data["campaigns"][0]
+    assert "is the quick estimate (Markovian, from the means; --quick): not verified by simulation" in " ".join(
+        out.split())
+
+
+def test_predictive_is_not_worth_it_for_three_agents_and_is_on_the_default_floor(tmp_path, capsys):
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL_TEAM, encoding="utf-8")
+    small, out_small = run_json(tmp_path, ["theory", str(path), "--serial", "--no-cache", "--days", "6"], capsys)
+    w = small["campaigns"][0]["predictive_worth_it"]
+    rows = {r["model"]: r for r in small["campaigns"][0]["rows"]}
+    assert w["gain"] == pytest.approx(rows["optimal"]["occupancy"] - rows["power"]["occupancy"])
+    assert w["gain"] < 0.10 and w["worth_it"] is False
+    assert w["spread"] == pytest.approx(2 * small["campaigns"][0]["verified_ratio"]["utilization_sd"])
+    assert "Predictive is not worth it over Power here" in " ".join(out_small.split())
+
+    default, out_default = run_json(tmp_path, ["theory", "--quick"], capsys)
+    w = default["campaigns"][0]["predictive_worth_it"]
+    assert w["worth_it"] is True and w["gain"] > 0.10 and w["spread"] is None
+    assert "Predictive is worth it over Power here" in " ".join(out_default.split())

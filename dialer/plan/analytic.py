@@ -34,7 +34,7 @@ APPROXIMATION = (
     "(renewal-reward); the others are exact on a Markovian floor only. A live answer that finds no idle "
     "agent is abandoned at once (the connect limit counts as 0). On a real floor (a connect limit, "
     "lognormal talk, ring times that depend on the outcome) the estimate's fixed ratio can break the limit "
-    "every day: it is a quick estimate, and the verified ratio beside it (simulated days of the scenario's own "
+    "on most days: it is a quick estimate, and the verified ratio beside it (simulated days of the scenario's own "
     "floor) is the one to copy. Trunk lines are not modelled (the last column says how many are held on average). Figures are long-run "
     "averages: single days scatter around them."
 )

@@ -242,7 +242,11 @@ _CONFIG = {
     "live_prob": Real(0, 1, closed="neither", noun="probability"),
     **{name: positive() for name in ("ring_time", "handle_time", "half_life", "prior_weight", "handle_cv")},
     "wrap_share": Real(0, 1, closed="left"),
+    "change_z": Real(0, math.inf, closed="left", noun="number of standard errors"),
 }
+
+#: the fast estimate of the live rate forgets this many times faster than the slow one
+_FAST = 6.0
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -262,6 +266,7 @@ class EstimatorConfig:
     prior_weight: float = 30.0
     handle_cv: float = 0.7  # prior coefficient of variation of talk + wrap
     hour_profile: bool = True
+    change_z: float = 5.0  # a live rate this many standard errors off the recent one is a change (0: never)
 
     def __post_init__(self) -> None:
         for name, constraint in _CONFIG.items():
@@ -286,6 +291,8 @@ class FloorEstimates:
         self.config = cfg
         hl, w = cfg.half_life, cfg.prior_weight
         self._live = DecayedRatio(cfg.live_prob, w, hl)
+        self._live_fast = DecayedRatio(cfg.live_prob, w, hl / _FAST)
+        self.changes = 0  # how many times the live rate was taken to have changed
         self._profile = HourProfile() if cfg.hour_profile else None
         self._ring_live = DecayedMoments(cfg.ring_time, w, hl, prior_cv=0.5)
         self._ring_other = DecayedMoments(cfg.ring_time, w, hl, prior_cv=0.5)
@@ -357,12 +364,35 @@ class FloorEstimates:
             self._profile.add(t, hit)
             f = self._profile.factor(hour_of(t))
             # learn the de-seasonalised level: a live answer in a good hour counts less
-            self._live.add(t, hit / f if f > 0 else hit)
+            x = hit / f if f > 0 else hit
         else:
-            self._live.add(t, hit)
+            x = hit
+        self._live.add(t, x)
+        if self.config.change_z > 0.0:
+            self._live_fast.add(t, x)
+            self._trust_change(t)
         if duration is not None:
             (self._ring_live if live else self._ring_other).add(t, duration)
             (self._hist_live if live else self._hist_other).add(t, duration)
+
+    def _trust_change(self, t: float) -> None:
+        """When the live rate of the last minutes is `change_z` standard errors off the long memory's, the
+        floor has changed: the long memory restarts from the recent dials.
+
+        Both are the dials' own rates (no prior): a morning that answers less than the prior said is
+        learnt, not a change."""
+        fast, slow = self._live_fast, self._live
+        n = fast.trials
+        if n < 50.0:
+            return
+        q = fast.hits / n
+        # dials at a steady rate, weights halving every h and h / c: the recent rate's variance is
+        # q (1 - q) / (2 n), and its difference from the long memory's (the two share the recent dials)
+        # has 1 + 1/c - 4/(c + 1) of that
+        se = math.sqrt(max(q * (1.0 - q), 1e-4) / (2.0 * n) * (1.0 + 1.0 / _FAST - 4.0 / (_FAST + 1.0)))
+        if abs(q - slow.hits / slow.trials) > self.config.change_z * se:
+            slow.hits, slow.trials, slow.t = fast.hits, fast.trials, fast.t
+            self.changes += 1
 
     # --- estimates ---------------------------------------------------------------------
 

@@ -198,9 +198,45 @@ def test_hour_aware_estimate_jumps_at_a_known_hour():
     assert after / before == pytest.approx(2.0, rel=0.1)
 
 
+def _step_stream(change_z: float, minutes_after: float) -> FloorEstimates:
+    """Two hours at 12 % live answers, then 30 % (unannounced) for `minutes_after` minutes; 0.7 dials a second."""
+    rng = np.random.default_rng(21)
+    est = FloorEstimates(EstimatorConfig(live_prob=0.25, half_life=1500.0, hour_profile=False, change_z=change_z))
+    live = lambda t: 0.12 if t < 7200.0 else 0.30  # noqa: E731
+    feed_dials(est, rng, start=0.0, end=7200.0 + 60.0 * minutes_after, rate=0.7, live=live,
+               ring_live=lambda r: 15.0, ring_other=lambda r: 25.0)
+    return est
+
+
+def test_a_step_of_the_live_rate_is_trusted_within_minutes():
+    """The long memory (half-life 25 min) follows a step from 12 % to 30 % by 1 - 2^(-t / 25 min): 43 % of
+    the step after 20 minutes. The rate of the last minutes (half-life 25 / 6 min, ~250 effective dials)
+    is 5 standard errors of their difference off within about 5 minutes, half the step behind it, and the
+    long memory restarts from the recent dials: most of the step is in the estimate by 20 minutes."""
+    slow = _step_stream(0.0, 20.0)
+    fast = _step_stream(5.0, 20.0)
+    t = 7200.0 + 1200.0
+    covered = lambda est: (est.live_prob(t) - 0.12) / 0.18  # noqa: E731
+    # the long memory alone: 0.43 of the step, its noise (~7,000 effective dials) 0.04 of it
+    assert slow.changes == 0 and covered(slow) < 0.55
+    assert fast.changes >= 1 and covered(fast) > 0.65
+    # before the step neither had seen a change
+    assert _step_stream(5.0, 0.0).changes == 0
+
+
+def test_a_steady_live_rate_is_not_taken_for_a_change():
+    rng = np.random.default_rng(22)
+    est = FloorEstimates(EstimatorConfig(live_prob=0.25, half_life=1500.0, hour_profile=False))
+    feed_dials(est, rng, start=0.0, end=8 * 3600.0, rate=0.7, live=lambda t: 0.25,
+               ring_live=lambda r: 15.0, ring_other=lambda r: 25.0)
+    assert est.changes == 0
+    assert est.live_prob(8 * 3600.0) == pytest.approx(0.25, rel=0.12)
+
+
 @pytest.mark.parametrize(
     "field, value",
-    [("live_prob", 1.0), ("live_prob", 0.0), ("ring_time", -1.0), ("half_life", 0), ("wrap_share", 1.0), ("prior_weight", True)],
+    [("live_prob", 1.0), ("live_prob", 0.0), ("ring_time", -1.0), ("half_life", 0), ("wrap_share", 1.0), ("prior_weight", True),
+     ("change_z", -1.0)],
 )
 def test_config_names_a_bad_field(field, value):
     with pytest.raises(ConfigError, match=f"^{field} must be"):

@@ -157,9 +157,9 @@ class _Search:
         ratio = _grid(k)
         order = self._order(k)
         done: dict[int, list[dict[str, Any]]] = {}
-        words = (f"simulating ratio {ratio:g} on up to {len(order)} days",
+        words = (f"simulating ratio {ratio:g} on up to {len(order)} runs",
                  f"simulated ratio {ratio:g}")
-        with (step(*words) if step else nullcontext()):
+        with (step(*words) if step else nullcontext()) as say:
             for i in range(0, len(order), self.batch):
                 seeds = order[i:i + self.batch]
                 tasks = [make_task(ratio_scenario(self.data, self.campaign, ratio), s, trace=None) for s in seeds]
@@ -167,6 +167,8 @@ class _Search:
                     done[s] = [r for r in out["days"] if r["campaign"] == self.campaign]
                 if any(r["over_limit"] for rows in done.values() for r in rows):
                     break
+                if callable(say):
+                    say(f"simulating ratio {ratio:g}: {len(done)} of {len(order)} runs, no day over the limit yet")
         self.results[k] = done
         rows = [r for s in self.seeds if s in done for r in done[s]]
         if not rows:
@@ -207,7 +209,8 @@ def verify_ratio(
     several days gives several), the campaign dialling that fixed ratio with the envelope off.
 
     `estimate` (default 2) is where the search starts. `step(doing, done)` is a context manager each
-    ratio's simulation runs in (a progress line). Deterministic: the same scenario and seeds give the
+    ratio's simulation runs in (a progress line); if it gives a function, that is told how far the
+    ratio's runs have gone. Deterministic: the same scenario and seeds give the
     same answer, on any backend.
     """
     check("--days", days, REPLICATIONS)

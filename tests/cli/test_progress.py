@@ -164,3 +164,20 @@ def test_a_pipe_or_a_file_shows_nothing_unless_asked():
     with progress.watching(console, solver=solver, clock=clock, tick=None):
         solver.policy((100, -10, -16, 2), STEP)
     assert out.getvalue() == ""
+
+
+def test_a_step_can_say_how_far_it_has_gone():
+    """`dialer theory` renames its running step as a ratio's days come in: the look shows the new name."""
+    clock = Clock()
+    console, out = plain()
+    with progress.watching(console, solver=PacingSolver(), clock=clock, tick=None, live=False) as shown:
+        with shown.step("simulating ratio 3.2 on up to 60 runs", "simulated ratio 3.2") as say:
+            clock.now += 0.5
+            say("simulating ratio 3.2: 30 of 60 runs, no day over the limit yet")
+            clock.now += 1.0
+            shown._look()
+            clock.now += 1.0
+    assert out.getvalue().splitlines() == [
+        "simulating ratio 3.2: 30 of 60 runs, no day over the limit yet …",
+        "simulated ratio 3.2 in 2.5 s",
+    ]

@@ -123,6 +123,9 @@ def _stats_args(p: argparse.ArgumentParser) -> None:
 def run_stats(args: argparse.Namespace) -> int:
     from dialer.compliance.store import COUNTS, Store, retention_cutoff
 
+    if args.action == "retain" and args.today is not None and args.today > dt.date.today():
+        raise bad("--today", args.today.isoformat(), f"today ({dt.date.today()}) or earlier: a later day would move "
+                  "the retention cut into the future")
     with Store(args.store) as store:
         if args.action == "export":
             if args.csv:
@@ -140,16 +143,24 @@ def run_stats(args: argparse.Namespace) -> int:
             print(f"{row.campaign} {row.day}: " + ", ".join(f"{k} {v}" for k, v in row.counts().items()))
             return 0
         if args.action == "retain":
+            from dialer.live.store import retain_journals
+
             today = args.today or dt.date.today()
             cutoff = retention_cutoff(today, args.months)
+            start = dt.datetime.combine(cutoff, dt.time(0), tzinfo=dt.timezone.utc)
+            journals = retain_journals(store.url, start, delete=args.yes)
+            said = "" if journals is None else (
+                f", and {journals['entries']} journal entries of {journals['campaigns']} campaigns closed before "
+                f"{cutoff}" + (f" ({journals['open']} open campaigns keep their journals: no checkpoint covers "
+                               "them until they close)" if journals["open"] else ""))
             if not args.yes:
                 old = [r for r in store.days() if r.day < cutoff]
-                print(f"would delete {len(old)} campaign-days before {cutoff} (and dial-log rows before it); "
-                      "add --yes to delete")
+                print(f"would delete {len(old)} campaign-days before {cutoff} (and dial-log rows before it)"
+                      f"{said}; add --yes to delete")
                 return 0
             report = store.retain(today, args.months)
             print(f"deleted {report['daily_stats']} campaign-days and {report['dial_log']} dial-log rows "
-                  f"before {report['cutoff']}; everything from {report['cutoff']} on is kept")
+                  f"before {report['cutoff']}{said}; everything from {report['cutoff']} on is kept")
             return 0
     raise AssertionError(args.action)  # pragma: no cover - argparse requires one of the actions
 

@@ -29,6 +29,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import math
+import re
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -81,6 +82,9 @@ OUTSIDE_HOURS = "outside_hours"
 ON_INTERNAL_REGISTER = "on_internal_register"
 ON_NATIONAL_REGISTER = "on_national_register"
 FLAGS = (OUTSIDE_HOURS, ON_INTERNAL_REGISTER, ON_NATIONAL_REGISTER)
+
+#: a keyed hash of a number, as `dialer.rules.dnc.Hasher.number` writes it
+_HASHED = re.compile(r"[0-9a-f]{64}")
 
 #: how long (s of event time) a register exception a candidate carried is kept for its dial
 EXCEPTION_MEMORY = 86400.0
@@ -225,6 +229,12 @@ class LiveCampaign:
         # the do-not-call registers a campaign under a preset screens against (their hasher hashes numbers)
         self._registers = registers if config.preset is not None else None
         self._hasher = hasher if hasher is not None or registers is None else registers.hasher
+        # the journal keeps no phone number in clear: a number is written as its key when the number key
+        # hashes (a service's, whose store chose the key); replay then reads the hash as the number
+        hashes = getattr(self.number_key, "hasher", None)
+        self._pseudonym = self.number_key if hashes is not None else None
+        self._hashed_journal = (hashes is not None and self._hasher is not None
+                                and hashes.fingerprint == self._hasher.fingerprint)
         self._granted: dict[str, tuple[str, float]] = {}  # number hash -> (register exception, when picked)
         self._fresh = False  # the registers were read again in this batch
         self._registers_now: Registers | None = None
@@ -336,6 +346,8 @@ class LiveCampaign:
                         ev_id, ev = event_from_dict(item, f"events[{i}]")
                     number = self._number(ev) if records is not None and type(ev) is DialPlaced else NO_NUMBER
                     body = event_to_dict(ev, ev_id)
+                    if self._pseudonym is not None and type(ev) is DialPlaced:
+                        pseudonymise(body, self._pseudonym)
                     self._check_time("time", ev.time)
                     if ev_id is not None:
                         text = canonical(body)
@@ -391,6 +403,8 @@ class LiveCampaign:
                             pick_error = err
                         else:
                             entry["dials"] = [[d.lead, d.agent] for d in picks.dials]
+                            if self._pseudonym is not None:
+                                pseudonymise(entry, self._pseudonym)
                             granted = screening.granted(picks)
                             if granted:  # a national-register exception, kept for the dial (and the replay)
                                 entry["exceptions"] = granted
@@ -497,8 +511,8 @@ class LiveCampaign:
             return NO_NUMBER
         try:
             return self._hasher.number(normalise(value))
-        except ConfigError:
-            return NO_NUMBER
+        except ConfigError:  # a replayed dial's number is its hash when the journal is keyed as the registers
+            return value if self._hashed_journal and _HASHED.fullmatch(value) else NO_NUMBER
 
     def _flag(self, t: float, kind: str) -> None:
         day = self._controller.floor.day_of(t)
@@ -819,6 +833,26 @@ def _no_id(i: int, item: Mapping[str, Any]) -> ConfigError:
         return bad(f"events[{i}].id", None, "the dialer's own id of the event, a string or a whole number")
     return ConfigError(f"events[{i}].id must be given: the dialer's own id of the event, a string or a whole "
                        "number, so that a retry is applied once")
+
+
+def pseudonymise(body: dict[str, Any], key: Callable[[Hashable], Hashable]) -> bool:
+    """A journal entry's body as the journal keeps it: the lead and phone of a DialPlaced, the leads of
+    a decision's dials, each as `key` has it when it reads as a phone number (its keyed hash: the
+    journal keeps no number in clear; replay needs equal keys, not numbers); True if anything changed."""
+    changed = False
+    if body.get("type") == "DialPlaced":
+        for name in ("lead", "phone"):
+            value = body.get(name)
+            if isinstance(value, str):
+                k = key(value)
+                if k != value:
+                    body[name], changed = k, True
+    for dial in body.get("dials", ()) if "now" in body else ():
+        if isinstance(dial[0], str):
+            k = key(dial[0])
+            if k != dial[0]:
+                dial[0], changed = k, True
+    return changed
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,8 +90,10 @@ class Service:
         # norm 4.6.3 across the call centre: one memory of abandoned numbers for every campaign of the
         # store, kept in it (written at a campaign's close and at shutdown; until then the journals,
         # replayed below, hold every abandon), keyed on the number whatever its spelling
+        # keyed on the number's hash in a store (the journal and these keep no number in clear: the key is
+        # the register secret's, or the store's own, `Store.journal_hasher`)
+        self.number_key = phone.number_key(store.journal_hasher(self.hasher) if store is not None else None)
         self.numbers = AbandonedNumbers(store.redial_flags() if store is not None else None)
-        self.number_key = phone.number_key()
         self._unsaved_flags: dict[Any, float] = {}
         self.numbers.on_abandon = self._note_abandon
         if store is not None:

@@ -35,10 +35,11 @@ import fcntl
 import hashlib
 import json
 import os
+import secrets
 import sqlite3
 import threading
 from urllib.parse import quote
-from typing import Any, Iterable, Iterator, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Protocol, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
@@ -46,7 +47,12 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQL
 from dialer.compliance import store as records
 from dialer.errors import ConfigError, bad
 from dialer.files import STORE_FORMS, store_url
-from dialer.live.campaign import Entry, Records, StoreError
+from dialer.live.campaign import Entry, Records, StoreError, pseudonymise
+from dialer.live.wire import canonical
+from dialer.rules import phone
+
+if TYPE_CHECKING:
+    from dialer.rules.dnc import Hasher
 
 #: where the journal goes when no --store is given
 DEFAULT_PATH = "dialer-live.sqlite"
@@ -108,6 +114,57 @@ def _key(text: str) -> Any:
     """A number's key back from its JSON text (a string, a whole number, or a list for a tuple)."""
     k = json.loads(text)
     return tuple(k) if isinstance(k, list) else k
+
+
+def retain_journals(url: str, cutoff: dt.datetime, *, delete: bool = False) -> dict[str, int] | None:
+    """The journal entries older than the retention `cutoff` (an aware instant) that a checkpoint covers:
+    those of campaigns closed before it (closing is the checkpoint: a closed campaign's journal is never
+    replayed, its abandoned numbers are in ``live_redial``). With `delete`, they are deleted, in one
+    transaction; the journals of open campaigns are never touched (each is what a restart replays).
+    Opens the database on its own (a serving process may hold the store); a database without the
+    live tables has none (None). Returns {"campaigns", "entries", "open"}."""
+    engine = sa.create_engine(store_url(url))
+    try:
+        if not sa.inspect(engine).has_table(journal.name):
+            return None
+        when = cutoff.astimezone(dt.timezone.utc)
+        with engine.begin() as c:
+            keys = [r.key for r in c.execute(sa.select(archive.c.key, archive.c.closed_at))
+                    if dt.datetime.fromisoformat(r.closed_at).astimezone(dt.timezone.utc) < when]
+            entries = 0
+            for key in keys:
+                q = journal.c.campaign == key
+                if delete:
+                    entries += c.execute(journal.delete().where(q)).rowcount
+                else:
+                    entries += c.execute(sa.select(sa.func.count()).select_from(journal).where(q)).scalar_one()
+            n_open = c.execute(sa.select(sa.func.count()).select_from(campaigns)).scalar_one()
+        return {"campaigns": len(keys), "entries": entries, "open": n_open}
+    except SQLAlchemyError as err:
+        shown = engine.url.render_as_string(hide_password=True)
+        raise StoreError(f"store {shown!r}: {_first_line(err)}") from None
+    finally:
+        engine.dispose()
+
+
+def _hash_clear_numbers(c: Any, key: Any) -> None:
+    """Rewrite a journal written with numbers in clear: each DialPlaced's lead and phone, each decision's
+    dials, each abandoned number, as `key` (a `NumberKey` with a hasher) has them (what is no number
+    stays as it is)."""
+    for r in c.execute(sa.select(journal.c.campaign, journal.c.seq, journal.c.body)
+                       .where(journal.c.kind.in_(("event", "decide")))).all():
+        body = json.loads(r.body)
+        if not pseudonymise(body, key):
+            continue
+        c.execute(journal.update().where(journal.c.campaign == r.campaign, journal.c.seq == r.seq)
+                  .values(body=canonical(body)))
+    flags: dict[str, float] = {}
+    for r in c.execute(sa.select(redial.c.number, redial.c.abandoned_at)).all():
+        k = json.dumps(key(_key(r.number)), separators=(",", ":"))
+        flags[k] = max(flags.get(k, r.abandoned_at), r.abandoned_at)
+    c.execute(redial.delete())
+    if flags:
+        c.execute(redial.insert(), [{"number": k, "abandoned_at": at} for k, at in flags.items()])
 
 
 def _first_line(err: BaseException) -> str:
@@ -379,6 +436,41 @@ class Store:
             raise
         finally:
             raw.close()
+
+    # --- the journal's key: no phone number kept in clear ---------------------------------
+
+    def journal_hasher(self, hasher: "Hasher | None" = None) -> "Hasher":
+        """The keyed hash the journal and the abandoned numbers keep phone numbers under (the number
+        key's, `dialer.rules.phone.number_key`): chosen once for the store's life, when a service first
+        opens it: the register secret's `hasher` if given, else a random key kept in the store. A store
+        whose journal was written before (numbers in clear) has them hashed here, once, in one
+        transaction. ConfigError if the journal is keyed on the register secret and `hasher` is not it."""
+        from dialer.rules.dnc import Hasher
+
+        meta = records.meta
+        try:
+            with self.engine.begin() as c:
+                row = c.execute(sa.select(meta.c.value).where(meta.c.key == "journal_key")).first()
+                if row is not None:
+                    how, _, value = row[0].partition(":")
+                    if how == "local":
+                        return Hasher(bytes.fromhex(value))
+                    if hasher is None or hasher.fingerprint != value:
+                        raise ConfigError(
+                            f"store {self.shown!r}: its journal keeps phone numbers hashed with the register "
+                            "secret" + (": start with that secret (DIALER_DNC_SECRET or --secret-file)"
+                                        if hasher is None else ", and this is another one (DIALER_DNC_SECRET)"))
+                    return hasher
+                if hasher is None:
+                    key = secrets.token_bytes(32)
+                    chosen, value = Hasher(key), "local:" + key.hex()
+                else:
+                    chosen, value = hasher, "secret:" + hasher.fingerprint
+                _hash_clear_numbers(c, phone.number_key(chosen))
+                c.execute(meta.insert().values(key="journal_key", value=value))
+                return chosen
+        except SQLAlchemyError as err:
+            raise StoreError(f"store {self.shown!r}: {_first_line(err)}") from None
 
     def check_key(self, fingerprint: str) -> None:
         """The compliance records' check of the register secret (`dialer.compliance.store.Store.check_key`):

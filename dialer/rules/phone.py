@@ -99,6 +99,6 @@ class NumberKey:
         if not isinstance(other, NumberKey):
             return False
         a, b = self.hasher, other.hasher
-        return a is b or (a is not None and b is not None and a.fingerprint() == b.fingerprint())  # type: ignore[attr-defined]
+        return a is b or (a is not None and b is not None and a.fingerprint == b.fingerprint)  # type: ignore[attr-defined]
 
     __hash__ = object.__hash__

@@ -266,9 +266,14 @@ class LiveCampaign:
                 hasher: Hasher | None = None, registers: RegisterSource | None = None) -> "LiveCampaign":
         """Rebuild a campaign by replaying its journal entries `(seq, kind, event id, body)` in order
         (as they were applied: the time checks of Rule 5 are not made again; the records they made
-        are in the store already)."""
+        are in the store already).
+
+        The journal is replayed against the campaign's own abandons only, then they join `numbers`
+        (the call centre's memory, which holds abandons later than what is replayed: a dial that went
+        out unreserved before its number was abandoned, here or in another campaign, was right then)."""
+        own = None if numbers is None else AbandonedNumbers()
         c = cls(config, name=name, journal=journal, id_memory=id_memory, solver=solver, max_skew=max_skew,
-                numbers=numbers, number_key=number_key, hasher=hasher, registers=registers)
+                numbers=own, number_key=number_key, hasher=hasher, registers=registers)
         for seq, kind, ev_id, body in entries:
             if seq != c._seq + 1:
                 raise StoreError(f"campaign {name!r}: journal entry {seq} follows {c._seq} (a gap)")
@@ -277,6 +282,10 @@ class LiveCampaign:
             except DialerError as err:
                 raise StoreError(f"campaign {name!r}: journal entry {seq} ({kind}) no longer applies: {err}") from None
             c._seq = seq
+        if numbers is not None and own is not None:
+            for key, at in own.items():
+                numbers.abandoned(key, at)
+            c._controller.floor.guard.numbers = numbers
         return c
 
     def _replay(self, seq: int, kind: str, ev_id: Any, body: Mapping[str, Any]) -> None:

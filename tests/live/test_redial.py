@@ -56,6 +56,25 @@ def test_one_call_centre_one_memory_by_the_number_through_a_restart(tmp_path):
         again.shutdown()
 
 
+def test_a_restart_replays_the_unreserved_dial_whose_number_was_abandoned_afterwards(tmp_path):
+    # the call centre's memory, read from the store, holds the abandon; the journal's dial came before it
+    path = tmp_path / "live.sqlite"
+    with Store(path) as store:
+        svc = Service(store, policy_cache=False)
+        sales, _ = svc.create("sales", {"mode": "fixed-ratio", "pacer": {"ratio": 1.0}})
+        abandon(sales, "912 34 567", 10.0, 1)
+        care, _ = svc.create("care", {"mode": "fixed-ratio", "pacer": {"ratio": 1.0}})
+        care.submit([ev(1, "DialPlaced", 20.0, call=1, lead="900 00 002"), ev(2, "CallAnswered", 21.0, call=1, human=True)])
+        abandon(sales, "+4790000002", 30.0, 2)  # care's call is still up: another campaign abandons the number
+        svc.flush_flags()
+        svc.shutdown()
+    with Store(path) as store:
+        again = Service(store, policy_cache=False)  # refused to start before: "journal entry 1 no longer applies"
+        assert again.get("sales").stats() == sales.stats() and again.get("care").floor_dict() == care.floor_dict()
+        assert again.get("care").lead_dict("90000002", 40.0)["must_reserve"]
+        again.shutdown()
+
+
 def test_a_campaign_under_a_preset_cannot_loosen_the_redial_rule_or_drop_the_envelope():
     with pytest.raises(ConfigError, match=r"^redial_lockout must be null \(for ever\) under preset NO"):
         CampaignConfig(redial_lockout=60, **NO)

@@ -118,7 +118,8 @@ def render_metrics(campaigns: Iterable[LiveCampaign], store: Mapping[str, int] |
                 totals[kind] = totals.get(kind, 0) + n
         for kind, n in sorted(totals.items()):
             out.add("dialer_flagged_dials_total", "counter", "dials applied that broke a rule of the campaign's "
-                    "preset (outside_hours), since the campaign began", {"campaign": c.name, "kind": kind}, n)
+                    "preset (outside_hours) or a do-not-call register (on_internal_register, "
+                    "on_national_register), since the campaign began", {"campaign": c.name, "kind": kind}, n)
     for c, *_ in snaps:
         out.add("dialer_journal_entries", "gauge", "entries in the campaign's journal", {"campaign": c.name}, c.seq)
     for c, *_ in snaps:

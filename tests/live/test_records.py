@@ -42,7 +42,7 @@ def url(request, tmp_path) -> str:
 
 @pytest.fixture
 def served(url):
-    s = Served(url, H)
+    s = Served(url, H, screening=True)  # as dialer serve with the secret: registers screened at dial time
     yield s
     s.close()
 
@@ -90,6 +90,7 @@ def test_a_live_day_over_http_keeps_the_rows_of_the_simulated_day(served, url, t
     text = "\n".join(text_lines(audit))
     assert f"live: {day.stats.attempted:,} dials checked against hours and registers" in text
     assert "caller ID: +4722334455 (declared by the live campaign, norm 4.4.2)" in text
+    assert "registers screened at dial time: on" in text
 
 
 def test_a_retried_batch_is_counted_once_and_outcomes_follow_their_dials(served, url):

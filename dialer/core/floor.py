@@ -259,6 +259,11 @@ class Floor:
         """The keys of the numbers that must be dialled with an agent reserved, as of the last event's time."""
         return self.guard.flagged(self.now)
 
+    @property
+    def leaving(self) -> int:
+        """Logged-in agents who announced leaving (O(agents): for reports, not for pacing)."""
+        return sum(1 for a in self._agents.values() if a.leaving and a.state is not _OUT)
+
     def agent_leaving(self, agent: Hashable) -> bool:
         """True if the agent announced leaving: it takes calls but covers no dial in flight."""
         a = self._agents.get(agent)

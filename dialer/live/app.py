@@ -42,6 +42,7 @@ from dialer._version import __version__
 from dialer.checks import OrNone, Whole
 from dialer.core.modes import PACERS
 from dialer.errors import ConfigError, DialerError, ProtocolError, bad
+from dialer.live import board_http
 from dialer.live import schema as shapes
 from dialer.live.campaign import Batch, Closed, LiveCampaign, Rejected, StoreError
 from dialer.live.config import check_pacer
@@ -122,6 +123,7 @@ class CampaignIn(_Model):
                                   "the decision dials as Power meanwhile and never waits")
     caller_id: str | None = Field(None, min_length=1, description="the number shown to the called party (required "
                                   "under preset NO, norm 4.4.2); kept in E.164")
+    paused: bool = Field(False, description="new dials paused: every decision dials nothing (PATCH to resume)")
 
 
 class ConfigureIn(_Model):
@@ -129,6 +131,8 @@ class ConfigureIn(_Model):
     mode: str | SkipJsonSchema[None] = Field(None, description="power | fixed-ratio | poisson | adaptive | predictive")
     pacer: dict[str, Any] | SkipJsonSchema[None] = Field(None, description="the mode's parameters")
     lines: WholeNumber | None = Field(None, description="trunk lines (null: no cap; leave out to keep)")
+    paused: bool | SkipJsonSchema[None] = Field(None, description="pause new dials (true: every decision dials "
+                                                "nothing) or resume them (false)")
 
 
 class EventsIn(_Model):
@@ -231,6 +235,7 @@ class ConfigOut(BaseModel):
     wait_for_solves: bool = False
     caller_id: str | None = None
     envelope: bool | None = None
+    paused: bool = False
 
 
 class HoursOut(BaseModel):
@@ -461,12 +466,13 @@ class TokenCheck:
     task and a stream per request).
     """
 
-    def __init__(self, app: ASGIApp, token: bytes) -> None:
+    def __init__(self, app: ASGIApp, token: bytes, public: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.token = token
+        self.public = public  # GET paths that carry no data (the board's page): served without the token
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == "http" and not (scope["method"] in ("GET", "HEAD") and scope["path"] in self.public):
             got = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
             scheme, _, credentials = got.partition(b" ")
             ok = hmac.compare_digest(credentials.lstrip(b" "), self.token)  # always compared: constant time
@@ -546,7 +552,8 @@ def create_app(service: Service, token: str | None = None, *, max_body: int = MA
     app.add_middleware(BodyLimit, limit=max_body)
     latencies = Latencies()  # how long each decision took (/metrics: dialer_decision_seconds)
     if token:  # added last, so it runs first: no body is looked at before the token
-        app.add_middleware(TokenCheck, token=token.encode())
+        app.add_middleware(TokenCheck, token=token.encode(), public=board_http.PUBLIC)
+    app.include_router(board_http.board_router(service))  # the supervisor's board: /, /board/state, /board/stream
 
     def error(status: int, err: BaseException, **extra: Any) -> SafeJSON:
         return SafeJSON({"detail": str(err), **extra}, status_code=status)
@@ -662,7 +669,7 @@ def create_app(service: Service, token: str | None = None, *, max_body: int = MA
     def get_campaign(name: Name) -> dict[str, Any]:
         return describe(service.get(name))
 
-    @app.patch("/campaigns/{name}", response_model=None, responses=_answers(CampaignOut, *WRITE), summary="change the dialing mode, its parameters or the lines")
+    @app.patch("/campaigns/{name}", response_model=None, responses=_answers(CampaignOut, *WRITE), summary="change the dialing mode, its parameters or the lines, or pause new dials")
     def patch_campaign(name: Name, body: Annotated[SkipValidation[shapes.Change], Body()]) -> dict[str, Any]:  # type: ignore[valid-type]
         changes = _validated(ConfigureIn, body).model_dump(exclude_unset=True)
         c = service.get(name)

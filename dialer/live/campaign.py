@@ -37,7 +37,7 @@ from typing import Any, Callable, Hashable, Iterable, Mapping, Protocol, Sequenc
 
 from dialer.checks import check, positive
 from dialer.core.controller import Controller
-from dialer.core.decision import Decision
+from dialer.core.decision import NO_DIALS, Decision
 from dialer.core.events import DialPlaced, Event, Outcome
 from dialer.core.guards import AbandonedNumbers
 from dialer.core.picker import Picks, Screen
@@ -47,6 +47,7 @@ from dialer.core.stats import DailyStats
 from dialer.errors import ConfigError, DialerError, ProtocolError, bad
 from dialer.live.config import MUTABLE, CampaignConfig, check_lines, check_pacer
 from dialer.live.wire import MAX_TIME, canonical, check_id, check_time, event_from_dict, event_to_dict
+from dialer.live.timeline import Sample, Timeline
 from dialer.rules import phone
 from dialer.rules.dnc import Hasher, Lead, Person, Registers, Status
 from dialer.rules.phone import normalise
@@ -254,6 +255,10 @@ class LiveCampaign:
         self._last_decide = -math.inf
         self._stale: str | None = None  # set when the journal failed: memory may be ahead of it
         self.counters = Counters()
+        # the day so far, minute by minute (the supervisor's board), filed as events are applied
+        self._timeline = Timeline(offset=config.origin_instant().timestamp(), day_of=self._controller.floor.day_of)
+        #: called with the campaign's name after anything was journaled (a service wakes its board's streams)
+        self.on_change: Callable[[str], None] | None = None
 
     # --- rebuilding from a journal -------------------------------------------------
 
@@ -291,7 +296,7 @@ class LiveCampaign:
     def _replay(self, seq: int, kind: str, ev_id: Any, body: Mapping[str, Any]) -> None:
         if kind == "event":
             _, ev = event_from_dict(body)
-            outcome = self._controller.handle(ev)
+            outcome = self._handle(ev)
             self._applied(ev)
             if self._records is not None:
                 self._records.replayed(ev, seq, outcome)
@@ -376,7 +381,7 @@ class LiveCampaign:
                                 "retry it was applied before; it is not applied now")
                     if records is not None:
                         records.before(ev)
-                    outcome = self._controller.handle(ev)  # raises, changing nothing, if it does not fit
+                    outcome = self._handle(ev)  # raises, changing nothing, if it does not fit
                 except DialerError as err:
                     failure = (i, ev_id, err)
                     break
@@ -398,6 +403,8 @@ class LiveCampaign:
                     self._last_decide = now
                     if self._calendar is not None:
                         decision = self._within_hours(decision, now)
+                    if self._config.paused:  # asked all the same (and journaled): only the answer is withheld
+                        decision = NO_DIALS
                     entry: dict[str, Any] = {"now": now}
                     entries.append(("decide", None, entry))
                     warnings = self._warnings(now)
@@ -431,6 +438,8 @@ class LiveCampaign:
             # a decision alone may wait for the next commit (Rule 2); anything else is committed now
             self._write(entries, ids_added, wait=leads is not None or len(entries) != 1 or entries[0][0] != "decide",
                         records=None if records is None else records.take())
+            if entries and self.on_change is not None:
+                self.on_change(self.name)
             if ids_added:
                 self._forget()
             applied = sum(1 for e in entries if e[0] == "event")
@@ -450,6 +459,31 @@ class LiveCampaign:
                 raise pick_error
             return Batch(applied, tuple(duplicates), self._seq, decision, releasable, picks,
                          warnings if decision is not None else ())
+
+    def _handle(self, ev: Event) -> Outcome | None:
+        """Apply one event to the controller (raises, changing nothing, if it does not fit); the first
+        event of a later minute first files the state as the last event's minute closed (`Timeline`)."""
+        tl = self._timeline
+        if tl.due(ev.time):
+            sample = self._sample()
+            outcome = self._controller.handle(ev)
+            tl.advance(ev.time, sample)
+            return outcome
+        return self._controller.handle(ev)
+
+    def _sample(self) -> Sample | None:
+        """The timeline's figures as of the last event (`dialer.live.timeline.FIELDS`): the day's
+        abandoned and connected calls (norm 4.3), the headroom (None: unbounded), lines in use,
+        agents available (logged in, not paused), busy and logged in. None before any event."""
+        c = self._controller
+        f = c.floor
+        t = f.now
+        if t == -math.inf:
+            return None
+        s = f.days.get(f.day_of(t))
+        h = c.headroom(t)
+        return (0 if s is None else s.abandoned, 0 if s is None else s.connected, None if h == math.inf else h,
+                f.calls_active, f.logged_in - f.paused, f.busy, f.logged_in)
 
     def _applied(self, ev: Event) -> str | None:
         """What an applied event means beyond the controller: a dial placed outside the calling
@@ -612,6 +646,8 @@ class LiveCampaign:
             body.setdefault("pacer", dict(pacer))
             self._apply_configure(body)
             self._write([("configure", None, body)], [])
+            if self.on_change is not None:
+                self.on_change(self.name)
             return self._config
 
     def _apply_configure(self, body: Mapping[str, Any]) -> None:
@@ -725,6 +761,41 @@ class LiveCampaign:
             held["hours_enforced"] = self._config.hours_enforced
             held["screening"] = self._registers is not None
             return held
+
+    # --- the supervisor's board (dialer.live.board) ---------------------------------------------
+
+    def reading(self) -> Any:
+        """Hold the campaign still while several of its views are read as one instant:
+        ``with c.reading(): c.floor_dict(); c.ledger_dict()`` (the lock; re-entrant)."""
+        return self._lock
+
+    @property
+    def clock(self) -> float | None:
+        """The campaign's clock: the later of its last event and its last decision (None before either)."""
+        with self._lock:
+            t = max(self._controller.floor.now, self._last_decide)
+            return None if t == -math.inf else t
+
+    def agents_leaving(self) -> int:
+        """Logged-in agents who announced leaving (they take calls, cover no dial in flight)."""
+        with self._lock:
+            return self._controller.floor.leaving
+
+    def numbers_held(self, now: float | None = None) -> int:
+        """How many numbers a dial at `now` (default: the last event's time) must reserve an agent for
+        (norm 4.6.3): the call centre's abandoned numbers still under this campaign's lockout."""
+        with self._lock:
+            f = self._controller.floor
+            t = f.now if now is None else check_time("now", now)
+            return len(f.guard.flagged(0.0 if t == -math.inf else t))
+
+    def timeline(self) -> dict[str, Any]:
+        """The day so far, per minute (`dialer.live.timeline`): the accounting day and its rows
+        (start of the minute, sample as the minute closed), and the sample now (None before any event)."""
+        with self._lock:
+            tl = self._timeline
+            return {"day": tl.day, "rows": tl.rows(), "open": None if tl.open_minute is None else tl.start(tl.open_minute),
+                    "now": self._sample()}
 
     @property
     def uses_envelope(self) -> bool:

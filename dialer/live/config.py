@@ -35,9 +35,9 @@ from dialer.errors import ConfigError, bad
 
 #: the keys a configuration may carry (anything else is a typo and is refused)
 FIELDS = ("mode", "pacer", "abandon_limit", "intervals", "lines", "horizon", "redial_lockout", "timezone",
-          "preset", "origin", "wait_for_solves", "caller_id", "envelope")
+          "preset", "origin", "wait_for_solves", "caller_id", "envelope", "paused")
 #: the keys that may change once a campaign exists (`LiveCampaign.configure`)
-MUTABLE = ("mode", "pacer", "lines")
+MUTABLE = ("mode", "pacer", "lines", "paused")
 INTERVAL_KINDS = ("day", "campaign", "rolling")
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 #: the years an `origin` may be in (beyond them, local dates and calling hours overflow Python's datetime)
@@ -77,6 +77,8 @@ class CampaignConfig:
     a campaign under one needs its `timezone` (the preset's calling hours are always enforced),
     and under a preset that asks for it (NO: norm 4.4.2) its `caller_id`, the number it shows
     to the called party (kept in E.164). `origin`: the ISO 8601 instant time 0 stands for (None: the Unix epoch).
+    `paused`: new dials paused by a supervisor (every decision dials nothing; the pacer is asked all
+    the same, so its learning and the journal are as if it were not).
     `wait_for_solves`: a decision that needs a policy or a day plan not solved
     yet waits for the solve (as the simulator does: `dialer emulate` sets it,
     for decisions identical to `dialer simulate`'s). False, the default: the
@@ -97,6 +99,7 @@ class CampaignConfig:
     wait_for_solves: bool = False
     caller_id: str | None = None
     envelope: bool | None = None
+    paused: bool = False
 
     def __post_init__(self) -> None:
         check_pacer(self.mode, self.pacer)
@@ -115,6 +118,7 @@ class CampaignConfig:
         check("horizon", self.horizon, HORIZON)
         check("redial_lockout", self.redial_lockout, _LOCKOUT)
         check("wait_for_solves", self.wait_for_solves, Flag())
+        check("paused", self.paused, Flag())
         check("envelope", self.envelope, OrNone(Flag(), meaning="as the mode says", none="null"))
         if self.envelope is False and self.preset is not None:
             raise bad("envelope", self.envelope, f"true or null under preset {self.preset} (every mode is held to "
@@ -161,6 +165,7 @@ class CampaignConfig:
             "wait_for_solves": self.wait_for_solves,
             "caller_id": self.caller_id,
             "envelope": self.envelope,
+            "paused": self.paused,
         }
 
     def rules(self) -> Preset | None:

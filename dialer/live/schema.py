@@ -5,7 +5,8 @@ service checks the same rules itself, with its own messages: events in
 `dialer.live.wire`, configurations in `CampaignConfig`): one model per event
 type (a union on `type`), the parameters of each dialing mode (written from
 the pacer's declared constraints by `constraint_schema`), a campaign's
-configuration per mode (a union on `mode`) and a change of it; and
+configuration per mode (a union on `mode`) and a change of it (its mode
+and parameters, the lines, or new dials paused); and
 `CROSS_FIELD`, the few rules JSON Schema cannot state (one value compared
 with another), which the service enforces all the same (422).
 Must not know about: routes, status codes, the store.
@@ -177,6 +178,11 @@ def _or_null(schema: dict[str, Any], description: str) -> Any:
     return Annotated[Any, WithJsonSchema({"anyOf": [schema, {"type": "null"}], "description": description})]
 
 
+#: new dials paused (a supervisor's setting): every decision dials nothing until it is false again
+_PAUSED = (Annotated[Any, WithJsonSchema({"type": "boolean", "description": "new dials paused: every decision "
+                                                                             "dials nothing"})], False)
+
+
 def _common_fields() -> dict[str, Any]:
     from dialer.rules.presets import load_presets
 
@@ -199,6 +205,7 @@ def _common_fields() -> dict[str, Any]:
                                                            "policy not solved yet waits for the solve"})], False),
         "caller_id": (_or_null({"type": "string", "minLength": 1},
                                "the number shown to the called party, a phone number (required under preset NO)"), None),
+        "paused": _PAUSED,
     }
 
 
@@ -215,6 +222,8 @@ CAMPAIGN_MODELS = {mode: _campaign_model(mode) for mode in PACERS}
 Campaign = Union[tuple(CAMPAIGN_MODELS.values())]  # type: ignore[valid-type]
 
 _LINES_CHANGE = (_or_null({"type": "integer", "minimum": 1}, "trunk lines (null: no cap; leave out to keep)"), None)
+_PAUSED_CHANGE = (Annotated[Any, WithJsonSchema({"type": "boolean", "description": "pause new dials (true) or resume "
+                                                                                    "them (false); leave out to keep"})], None)
 
 
 def _change_model(mode: str | None) -> type[BaseModel]:
@@ -222,10 +231,11 @@ def _change_model(mode: str | None) -> type[BaseModel]:
         pacer: Any = (Union[tuple(PACER_MODELS.values())], None)  # type: ignore[valid-type]
         return create_model("ParametersChange", __config__=ConfigDict(extra="forbid"),
                             __doc__="The campaign's mode kept: its parameters, or the lines.",
-                            pacer=pacer, lines=_LINES_CHANGE)
+                            pacer=pacer, lines=_LINES_CHANGE, paused=_PAUSED_CHANGE)
     return create_model(f"{_title(mode)}Change", __config__=ConfigDict(extra="forbid"),
                         __doc__=f"Change to mode {mode!r} (its parameters: all of them, or the defaults).",
-                        mode=(Literal[mode], ...), pacer=(PACER_MODELS[mode], None), lines=_LINES_CHANGE)
+                        mode=(Literal[mode], ...), pacer=(PACER_MODELS[mode], None), lines=_LINES_CHANGE,
+                        paused=_PAUSED_CHANGE)
 
 
 #: PATCH /campaigns/{name}: a new mode with its parameters, or new parameters of the same mode; the lines

@@ -122,6 +122,7 @@ def serve(host: str, port: int, store: str | None, token: str | None, log_level:
 
     class Server(uvicorn.Server):
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            service.changes.close()  # the board's streams end, else uvicorn would wait for them for ever
             await super().shutdown(sockets=sockets)
             # here, not only in `finally`: after a SIGTERM uvicorn raises the signal again once this
             # returns, and its default action ends the process before any `finally` runs

@@ -4,8 +4,9 @@ Owns: `Service`, a registry of `LiveCampaign`s by name; creating a campaign
 (recorded in the store first), finding one (an unknown name is
 `UnknownCampaign`), closing one (its journal archived in the store, the
 name free again: a campaign created again journals under "name#2", ...),
-and rebuilding every open campaign from the store when the process starts,
-or a single one whose journal write failed.
+rebuilding every open campaign from the store when the process starts,
+or a single one whose journal write failed, and `Changes`: which campaigns
+changed since a version, which the board's event streams wait on.
 
 Must not know about: HTTP (status codes, requests), the controller's clock
 (the one wall-clock reading here is when a campaign was closed, for the
@@ -15,6 +16,7 @@ onto status codes.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 import threading
@@ -54,6 +56,70 @@ class _Keyed:
 
 class CampaignExists(ProtocolError):
     """A campaign by that name exists with another configuration."""
+
+
+class Changes:
+    """A version that moves each time a campaign of the service changes (events or a decision
+    journaled, its configuration changed, created, closed), and which campaigns moved it.
+
+    Written from any thread (the routes run in a thread pool); awaited by the board's streams on
+    their event loop (`wait`), which wakes on a change instead of polling. `close` wakes every
+    waiter for good (the server is stopping: the streams end, so that it can).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.version = 0
+        self.closed = False
+        self._moved: dict[str, int] = {}  # campaign -> the version of its last change
+        self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+
+    def note(self, name: str) -> None:
+        with self._lock:
+            self.version += 1
+            self._moved[name] = self.version
+            waiters, self._waiters = self._waiters, []
+        _wake(waiters)
+
+    def since(self, version: int) -> tuple[int, list[str]]:
+        """The version now and the campaigns that changed after `version`."""
+        with self._lock:
+            return self.version, [n for n, v in self._moved.items() if v > version]
+
+    async def wait(self, version: int, timeout: float) -> int:
+        """Wait until the version passes `version`, at most `timeout` seconds; the version then."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+        with self._lock:
+            if self.version > version or self.closed:
+                return self.version
+            self._waiters.append((loop, fut))
+        try:
+            await asyncio.wait_for(fut, timeout)
+        except asyncio.TimeoutError:
+            with self._lock:
+                if (loop, fut) in self._waiters:
+                    self._waiters.remove((loop, fut))
+        return self.version
+
+    def close(self) -> None:
+        with self._lock:
+            self.closed = True
+            waiters, self._waiters = self._waiters, []
+        _wake(waiters)
+
+
+def _wake(waiters: list[tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"]]) -> None:
+    for loop, fut in waiters:
+        try:
+            loop.call_soon_threadsafe(_done, fut)
+        except RuntimeError:  # its loop is closed: nobody is waiting any more
+            pass
+
+
+def _done(fut: "asyncio.Future[None]") -> None:
+    if not fut.done():
+        fut.set_result(None)
 
 
 def check_name(name: Any) -> str:
@@ -96,6 +162,7 @@ class Service:
         self.numbers = AbandonedNumbers(store.redial_flags() if store is not None else None)
         self._unsaved_flags: dict[Any, float] = {}
         self.numbers.on_abandon = self._note_abandon
+        self.changes = Changes()  # what the board's streams wait on
         if store is not None:
             for key, config in store.campaigns():
                 name = key.partition("#")[0]
@@ -143,9 +210,11 @@ class Service:
             cfg = CampaignConfig.from_dict(config)
         except ConfigError as err:
             raise StoreError(f"campaign {name!r}: stored configuration no longer valid: {err}") from None
-        return LiveCampaign.restore(name, cfg, self.store.entries(self._keys[name]), journal=self._journal(name),
-                                    solver=self.solver, max_skew=self.max_skew, numbers=self.numbers,
-                                    number_key=self.number_key, hasher=self.hasher, registers=self.registers)
+        c = LiveCampaign.restore(name, cfg, self.store.entries(self._keys[name]), journal=self._journal(name),
+                                 solver=self.solver, max_skew=self.max_skew, numbers=self.numbers,
+                                 number_key=self.number_key, hasher=self.hasher, registers=self.registers)
+        c.on_change = self.changes.note
+        return c
 
     def create(self, name: str, config: Mapping[str, Any]) -> tuple[LiveCampaign, bool]:
         """Create a campaign (True) or return the existing one if its configuration is the same (False)."""
@@ -167,8 +236,10 @@ class Service:
             c = LiveCampaign(cfg, name=name, journal=journal, solver=self.solver, max_skew=self.max_skew,
                              numbers=self.numbers, number_key=self.number_key, hasher=self.hasher,
                              registers=self.registers)
+            c.on_change = self.changes.note
             self._campaigns[name] = c
-            return c, True
+        self.changes.note(name)
+        return c, True
 
     def _info(self, name: str, cfg: CampaignConfig) -> CampaignInfo:
         """What a campaign declares, for the audit (recorded with the campaign)."""
@@ -209,6 +280,7 @@ class Service:
                 flags, self._unsaved_flags = list(self._unsaved_flags.items()), {}
                 store.put_redial_flags(flags)
             self._keys.pop(name, None)
+            self.changes.note(name)
             return {"name": name, "archived_as": key if store is not None else None, "seq": seq,
                     "closed_at": closed_at}
 

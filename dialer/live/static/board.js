@@ -237,6 +237,7 @@ function tile(label, value, key) {
 }
 
 function render(el, p) {
+  el.dataset.seq = p.seq; // the journal position shown (tests wait for it)
   const mode = p.config.mode;
   const h = p.hours;
   const a = p.agents, c = p.calls, t = p.today, env = p.envelope;
@@ -300,7 +301,7 @@ function render(el, p) {
       <span>promise breaks <strong data-k="breaks" class="${breaks.length ? "warn" : ""}">${breaks.length ? esc(breaks.map(([k, n]) => `${k} ${n}`).join(", ")) : "none"}</strong></span>
       <span>flagged dials <strong data-k="flags" class="${flags.length ? "warn" : ""}">${flags.length ? esc(flags.map(([k, n]) => `${k} ${n}`).join(", ")) : "none"}</strong></span>
     </div>
-    ${charts(p)}
+    ${charts(p, el.querySelector(".data").clientWidth)}
     <details><summary>effective parameters (${esc(p.held_to.mode)}, limit ${pct(p.held_to.limit)}${p.config.preset ? ", preset " + esc(p.config.preset) : ""}, times in ${esc(p.zone)})</summary>${params}</details>`;
   const modeButton = el.querySelector('[data-act="mode"]');
   modeButton.textContent = mode === "power" ? "Switch to Predictive" : "Switch to Power";
@@ -315,9 +316,11 @@ function render(el, p) {
 
 // --- the charts: the day so far, per minute ------------------------------------------------------
 
-const W = 600, PAD_L = 38, PAD_R = 38;
+const PAD_L = 38, PAD_R = 38;
+let W = 600; // the chart's width in pixels: the panel's, so that the text is never scaled
 
-function charts(p) {
+function charts(p, width) {
+  W = Math.max(360, Math.floor(width || 600));
   const tl = p.timeline;
   const pts = tl.points.slice();
   if (tl.now) pts.push(tl.now);
@@ -419,4 +422,6 @@ $("forget").addEventListener("click", () => {
   askToken("Token forgotten. Enter it again to open the board.");
   $("forget").hidden = true;
 });
+let resizing = null;
+window.addEventListener("resize", () => { clearTimeout(resizing); resizing = setTimeout(renderAll, 150); });
 connect();

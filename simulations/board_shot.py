@@ -5,9 +5,8 @@ drives it with `dialer emulate` (the embedded default scenario, or the one
 given), opens the board in Debian's headless Chromium, waits until the
 campaign's clock passes `--at` (local time, the middle of the day by
 default) and saves the screenshot; then stops the browser, the emulation and
-the server. The day runs as fast as emulate goes, and the picture is taken
-as it passes `--at` (`--speed N` is handed to `dialer emulate`, which paces
-the day at N times real time where it has that option).
+the server. `--speed N` paces the day at N times real time (`dialer emulate
+--speed`); without it the day runs as fast as the service answers.
 
     python simulations/board_shot.py                        # writes docs/board.png
     python simulations/board_shot.py --at 11:00 --out /tmp/board.png
@@ -41,12 +40,11 @@ def main() -> None:
     p.add_argument("--out", default=str(ROOT / "docs" / "board.png"))
     p.add_argument("--size", default="1600,1000", help="browser window, pixels (default 1600,1000)")
     p.add_argument("--seed", default="0")
-    p.add_argument("--speed", help="handed to dialer emulate --speed (where it has the option)")
+    p.add_argument("--speed", help="pace the day at N times real time (dialer emulate --speed N)")
     args = p.parse_args()
 
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service as ChromeService
-    from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     port = free_port()
@@ -79,7 +77,8 @@ def main() -> None:
             driver.get(url + "/")
 
             def clock_passed(d) -> bool:
-                shown = [e.text for e in d.find_elements(By.CSS_SELECTOR, '[data-k="clock"]')]
+                shown = d.execute_script(  # read in the page at once: a panel is redrawn as it changes
+                    "return [...document.querySelectorAll('[data-k=clock]')].map((e) => e.textContent)")
                 return any(len(t.split()) >= 5 and t.split()[4][:5] >= args.at for t in shown)
 
             WebDriverWait(driver, 1800, poll_frequency=0.2).until(clock_passed)

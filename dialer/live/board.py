@@ -9,7 +9,8 @@ per agent available); today's norm 4.3 counts and abandon rate against the
 limit; the envelope per interval (the ledger's own headroom: the abandons
 it can still afford now, and the worst case if every call in flight were
 answered now and every exposed one abandoned); connects per agent-hour;
-numbers under the 4.6.3 guard; promise breaks and flagged dials; and the
+numbers under the 4.6.3 guard; promise breaks, flagged dials and register
+warnings (a national register older than the preset allows); and the
 timeline of the day per minute (`dialer.live.timeline`). Times also in words
 on the campaign's wall clock (its timezone, else its preset's, else UTC).
 Must not know about: HTTP, the stream (`dialer.live.board_http` serves these).
@@ -78,6 +79,7 @@ def snapshot(campaign: LiveCampaign, *, timeline_after: float | None = None) -> 
         timeline = c.timeline()
         leaving = c.agents_leaving()
         held_numbers = c.numbers_held(at)
+        warnings = c.register_warnings(at)
         seq = c.seq
     day_of = cfg.day_of() or _whole_day
     today: Hashable = day_of(at)
@@ -128,6 +130,7 @@ def snapshot(campaign: LiveCampaign, *, timeline_after: float | None = None) -> 
         "guard": {"numbers": held_numbers, "lockout": held["redial_lockout"]},
         "promise_breaks": {"counts": {k: n for k, n in breaks["counts"].items() if n},
                            "dialing_as_power": breaks["dialing_as_power"]},
+        "warnings": warnings,
         "timeline": {"day": today, "after": timeline_after, "points": points, "now": now_point},
     }
 

@@ -524,12 +524,14 @@ class LiveCampaign:
     def _screening(self, now: float, candidates: list["_Candidate"], screen: Screen | None) -> "_Screening":
         return _Screening(self, now, candidates, screen)
 
-    def _warnings(self, now: float) -> tuple[str, ...]:
+    def _warnings(self, now: float, *, refresh: bool = True) -> tuple[str, ...]:
         """What a decision says beside its dials: the national register older than the preset's wash
-        interval (guide 3.2: a list is washed again in every calendar month calls are made)."""
+        interval (guide 3.2: a list is washed again in every calendar month calls are made).
+        `refresh` False: as of the registers last read (no store read)."""
         if self._registers is None:
             return ()
-        self._current_registers()
+        if refresh:
+            self._current_registers()
         preset = self._config.rules()
         assert preset is not None
         last = self._registers.last_import("national")
@@ -788,6 +790,13 @@ class LiveCampaign:
             f = self._controller.floor
             t = f.now if now is None else check_time("now", now)
             return len(f.guard.flagged(0.0 if t == -math.inf else t))
+
+    def register_warnings(self, now: float | None = None) -> list[str]:
+        """What a decision at `now` (default: the campaign's clock) says beside its dials (a national
+        register older than the preset allows), from the registers as the last decision read them."""
+        with self._lock:
+            t = max(self._controller.floor.now, self._last_decide) if now is None else check_time("now", now)
+            return list(self._warnings(0.0 if t == -math.inf else t, refresh=False))
 
     def timeline(self) -> dict[str, Any]:
         """The day so far, per minute (`dialer.live.timeline`): the accounting day and its rows

@@ -162,6 +162,8 @@ def test_a_stale_national_register_is_said_with_every_decision_in_metrics_and_in
                                                        "leads": [{"id": "L1", "phone": CLEAR}]}).json()
         (warning,) = r["warnings"]
         assert warning.startswith("national do-not-call register last imported 2026-11-02: import a new extract")
+        board = {p["name"]: p for p in http.get("/board/state").json()["campaigns"]}["stale"]
+        assert board["warnings"] == [warning]  # the supervisor's board says it too
         assert [d["lead"] for d in r["dials"]] == ["L1"]
         r = http.post("/campaigns/stale/events", json={"events": [
             ev(2, "DialPlaced", december + 1, call=1, lead="L1", phone=CLEAR, agent="ann")]})
@@ -177,6 +179,7 @@ def test_a_stale_national_register_is_said_with_every_decision_in_metrics_and_in
             import_register(st, H, fresh, "national", at(2026, 12, 1, 10, 30))
         r = http.post("/campaigns/stale/decide", json={"now": december + 3600}).json()
         assert r["warnings"] == []
+        assert {p["name"]: p for p in http.get("/board/state").json()["campaigns"]}["stale"]["warnings"] == []
         bad = http.post("/campaigns/stale/decide", json={"now": december + 3601, "leads": [{"id": "L", "phone": 5}]})
         assert bad.status_code == 422 and bad.json()["detail"] == \
             "leads[0].phone must be a phone number as text (or null: the id is the number), got 5"

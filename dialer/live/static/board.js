@@ -300,6 +300,7 @@ function render(el, p) {
       <span>numbers redialled only with an agent (4.6.3) <strong data-k="guard.numbers">${num(p.guard.numbers)}</strong></span>
       <span>promise breaks <strong data-k="breaks" class="${breaks.length ? "warn" : ""}">${breaks.length ? esc(breaks.map(([k, n]) => `${k} ${n}`).join(", ")) : "none"}</strong></span>
       <span>flagged dials <strong data-k="flags" class="${flags.length ? "warn" : ""}">${flags.length ? esc(flags.map(([k, n]) => `${k} ${n}`).join(", ")) : "none"}</strong></span>
+      ${p.warnings.length ? `<span>register <strong data-k="warnings" class="warn">${esc(p.warnings.join("; "))}</strong></span>` : ""}
     </div>
     ${charts(p, el.querySelector(".data").clientWidth)}
     <details><summary>effective parameters (${esc(p.held_to.mode)}, limit ${pct(p.held_to.limit)}${p.config.preset ? ", preset " + esc(p.config.preset) : ""}, times in ${esc(p.zone)})</summary>${params}</details>`;

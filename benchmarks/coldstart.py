@@ -19,6 +19,7 @@ machine is shared, so the wall time moves with its load, printed too).
 
     python benchmarks/coldstart.py                  # every row
     python benchmarks/coldstart.py --only solves    # the day plans and policies only
+    python benchmarks/coldstart.py --only simulate  # the two dialer simulate rows only
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ def timed(argv: list[str], root: Path, cache: Path, cwd: Path) -> tuple[float, f
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--root", type=Path, default=HERE, help="the checkout whose dialer is timed (default: this one)")
-    ap.add_argument("--only", choices=("commands", "solves"), help="only the commands, or only the solves")
+    ap.add_argument("--only", choices=("commands", "simulate", "solves"),
+                    help="only the commands, only the two dialer simulate rows (issue 19's targets), or only the solves")
     args = ap.parse_args(argv)
     root = args.root.resolve()
     py = sys.executable
@@ -98,17 +100,18 @@ def main(argv: list[str] | None = None) -> int:
                 ("dialer simulate (default day, 20 agents)", [py, "-m", "dialer.cli", "simulate"]),
                 ("dialer simulate sales_floor_100.toml (100 agents)",
                  [py, "-m", "dialer.cli", "simulate", str(HERE / "simulations" / "sales_floor_100.toml")]),
-                ("dialer study: 50 agents, 5 days, 4 replications",
-                 [py, "-m", "dialer.cli", "study", str(study_file(work)), "--replications", "4", "--no-cache",
-                  "--no-plots", "--out", str(work / "study")]),
             ]
+            if args.only != "simulate":
+                rows.append(("dialer study: 50 agents, 5 days, 4 replications",
+                             [py, "-m", "dialer.cli", "study", str(study_file(work)), "--replications", "4",
+                              "--no-cache", "--no-plots", "--out", str(work / "study")]))
         for name, cmd in rows:
             cache = Path(tempfile.mkdtemp(dir=work))
             cold = timed(cmd, root, cache, work)
             warm = timed(cmd, root, cache, work)
             table.add_row(name, f"{cold[0]:.1f}", f"{cold[1]:.1f}", f"{warm[0]:.1f}", f"{warm[1]:.1f}")
             console.print(f"  {name}: cold {cold[0]:.1f} s, warm {warm[0]:.1f} s", style="dim")
-        if args.only != "commands":
+        if args.only not in ("commands", "simulate"):
             for kind, label in (("plan", "one day plan (12 h)"), ("policy", "one policy (3 % target)")):
                 for n in (20, 50, 100):
                     # timed in the child, around the solve alone (not the interpreter's start or the imports)

@@ -54,6 +54,10 @@ class Timed:
     def stats(self) -> Any:
         return self.live._controller.stats
 
+    @property
+    def uses_envelope(self) -> bool:
+        return self.live.uses_envelope
+
     def handle(self, event: Any) -> Any:
         return self.live.handle(event)
 
@@ -62,8 +66,9 @@ class Timed:
             if self._origin is None:
                 self._origin = (now, time.perf_counter())
             due = self._origin[1] + (now - self._origin[0]) / self.speed
-            if due > time.perf_counter():
-                time.sleep(due - time.perf_counter())
+            wait = due - time.perf_counter()
+            if wait > 0:  # (read the clock once: on a busy machine it moves between two readings)
+                time.sleep(wait)
         t0 = time.perf_counter_ns()
         d = self.live.decide(now)
         self.times.append(time.perf_counter_ns() - t0)

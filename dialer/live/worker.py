@@ -53,7 +53,8 @@ class Worker:
     """One child process that runs calls one after another, in the order submitted."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the bookkeeping; never held across a pipe's read or write
+        self._sending = threading.Lock()  # one call written at a time
         self._proc: subprocess.Popen | None = None
         self._waiting: dict[int, Future] = {}
         self._n = 0
@@ -79,10 +80,16 @@ class Worker:
             self._n += 1
             n = self._n
             self._waiting[n] = fut
-            try:
-                _send(self._proc.stdin, (n, fn, args))  # type: ignore[arg-type]
-            except (OSError, ValueError):
-                self._waiting.pop(n, None)
+            proc = self._proc
+        # the write outside the lock: it waits while the child writes a reply that the reader, which
+        # needs the lock to hand it over, must take first (a write under the lock waited for ever)
+        try:
+            with self._sending:
+                _send(proc.stdin, (n, fn, args))  # type: ignore[arg-type]
+        except (OSError, ValueError):
+            with self._lock:
+                lost = self._waiting.pop(n, None)
+            if lost is not None:  # (else the reader already failed it, the child having ended)
                 fut.set_exception(WorkerDied("the worker process is gone"))
         return fut
 
@@ -113,7 +120,8 @@ class Worker:
             return
         try:
             if wait:
-                proc.stdin.close()  # type: ignore[union-attr]
+                with self._sending:  # after the call being written
+                    proc.stdin.close()  # type: ignore[union-attr]
                 proc.wait(timeout=timeout)
             else:
                 proc.kill()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 
 import pytest
 
@@ -78,6 +79,27 @@ def test_a_worker_that_dies_is_replaced(cache):
             assert w.submit(pow, 3, 3).result(timeout=60) == 27
     finally:
         w.close()
+
+
+def test_large_calls_and_replies_in_flight_together_do_not_deadlock():
+    """Found by benchmarks/decisions.py (the warmer sends the whole cache to be saved, a day plan comes back):
+    `submit` held the lock while its write waited for the child to read, the reader needed that lock to hand
+    over a reply, and the child, writing that reply, read nothing more: all three waited for ever (and
+    `close`, which takes the lock too, with them)."""
+    w = Worker()
+    big = b"x" * 1_000_000  # each way far more than a pipe holds (64 KiB)
+    futures: list = []
+    sender = threading.Thread(target=lambda: futures.extend(w.submit(bytes, big) for _ in range(20)), daemon=True)
+    sender.start()
+    sender.join(timeout=120)
+    try:
+        assert not sender.is_alive(), "submit never returned: the pipes are deadlocked"
+        assert [len(f.result(timeout=120)) for f in futures] == [len(big)] * 20
+    finally:
+        proc = w._proc
+        if sender.is_alive() and proc is not None:  # unblock the old code's threads so the test can end
+            proc.kill()
+        w.close(wait=False)
 
 
 def test_an_exception_in_the_worker_reaches_the_caller():

@@ -261,7 +261,7 @@ class Service:
         return c
 
     def close(self, name: str) -> dict[str, Any]:
-        """Close a campaign: its journal is archived in the store (kept, never deleted), it is
+        """Close a campaign: its journal is archived in the store (kept until `dialer stats retain`), it is
         forgotten here, and the name may be created again, afresh. Returns what was archived:
         the name, the key its journal is kept under, the journal position and when (UTC)."""
         with self._lock:

@@ -5,11 +5,12 @@ WAL with synchronous=FULL, or NORMAL on request: `SQLITE_SYNC`) or on
 PostgreSQL (``postgresql://user@host/db``): ``live_campaigns`` (the open
 campaigns: key, configuration as JSON, creation order; the key is the name,
 or "name#k" for the k-th campaign of a name once earlier ones were closed),
-``live_archive`` (the closed ones; their journals stay: nothing stored is
-ever deleted), ``live_journal`` (per key, numbered entries ``seq`` 1, 2,
-...: an applied event with its id, unique per key; a decision asked at a
-time; a change of dialing mode) and ``live_redial`` (the call centre's
-abandoned numbers, norm 4.6.3, shared by its campaigns). Beside them, in the
+``live_archive`` (the closed ones; their journals stay until `retain_journals`),
+``live_journal`` (per key, numbered entries ``seq`` 1, 2, ...: an applied
+event with its id, unique per key; a decision asked at a time; a change of
+dialing mode; a phone number only as its keyed hash, `journal_hasher`) and
+``live_redial`` (the call centre's abandoned numbers, norm 4.6.3, shared by
+its campaigns, hashed alike). Beside them, in the
 same database, the compliance records (`dialer.compliance.store`'s tables:
 what `dialer audit` reads): a batch's `Records` (dial-log rows, outcomes,
 norm 4.3 counts) are written in the transaction of the journal entries they

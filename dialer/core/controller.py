@@ -165,6 +165,13 @@ class Controller:
         # the pacer's `observe`, or None when it is the base class's (learns nothing: skip the call)
         self._observe = None if type(pacer).observe is Pacer.observe else pacer.observe
 
+    def __getstate__(self) -> dict[str, Any]:
+        # the memo of one-agent decisions is not state: two controllers that were fed the same events
+        # pickle alike, whichever decisions they were asked for
+        state = self.__dict__.copy()
+        state["_reserve_one"] = {}
+        return state
+
     # --- feeding events ----------------------------------------------------
 
     def handle(self, event: Event) -> Outcome | None:
@@ -206,7 +213,9 @@ class Controller:
                 _account(self.ledger, event, tp, call.placed_at, call.reserved)  # (a reserved call that
                 # fails or meets a machine changes nothing: it was never open, never established)
         else:
-            broke = self._envelope and tp in _RELEASING and self._releases_without_room(event, tp, t)
+            # (with no unreserved call in flight only an unreserved dial can break a promise here)
+            broke = (self._envelope and tp in _RELEASING and (floor.pooled or event.agent is None)  # type: ignore[attr-defined]
+                     and self._releases_without_room(event, tp, t))
             out = apply(event)
             floor.now = t
             if tp is DialPlaced and event.agent is None and self.ledger is not None:  # type: ignore[attr-defined]
@@ -287,7 +296,9 @@ class Controller:
                     reserved = free
                 if unreserved > free - reserved:
                     unreserved = free - reserved
-        if self._envelope and (reserved or unreserved):
+        if self._envelope and (unreserved or (reserved and floor.pooled)):
+            # (reserved dials alone with no unreserved call in flight expose nothing: every idle agent
+            # may take one, as _within_envelope would find with a slack of at least the committed agents)
             agents, unreserved = self._within_envelope(now, reserved, unreserved)
         elif reserved == 1:
             agent = next(iter(self._idle_order))

@@ -586,6 +586,7 @@ class _AdvisoryLock:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.conn: Any = None
+        self.held = False
         self._mutex = threading.Lock()
         self._take()
 
@@ -605,6 +606,7 @@ class _AdvisoryLock:
         if not held:
             self.release()
             raise _in_use(store, f"PostgreSQL advisory lock {ADVISORY_KEY} is held")
+        self.held = True
 
     def check(self) -> None:
         """A round trip on the lock's connection; if it was lost (the server restarted), take the
@@ -621,9 +623,20 @@ class _AdvisoryLock:
 
     def release(self) -> None:
         conn, self.conn = self.conn, None
+        held, self.held = self.held, False
         if conn is not None:
             try:
-                conn.close()  # the server drops the lock with the session
+                if held:
+                    # unlocked before the close: the server drops a closed session's locks only once
+                    # its backend has gone, and a store opened again at once would find it held
+                    cur = conn.cursor()
+                    cur.execute(f"SELECT pg_advisory_unlock({ADVISORY_KEY})")
+                    cur.close()
+                    conn.commit()
+            except Exception:
+                pass  # a lost connection: the server drops the lock with the session
+            try:
+                conn.close()
             except Exception:
                 pass
 

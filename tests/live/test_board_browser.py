@@ -20,6 +20,7 @@ from selenium.webdriver.chrome.service import Service as ChromeService
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from board_day import minute_of_calls
 from live_auth import TOKEN
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -100,24 +101,6 @@ def login(t: float, *agents: str, prefix: str) -> list[dict]:
     return [{"id": f"{prefix}-in-{a}", "type": "AgentLoggedIn", "time": t, "agent": a} for a in agents]
 
 
-def calls(k: int, t: float, prefix: str) -> list[dict]:
-    """One dial put through to ann, one not answered, and every third one an abandon while ann talks."""
-    a, b, c = f"{prefix}{k}a", f"{prefix}{k}b", f"{prefix}{k}c"
-    evs = [("DialPlaced", 1, {"call": a, "lead": f"+4790{k:06d}", "agent": None}),
-           ("DialPlaced", 1.5, {"call": b, "lead": f"+4791{k:06d}", "agent": None}),
-           ("CallFailed", 5, {"call": b, "reason": "no_answer"}),
-           ("CallAnswered", 10, {"call": a, "human": True}),
-           ("CallConnected", 11, {"call": a, "agent": "ann"}),
-           ("CallEnded", 40, {"call": a}),
-           ("AgentReady", 45, {"agent": "ann"})]
-    if k % 3 == 2:
-        evs += [("DialPlaced", 2, {"call": c, "lead": f"+4792{k:06d}", "agent": None}),
-                ("CallAnswered", 12, {"call": c, "human": True}),
-                ("CallAbandoned", 13, {"call": c})]
-    evs.sort(key=lambda e: e[1])
-    return [{"id": f"{prefix}{k}-{i}", "type": tp, "time": t + dt, **kw} for i, (tp, dt, kw) in enumerate(evs)]
-
-
 def test_the_figures_on_the_page_are_the_apis_and_move_without_a_reload(server, pages):
     url, api = server
     d = pages[0]
@@ -125,7 +108,7 @@ def test_the_figures_on_the_page_are_the_apis_and_move_without_a_reload(server, 
     assert api.put(f"/campaigns/{name}", json=NO).status_code == 201
     api.post(f"/campaigns/{name}/events", json={"events": login(NINE, "ann", "bob", prefix="f")})
     for k in range(7):
-        assert api.post(f"/campaigns/{name}/events", json={"events": calls(k, NINE + 60 * k, "f")}).status_code == 200
+        assert api.post(f"/campaigns/{name}/events", json={"events": minute_of_calls(k, NINE, "f")}).status_code == 200
     api.post(f"/campaigns/{name}/events", json={"events": [
         {"id": "f-o1", "type": "DialPlaced", "time": NINE + 430.0, "call": "o1", "lead": "+4798000001", "agent": None},
         {"id": "f-o2", "type": "CallAnswered", "time": NINE + 431.0, "call": "o1", "human": True}]})

@@ -10,7 +10,6 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from dialer.compliance.audit import build_audit, text_lines
 from dialer.compliance.registers import import_register

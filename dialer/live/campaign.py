@@ -841,8 +841,8 @@ class LiveCampaign:
                       "milliseconds?)")
         if t > clock + self.max_skew and clock != -math.inf:
             skew = f"{self.max_skew:,.0f}" if self.max_skew.is_integer() else f"{self.max_skew:g}"
-            raise ProtocolError(f"{field} must be at most {skew} s ahead of the campaign's clock (its "
-                                f"last event or decision, at {clock!r}; a time in milliseconds?), got {t!r}")
+            raise bad(field, t, f"at most {skew} s ahead of the campaign's clock (its last event or decision, "
+                      f"at {clock!r}; a time in milliseconds?)")
         return self._on_calendar(field, t)
 
     def _on_calendar(self, field: str, t: float) -> float:

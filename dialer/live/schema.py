@@ -56,6 +56,8 @@ CROSS_FIELD: tuple[tuple[str, str], ...] = (
     ("horizon less than half the shortest rolling window", r"horizon must be less than half the shortest rolling window"),
     ("intervals named apart (a day or campaign interval is named after its kind, a rolling one by its name)",
      r"interval\.name must be unique within a ledger"),
+    ("a time at most max_skew (dialer serve --max-skew) ahead of the campaign's clock, its last event or decision",
+     r".*must be at most [\d,.e+]+ s ahead of the campaign's clock \(its last event or decision, at "),
     ("a timezone under a preset (its calling hours and holidays are enforced on the wall clock)",
      r"timezone must be an IANA time zone name such as 'Europe/Oslo' for a campaign under preset "),
     ("a caller_id under a preset that asks for one (NO: norm 4.4.2)",

@@ -9,7 +9,6 @@ test harder for the ratio offered.
 
 from __future__ import annotations
 
-import json
 
 import pytest
 from scipy import stats

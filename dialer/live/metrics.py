@@ -100,7 +100,7 @@ def render_metrics(campaigns: Iterable[LiveCampaign], store: Mapping[str, int] |
     for c in campaigns:
         stats = c.stats()
         today = stats[list(stats)[-1]] if stats else None
-        snaps.append((c, c.floor_dict(), today, c.ledger_dict()))
+        snaps.append((c, {**c.floor_dict(), "leaving": c.agents_leaving()}, today, c.ledger_dict()))
     out = _Out()
     counters = (
         ("events", "dialer_events_total", "events applied (since this process started)"),
@@ -134,6 +134,9 @@ def render_metrics(campaigns: Iterable[LiveCampaign], store: Mapping[str, int] |
     for c, floor, *_ in snaps:
         out.add("dialer_agents_logged_in", "gauge", "agents logged in now (every state)", {"campaign": c.name},
                 floor["logged_in"])
+    for c, floor, *_ in snaps:
+        out.add("dialer_agents_leaving", "gauge", "agents logged in who announced leaving (they take calls and "
+                "cover no dial in flight; counted in their state too)", {"campaign": c.name}, floor["leaving"])
     for c, floor, *_ in snaps:
         available = floor["logged_in"] - floor["paused"]
         out.add("dialer_dial_level", "gauge", "lines in use (calls ringing, waiting or talking) per agent "

@@ -139,7 +139,7 @@ def test_every_series_the_dashboard_reads_is_exposed_by_a_running_service(start_
             assert any(_matches(labels, matchers) for labels in series.get(name, [])), (name, matchers)
     # what the issue asks the dashboard to show is among what it reads
     assert {"dialer_abandon_rate", "dialer_abandon_limit", "dialer_abandon_headroom", "dialer_dial_level",
-            "dialer_agents", "dialer_calls", "dialer_decision_seconds_bucket", "dialer_flagged_dials_total",
+            "dialer_agents", "dialer_agents_leaving", "dialer_calls", "dialer_decision_seconds_bucket", "dialer_flagged_dials_total",
             "dialer_promise_breaks_total"} <= read
     # the histogram counted both decisions: the latency panel has data
     (count,) = [s for s in text.splitlines() if s.startswith(f'dialer_decision_seconds_count{{campaign="{CAMPAIGN}"}}')]
@@ -156,7 +156,7 @@ def test_the_latency_histogram_counts_each_decision_in_every_bucket_at_or_above_
     assert lat.get("b") == ([0, 0, 0, 0], 0.0)
 
 
-def test_the_dial_level_is_lines_in_use_per_agent_available_and_nan_with_none():
+def test_the_dial_level_is_lines_in_use_per_agent_available_and_nan_with_none_and_leaving_agents_are_counted():
     from dialer.live.campaign import LiveCampaign
     from dialer.live.metrics import render_metrics
 
@@ -173,3 +173,11 @@ def test_the_dial_level_is_lines_in_use_per_agent_available_and_nan_with_none():
     c.submit([ev(5, "DialPlaced", 1.0, call=1, lead=1, agent="ann"), ev(6, "DialPlaced", 1.0, call=2, lead=2, agent="bob"),
               ev(7, "DialPlaced", 1.0, call=3, lead=3)])
     assert level() == "1.5"  # three lines in use, two agents available (cid is paused)
+
+    def leaving() -> str:
+        (line,) = [s for s in render_metrics([c]).splitlines() if s.startswith("dialer_agents_leaving{")]
+        return line.split()[-1]
+
+    assert leaving() == "0"
+    c.submit([ev(8, "AgentLeaving", 2.0, agent="ann")])
+    assert leaving() == "1" and level() == "1.5"  # ann still takes her call: she is available until she leaves

@@ -251,6 +251,7 @@ def _erlang_args(p: argparse.ArgumentParser) -> None:
 def _servers_for_blocking(load: float, target: float) -> int:
     """Smallest n with Erlang B(n, load) <= target (B falls with n): gallop, then bisect; at most MAX_SERVERS."""
     from dialer.theory import erlang_b
+    from dialer.theory.calculators import first_true
 
     if erlang_b(0, load) <= target:
         return 0
@@ -260,13 +261,7 @@ def _servers_for_blocking(load: float, target: float) -> int:
     lo, hi = 0, 1
     while erlang_b(hi, load) > target:
         lo, hi = hi, min(2 * hi, MAX_SERVERS)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if erlang_b(mid, load) <= target:
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    return first_true(lambda n: erlang_b(n, load) <= target, lo, hi)
 
 
 def _rows_to_show(given: int | None, required: int | None, lowest: int) -> list[int]:

@@ -27,6 +27,7 @@ from dialer.errors import bad
 from dialer.plan.execute import Backend, RunCache, Session, run_tasks
 from dialer.plan.runs import make_task
 from dialer.plan.study import floor_size, set_agents
+from dialer.theory.calculators import first_true
 
 #: the largest floor the search tries: the largest agent group a scenario may have
 MAX_AGENTS = limits.MAX_AGENTS
@@ -237,13 +238,7 @@ def _smallest(enough: Callable[[int], bool], start: int, score: Callable[[int], 
                 if flat >= 2:
                     return None
                 lo, step = probe, step * 2
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if enough(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    return first_true(enough, lo, hi)
 
 
 def staff_json(result: StaffResult) -> dict[str, Any]:

@@ -22,7 +22,7 @@ gallops then bisects to the smallest n meeting the target.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 from dialer.errors import bad
 from dialer.limits import MAX_SERVERS
@@ -42,6 +42,18 @@ __all__ = [
 
 # Staffing searches give up beyond this many agents (the cap of every server count).
 _MAX_AGENTS = MAX_SERVERS
+
+
+def first_true(pred: Callable[[int], bool], lo: int, hi: int) -> int:
+    """The smallest n in (lo, hi] with pred(n), for a pred false up to some n and true from there on,
+    given pred(hi) true and lo below the answer (pred(lo) false, or lo outside the range): bisection."""
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if pred(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 def service_level_c(servers: int, arrival_rate: float, service_rate: float, t: float) -> float:
@@ -99,13 +111,7 @@ def required_agents(
         if hi >= _MAX_AGENTS:
             raise bad("arrival_rate", arrival_rate, f"small enough to be staffed with at most {_MAX_AGENTS} agents")
         lo, hi, step = hi, min(_MAX_AGENTS, hi + step), 2 * step
-    while hi - lo > 1:  # meets(hi), and lo is below the start or fails
-        mid = (lo + hi) // 2
-        if meets(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    return first_true(meets, lo, hi)  # meets(hi), and lo is below the start or fails
 
 
 def erlang_table(
@@ -193,12 +199,7 @@ def largest_safe_ratio(
         while lo > 0 and not ok(lo):
             hi, jump = lo, 2 * jump
             lo = max(0, hi - jump)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if ok(mid):
-            lo = mid
-        else:
-            hi = mid
+    lo = first_true(lambda k: not ok(k), lo, hi) - 1  # the largest safe k: ok(lo), not ok(hi)
     return round(1.0 + lo * step, 10)
 
 

@@ -152,6 +152,12 @@ def print_theory(data: dict[str, Any], console: Console) -> None:
                     f"{100 * row['kept_share']:.0f} % of the bound's gain over Power (dialer.theory.envelope_day: "
                     "a fluid estimate in the pacer's favour)"
                 )
+                if row.get("hour_by_hour"):
+                    console.print(
+                        f"  optimal, day is computed hour by hour (this floor's answers move through the day): "
+                        f"utilisation {100 * row['occupancy']:.1f} %, against {100 * row['averaged_occupancy']:.1f} % "
+                        "if every hour had the window's average"
+                    )
         if m["lines"] is not None:
             over = [r["model"] for r in c["rows"] if r["lines_in_use"] > m["lines"]]
             if over:

@@ -28,7 +28,7 @@ from dialer.units import HOUR, pct
 
 APPROXIMATION = (
     "Markovian approximation from the scenario's means: one pool of agents (the mean number logged in "
-    "during the calling window), hourly answer probabilities averaged over the window, exponential ring "
+    "during the calling window), hourly answer probabilities averaged over the window (the best day, \"optimal, day\", takes them hour by hour), exponential ring "
     "and handle times with the scenario's means, every dial ringing the mean time to outcome of all dials "
     "for the fixed-ratio and optimal figures. Power's figures are exact for any durations "
     "(renewal-reward); the others are exact on a Markovian floor only. A live answer that finds no idle "
@@ -103,6 +103,29 @@ def campaign_means(scenario: Any, campaign: Any) -> dict[str, Any]:
         "connect_limit": float(rules.connect_limit),
         "lines": campaign.lines,
     }
+
+
+def hour_inputs(scenario: Any, campaign: Any) -> tuple[list[float], list[float]]:
+    """(dial times, live probabilities): one per whole hour the calling window touches, in order.
+
+    The same figures as `campaign_means`'s `dial_time` and `live_prob`, but
+    hour by hour (what `envelope_day` takes for a floor whose answers move
+    through the day). A window that starts or ends inside an hour counts that
+    hour as one part, like a whole one.
+    """
+    window = tuple(scenario.study.hours)
+    d = campaign.durations
+    rings, lives = [], []
+    for hour in range(int(window[0] // HOUR), int(math.ceil(window[1] / HOUR))):
+        if overlap((hour * HOUR, (hour + 1) * HOUR), window) <= 0:
+            continue
+        live, machine, busy, invalid = campaign.outcomes.for_hour(hour)
+        rest = max(0.0, 1.0 - live - machine - busy - invalid)
+        rings.append(
+            float((live + machine) * d.ring.mean + busy * d.busy.mean + invalid * d.invalid.mean + rest * d.no_answer.mean)
+        )
+        lives.append(float(live))
+    return rings, lives
 
 
 def _lines_in_use(m: dict[str, Any], dials_per_agent_hour: float, occupancy: float) -> float:
@@ -244,12 +267,19 @@ def campaign_theory(scenario: Any, campaign: Any, day: bool = False, verified: A
         from dialer.theory import envelope_day
 
         window = scenario.study.hours
-        ed = envelope_day(n, h, ring, p, limit, hours=(window[1] - window[0]) / HOUR)
+        hours = (window[1] - window[0]) / HOUR
+        rings, lives = hour_inputs(scenario, campaign)
+        moving = len(lives) > 1 and (len(set(rings)) > 1 or len(set(lives)) > 1)
+        # a floor whose answers move through the day: the best day knowing each hour's figures (the
+        # averaged day credits the morning with answers it does not have), the averaged one beside it
+        ed = envelope_day(n, h, rings if moving else ring, lives if moving else p, limit, hours=hours)
+        averaged = envelope_day(n, h, ring, p, limit, hours=hours) if moving else ed
         ed_dials = ed.connects_per_agent_hour / (p * (1.0 - ed.abandon_rate)) if p > 0 else 0.0
         rows.append(
             {
                 "model": "optimal, day",
-                "setting": f"the best day any pacer can have keeping {pct(limit)} at every moment (estimate)",
+                "setting": f"the best day any pacer can have keeping {pct(limit)} at every moment (estimate"
+                + (", hour by hour)" if moving else ")"),
                 "abandon_rate": ed.abandon_rate,
                 "occupancy": ed.occupancy,
                 "connects_per_agent_hour": ed.connects_per_agent_hour,
@@ -257,6 +287,8 @@ def campaign_theory(scenario: Any, campaign: Any, day: bool = False, verified: A
                 "gain_over_power": gain(ed.connects_per_agent_hour),
                 "lines_in_use": _lines_in_use(m, ed_dials, ed.occupancy),
                 "kept_share": ed.kept_share,
+                "hour_by_hour": moving,
+                "averaged_occupancy": averaged.occupancy,
             }
         )
     out["rows"] = rows

@@ -336,18 +336,26 @@ def test_the_real_command_has_both_sub_commands(argv):
 
 
 def test_theory_day_adds_the_best_day_under_the_per_day_promise(tmp_path, capsys):
-    """`--day`: envelope_day on the same means, between Power and the long-run bound."""
+    """`--day`: envelope_day hour by hour on the default's moving answers, between Power and the long-run bound."""
     from dialer.theory import envelope_day
 
     data, out = run_json(tmp_path, ["theory", "--day", "--quick"], capsys)
     (c,) = data["campaigns"]
     rows = {r["model"]: r for r in c["rows"]}
     day = rows["optimal, day"]
-    assert set(day) == ROW_KEYS | {"kept_share"}
+    assert set(day) == ROW_KEYS | {"kept_share", "hour_by_hour", "averaged_occupancy"}
     m = c["inputs"]
-    ed = envelope_day(m["agents"], m["handle_time"], m["dial_time"], m["live_prob"], m["abandon_limit"], hours=12.0)
+    # the default's answers move through the day (DEFAULT_LIVE): one live rate and dial time per hour
+    lives = [DEFAULT_LIVE.get(h, 0.25) for h in range(9, 21)]
+    rings = [(live + 0.10) * 17.0 + 0.05 * 5.5 + 0.03 * 2.5 + (1 - live - 0.18) * 30.0 for live in lives]
+    assert day["hour_by_hour"] is True
+    ed = envelope_day(m["agents"], m["handle_time"], rings, lives, m["abandon_limit"], hours=12.0)
     assert day["occupancy"] == pytest.approx(ed.occupancy)
     assert day["kept_share"] == pytest.approx(ed.kept_share)
+    flat = envelope_day(m["agents"], m["handle_time"], m["dial_time"], m["live_prob"], m["abandon_limit"], hours=12.0)
+    assert day["averaged_occupancy"] == pytest.approx(flat.occupancy)
+    assert day["occupancy"] < day["averaged_occupancy"]  # the averaged day credits the morning with answers it lacks
+    assert "is computed hour by hour" in " ".join(out.split())
     assert rows["power"]["occupancy"] < day["occupancy"] < rows["optimal"]["occupancy"]
     assert day["abandon_rate"] <= m["abandon_limit"] + 1e-9
     assert "optimal, day" in out and "of the bound's gain over Power" in out
@@ -428,3 +436,19 @@ def test_predictive_is_not_worth_it_for_three_agents_and_is_on_the_default_floor
     w = default["campaigns"][0]["predictive_worth_it"]
     assert w["worth_it"] is True and w["gain"] > 0.10 and w["spread"] is None
     assert "Predictive is worth it over Power here" in " ".join(out_default.split())
+
+
+def test_theory_day_on_a_flat_floor_is_the_averaged_day(tmp_path, capsys):
+    """A floor whose answers do not move: one part, the same figure as the averaged day, no hour-by-hour line."""
+    from dialer.theory import envelope_day
+
+    path = tmp_path / "small.toml"
+    path.write_text(SMALL_TEAM.replace('hours = ["09:00", "10:00"]', 'hours = ["09:00", "13:00"]'), encoding="utf-8")
+    data, out = run_json(tmp_path, ["theory", str(path), "--day", "--quick"], capsys)
+    (c,) = data["campaigns"]
+    day = {r["model"]: r for r in c["rows"]}["optimal, day"]
+    m = c["inputs"]
+    ed = envelope_day(m["agents"], m["handle_time"], m["dial_time"], m["live_prob"], m["abandon_limit"], hours=4.0)
+    assert day["hour_by_hour"] is False
+    assert day["occupancy"] == pytest.approx(ed.occupancy) == pytest.approx(day["averaged_occupancy"])
+    assert "is computed hour by hour" not in " ".join(out.split())

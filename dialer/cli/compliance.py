@@ -4,7 +4,7 @@
     dialer dnc import national|internal FILE [--store URL] [--strict]
     dialer dnc wash LEADS.csv --out WASHED.csv [--store URL] [--call-uncertain]
     dialer stats export --campaign NAME [--from DATE] [--to DATE] [--store URL] [--csv PATH]
-    dialer stats retain [--store URL] [--today DATE] [--months 12] --yes
+    dialer stats retain [--store URL] [--today DATE] [--months 12] [--yes]
     dialer audit --campaign NAME --from DATE --to DATE [--store URL] [--html PATH] [--preset NAME]
 
 Owns: parsing these flags and printing; every error a user can cause is one
@@ -112,7 +112,13 @@ def _stats_args(p: argparse.ArgumentParser) -> None:
 
     for name in COUNTS:
         c.add_argument(f"--{name}", type=_count, default=0, help=f"add this many {name} (at most {COUNT.high})")
-    r = sub.add_parser("retain", help="delete statistics and dial-log rows older than 12 months (asked only)")
+    r = sub.add_parser(
+        "retain", help="delete statistics, dial-log rows and journal entries older than 12 months (asked only)",
+        description="Delete what is older than the retention (12 months by default): the norm 4.3 statistics and "
+                    "dial-log rows before the cut, the journals of live campaigns closed before it, and an open "
+                    "campaign's journal entries before it up to its newest snapshot (the state 'dialer serve' keeps "
+                    "every --snapshot-every entries and at shutdown; a restart starts from it, so the entries after "
+                    "it stay, and are reported as kept). Without --yes it only says what would go, per campaign.")
     _store_arg(r)
     r.add_argument("--today", type=iso_date, help="the day to count back from (default: today)")
     r.add_argument("--months", type=_months, default=12,
@@ -151,18 +157,32 @@ def run_stats(args: argparse.Namespace) -> int:
             journals = retain_journals(store.url, start, delete=args.yes)
             said = "" if journals is None else (
                 f", and {journals['entries']} journal entries of {journals['campaigns']} campaigns closed before "
-                f"{cutoff}" + (f" ({journals['open']} open campaigns keep their journals: no checkpoint covers "
-                               "them until they close)" if journals["open"] else ""))
+                f"{cutoff}")
             if not args.yes:
                 old = [r for r in store.days() if r.day < cutoff]
                 print(f"would delete {len(old)} campaign-days before {cutoff} (and dial-log rows before it)"
                       f"{said}; add --yes to delete")
+                _report_open(journals, cutoff, "would delete")
                 return 0
             report = store.retain(today, args.months)
             print(f"deleted {report['daily_stats']} campaign-days and {report['dial_log']} dial-log rows "
                   f"before {report['cutoff']}{said}; everything from {report['cutoff']} on is kept")
+            _report_open(journals, cutoff, "deleted")
             return 0
     raise AssertionError(args.action)  # pragma: no cover - argparse requires one of the actions
+
+
+def _report_open(journals: dict | None, cutoff: dt.date, verb: str) -> None:
+    """One line per open campaign with journal entries before the cut: what goes, what a snapshot does not cover."""
+    for c in [] if journals is None else journals["covered"]:
+        if not c["old"]:
+            continue
+        kept = c["old"] - c["covered"]
+        where = (f"up to its snapshot at entry {c['snapshot']}" if c["snapshot"] is not None
+                 else "it has no snapshot yet")
+        more = f", and {c['snapshots']} older snapshots" if c["snapshots"] else ""
+        print(f"open campaign {c['key']!r}: {verb} {c['covered']} of its {c['old']} journal entries before {cutoff} "
+              f"({where}){more}; {kept} entries kept: no snapshot covers them")
 
 
 # --- dialer dnc ---------------------------------------------------------------------------------------

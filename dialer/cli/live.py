@@ -1,7 +1,7 @@
 """The live commands: the HTTP service and its reference client.
 
     dialer serve [--host 127.0.0.1] [--port 8000] [--store URL] [--token T] [--max-body 4MiB]
-                 [--max-skew 86400] [--secret-file PATH]
+                 [--max-skew 86400] [--secret-file PATH] [--snapshot-every 10000]
     dialer emulate --url URL [SCENARIO] [--seed N] [--json PATH] [--token T] [--speed N]
 
 Owns: parsing these flags and printing; every error a user can cause is one
@@ -89,14 +89,30 @@ def _serve_args(p: argparse.ArgumentParser) -> None:
                    help="file holding the register secret that hashes phone numbers (default: $DIALER_DNC_SECRET, "
                         "as 'dialer dnc' takes it): candidate leads are then screened against the store's registers at "
                         "dial time; without one the dial log holds no numbers and nothing is screened")
+    p.add_argument("--snapshot-every", type=_entries, default=10_000, metavar="N",
+                   help="keep each open campaign's state in the store every N journal entries and at shutdown "
+                        "(default 10000; 0: never): a restart replays only the entries after the newest, and "
+                        "'dialer stats retain' may delete the ones before it")
     p.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"))
+
+
+def _entries(text: str) -> int:
+    """--snapshot-every: a whole number of journal entries, 0 (never) to 10**9."""
+    try:
+        v = int(text)
+    except ValueError:
+        v = -1
+    if not 0 <= v <= 10**9:
+        raise argparse.ArgumentTypeError(f"must be a whole number of journal entries from 0 (never) to "
+                                         f"1000000000, got {text!r}")
+    return v
 
 
 def run_serve(args: argparse.Namespace) -> int:
     from dialer.live.serve import serve
 
     serve(args.host, args.port, args.store, _token(args), args.log_level, args.sqlite_sync, max_body=args.max_body,
-          max_skew=args.max_skew, secret=_secret(args.secret_file))
+          max_skew=args.max_skew, secret=_secret(args.secret_file), snapshot_every=args.snapshot_every)
     return 0
 
 

@@ -72,7 +72,17 @@ RESERVED_WITHOUT_ROOM = "reserved_without_room"  # a reserved dial took a commit
 DIALLED_BEYOND_ENVELOPE = "dialled_beyond_envelope"  # an unreserved dial the envelope had no room for
 BREAKS = (ABANDONED_WITH_IDLE_AGENT, ABANDONED_RESERVED, RESOLVED_LATE, RELEASED_WITHOUT_ROOM,
           RESERVED_WITHOUT_ROOM, DIALLED_BEYOND_ENVELOPE)
-_NO_DAY = object()  # no day is held to Power dialing
+class _NoDay:
+    """No day is held to Power dialing: one object, itself again once unpickled (a copied controller
+    tells it by identity too)."""
+
+    def __reduce__(self) -> str:
+        return "_NO_DAY"
+
+
+_NO_DAY = _NoDay()
+#: what a controller keeps at hand from its floor and pacer (made again when it is unpickled)
+_AT_HAND = ("_appliers", "_call_record", "_idle_order", "_envelope", "_observe")
 
 
 class Controller:
@@ -167,10 +177,21 @@ class Controller:
 
     def __getstate__(self) -> dict[str, Any]:
         # the memo of one-agent decisions is not state: two controllers that were fed the same events
-        # pickle alike, whichever decisions they were asked for
+        # pickle alike, whichever decisions they were asked for; the floor's handlers and tables kept at
+        # hand for the hot path are made again from the floor and the pacer (`__setstate__`)
         state = self.__dict__.copy()
         state["_reserve_one"] = {}
+        for name in _AT_HAND:
+            del state[name]
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        floor = self.floor
+        self._appliers = floor.handlers()
+        self._call_record = floor._calls.get
+        self._idle_order = floor._idle
+        self.pacer = self._pacer  # its `observe`, and whether it uses the envelope
 
     # --- feeding events ----------------------------------------------------
 

@@ -259,6 +259,11 @@ class LiveCampaign:
         self._timeline = Timeline(offset=config.origin_instant().timestamp(), day_of=self._controller.floor.day_of)
         #: called with the campaign's name after anything was journaled (a service wakes its board's streams)
         self.on_change: Callable[[str], None] | None = None
+        #: called with the campaign, under its lock, at the end of a batch once `snapshot_every` entries
+        #: were journaled since `snapshot_seq` (a service writes a snapshot there; it must not raise)
+        self.on_snapshot: Callable[["LiveCampaign"], None] | None = None
+        self.snapshot_every = 10_000
+        self.snapshot_seq = 0  # the journal position of the last snapshot written (or restored from)
 
     # --- rebuilding from a journal -------------------------------------------------
 
@@ -268,10 +273,13 @@ class LiveCampaign:
                 solver: PacingSolver | None = None, max_skew: float = MAX_SKEW,
                 numbers: AbandonedNumbers | None = None,
                 number_key: Callable[[Hashable], Hashable] | None = None,
-                hasher: Hasher | None = None, registers: RegisterSource | None = None) -> "LiveCampaign":
+                hasher: Hasher | None = None, registers: RegisterSource | None = None,
+                snapshot: tuple[int, bytes] | None = None) -> "LiveCampaign":
         """Rebuild a campaign by replaying its journal entries `(seq, kind, event id, body)` in order
         (as they were applied: the time checks of Rule 5 are not made again; the records they made
-        are in the store already).
+        are in the store already). With `snapshot` (its journal position and bytes, as `snapshot`
+        made them, in the current `dialer.live.snapshot.FORMAT`), the campaign starts from it and
+        `entries` are the ones after it (SnapshotError if it cannot be read).
 
         The journal is replayed against the campaign's own abandons only, then they join `numbers`
         (the call centre's memory, which holds abandons later than what is replayed: a dial that went
@@ -279,6 +287,8 @@ class LiveCampaign:
         own = None if numbers is None else AbandonedNumbers()
         c = cls(config, name=name, journal=journal, id_memory=id_memory, solver=solver, max_skew=max_skew,
                 numbers=own, number_key=number_key, hasher=hasher, registers=registers)
+        if snapshot is not None:
+            c._load(*snapshot)
         for seq, kind, ev_id, body in entries:
             if seq != c._seq + 1:
                 raise StoreError(f"campaign {name!r}: journal entry {seq} follows {c._seq} (a gap)")
@@ -314,6 +324,66 @@ class LiveCampaign:
             self._apply_configure(body)
         else:
             raise StoreError(f"unknown journal entry kind {kind!r}")
+
+    def snapshot(self) -> tuple[int, bytes]:
+        """The campaign's state now, as bytes (`dialer.live.snapshot`), and the journal position it is
+        at: what `restore` starts from, replaying only the entries after it. The decisions queued for
+        the next commit are written first, so every entry up to the position is in the journal.
+        StoreError if they cannot be written; SnapshotError if the state cannot be written."""
+        from dialer.live import snapshot
+
+        with self._lock:
+            self._check_fresh()
+            self._write([], [])
+            state = {
+                "config": self._config.to_dict(),
+                "controller": self._controller,
+                "timeline": self._timeline,
+                "flags": self._flags,
+                "granted": self._granted,
+                "ids": self._ids,
+                "id_times": self._id_times,
+                "forgotten": self._forgotten,
+                "last_decide": self._last_decide,
+                "calls": None if self._records is None else self._records.calls,
+            }
+            return self._seq, snapshot.dumps(state, self._collaborators(), key=self._pseudonym)
+
+    def _collaborators(self) -> dict[str, Any]:
+        """What a snapshot names instead of holding: given again by the campaign that reads it."""
+        floor = self._controller.floor
+        return {"day_of": floor.day_of, "number_key": floor.guard.key, "numbers": floor.guard.numbers}
+
+    def _load(self, seq: int, blob: bytes) -> None:
+        """Start from a snapshot at journal position `seq` (a campaign just built, nothing applied)."""
+        from dialer.live import snapshot
+
+        state = snapshot.loads(blob, self._collaborators())
+        try:
+            config = CampaignConfig.from_dict(state["config"])
+            controller: Controller = state["controller"]
+            if "solver" in PACERS[config.mode].injected:  # the solver is the service's, never the snapshot's
+                controller.pacer.solver = self._solver_for(config)  # type: ignore[attr-defined]
+            self._config = config
+            self._controller = controller
+            self._timeline = state["timeline"]
+            self._flags = state["flags"]
+            self._granted = state["granted"]
+            self._ids = state["ids"]
+            self._id_times = state["id_times"]
+            self._forgotten = state["forgotten"]
+            self._last_decide = state["last_decide"]
+            if self._records is not None and state["calls"] is not None:
+                self._records.calls = state["calls"]
+        except (KeyError, TypeError, AttributeError, ConfigError) as err:
+            raise snapshot.SnapshotError(f"the snapshot does not hold a campaign's state: {err!r}") from None
+        self._seq = self.snapshot_seq = seq
+
+    def _snapshot_due(self) -> None:
+        """Hand the campaign to `on_snapshot` once `snapshot_every` entries were journaled since the last."""
+        if self.on_snapshot is not None and self._seq - self.snapshot_seq >= self.snapshot_every:
+            self.snapshot_seq = self._seq  # tried once per `snapshot_every` entries, written or not
+            self.on_snapshot(self)
 
     # --- feeding events and asking ---------------------------------------------------
 
@@ -442,6 +512,8 @@ class LiveCampaign:
                 self.on_change(self.name)
             if ids_added:
                 self._forget()
+            if entries:
+                self._snapshot_due()
             applied = sum(1 for e in entries if e[0] == "event")
             self.counters.events += applied
             self.counters.duplicates += len(duplicates)
@@ -650,6 +722,7 @@ class LiveCampaign:
             self._write([("configure", None, body)], [])
             if self.on_change is not None:
                 self.on_change(self.name)
+            self._snapshot_due()
             return self._config
 
     def _apply_configure(self, body: Mapping[str, Any]) -> None:

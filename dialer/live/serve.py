@@ -57,14 +57,16 @@ def bind(host: str, port: int) -> socket.socket:
 
 def serve(host: str, port: int, store: str | None, token: str | None, log_level: str = "warning",
           sqlite_sync: str = "full", *, max_body: int | None = None, max_skew: float | None = None,
-          secret: bytes | None = None) -> None:
+          secret: bytes | None = None, snapshot_every: int | None = None) -> None:
     """Open the store, rebuild its campaigns, and serve until interrupted (bodies over `max_body`
     bytes refused; times more than `max_skew` s ahead of a campaign's clock refused; None: the defaults;
-    `secret`: the register secret, which hashes phone numbers, checked against the store's)."""
+    `secret`: the register secret, which hashes phone numbers, checked against the store's; `snapshot_every`:
+    journal entries between two snapshots of a campaign's state, `dialer.live.service.SNAPSHOT_EVERY` if None,
+    0 never)."""
     import uvicorn
 
     from dialer.live.app import MAX_BODY, create_app
-    from dialer.live.service import Service
+    from dialer.live.service import SNAPSHOT_EVERY, Service
     from dialer.live.store import Store
 
     check_binding(host, token)
@@ -86,7 +88,15 @@ def serve(host: str, port: int, store: str | None, token: str | None, log_level:
     from dialer.live.campaign import MAX_SKEW
 
     # every campaign rebuilt from its journal before the first request
-    service = Service(st, max_skew=MAX_SKEW if max_skew is None else max_skew, hasher=hasher, registers=registers)
+    every = SNAPSHOT_EVERY if snapshot_every is None else (snapshot_every or None)
+    try:
+        service = Service(st, max_skew=MAX_SKEW if max_skew is None else max_skew, hasher=hasher, registers=registers,
+                          snapshot_every=every)
+    except Exception:
+        if registers is not None:
+            registers.close()
+        st.close()
+        raise
     sock = bind(host, port)
     actual = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
@@ -111,6 +121,7 @@ def serve(host: str, port: int, store: str | None, token: str | None, log_level:
                 campaign.flush()
             except Exception as err:  # lost decisions never break the guarantee: say so and go on
                 print(f"dialer: campaign {campaign.name!r}: queued decisions not written ({err})", file=sys.stderr)
+        service.snapshot_all()  # each campaign's state, so that the next start replays little (failures: logged)
         try:
             service.flush_flags()  # the numbers abandoned since the last flush (the journals hold them too)
         except Exception as err:

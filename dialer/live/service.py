@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import re
 import threading
 from typing import Any, Mapping, Sequence
 
+from dialer.checks import OrNone, Whole, check
 from dialer.core.guards import AbandonedNumbers
 from dialer.core.solver import PacingSolver
 from dialer.errors import ConfigError, DialerError, ProtocolError, bad
@@ -29,12 +31,19 @@ from dialer.compliance.store import CampaignInfo
 from dialer.live.campaign import (MAX_SKEW, Entry, Journal, LiveCampaign, Records, RegisterSource, StoreError,
                                   check_skew)
 from dialer.live.config import CampaignConfig
+from dialer.live.snapshot import FORMAT, SnapshotError
 from dialer.live.store import Store
 from dialer.live.warmer import Warmer
 from dialer.rules import phone
 from dialer.rules.dnc import Hasher
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+#: a snapshot of an open campaign's state every this many journal entries (`dialer serve --snapshot-every`)
+SNAPSHOT_EVERY = 10_000
+_SNAPSHOT_EVERY = OrNone(Whole(1), meaning="no snapshots")
+
+log = logging.getLogger(__name__)
 
 
 class UnknownCampaign(DialerError):
@@ -134,11 +143,15 @@ class Service:
     `hasher`: the keyed hash of phone numbers (the register secret's, `dialer.rules.dnc.Hasher`): the
     dial log's numbers are hashed with it (without one the dial log has no numbers to check).
     `registers`: the do-not-call registers its campaigns under a preset screen every candidate against
-    (`dialer.live.registers.RegisterView`, with the same hasher; None: no screening)."""
+    (`dialer.live.registers.RegisterView`, with the same hasher; None: no screening).
+    `snapshot_every`: each open campaign's state is kept in the store every this many journal
+    entries (and by `snapshot_all`, at shutdown), so that a restart replays only the entries after
+    it and `dialer stats retain` may delete the ones before it (None: never)."""
 
     def __init__(self, store: Store | None = None, *, policy_cache: bool = True,
                  solver: PacingSolver | None = None, max_skew: float = MAX_SKEW, hasher: Hasher | None = None,
-                 registers: RegisterSource | None = None) -> None:
+                 registers: RegisterSource | None = None, snapshot_every: int | None = SNAPSHOT_EVERY) -> None:
+        self.snapshot_every = check("snapshot_every", snapshot_every, _SNAPSHOT_EVERY)
         self.store = store
         self.registers = registers
         self.hasher = hasher if hasher is not None or registers is None else registers.hasher
@@ -161,6 +174,7 @@ class Service:
         self.number_key = phone.number_key(store.journal_hasher(self.hasher) if store is not None else None)
         self.numbers = AbandonedNumbers(store.redial_flags() if store is not None else None)
         self._unsaved_flags: dict[Any, float] = {}
+        self._flags_lock = threading.Lock()  # taken last: never held while another lock is taken
         self.numbers.on_abandon = self._note_abandon
         self.changes = Changes()  # what the board's streams wait on
         if store is not None:
@@ -175,23 +189,61 @@ class Service:
         return self._warmer
 
     def _note_abandon(self, key: Any, at: float) -> None:
-        last = self._unsaved_flags.get(key)
-        if last is None or at > last:
-            self._unsaved_flags[key] = at
+        with self._flags_lock:
+            last = self._unsaved_flags.get(key)
+            if last is None or at > last:
+                self._unsaved_flags[key] = at
 
     def flush_flags(self) -> int:
         """Write the numbers abandoned since the last flush to the store; returns how many."""
         if self.store is None or not self._unsaved_flags:
             return 0
-        with self._lock:
+        with self._flags_lock:
             flags, self._unsaved_flags = list(self._unsaved_flags.items()), {}
         try:
             return self.store.put_redial_flags(flags)
         except StoreError:
-            with self._lock:  # kept for the next flush; the journals hold them meanwhile
+            with self._flags_lock:  # kept for the next flush; the journals hold them meanwhile
                 for k, at in flags:
                     self._unsaved_flags.setdefault(k, at)
             raise
+
+    # --- snapshots of the campaigns' state --------------------------------------------------
+
+    def write_snapshot(self, campaign: LiveCampaign) -> int:
+        """Keep `campaign`'s state in the store now (`LiveCampaign.snapshot`), with the numbers abandoned
+        and not yet kept (a journal trimmed behind the snapshot no longer holds them); returns its
+        journal position. StoreError or SnapshotError if it could not be written."""
+        assert self.store is not None
+        seq, state = campaign.snapshot()
+        with self._flags_lock:
+            flags = list(self._unsaved_flags.items())
+        self.store.put_snapshot(self._keys.get(campaign.name, campaign.name), seq, FORMAT, state, flags)
+        campaign.snapshot_seq = seq
+        return seq
+
+    def _snapshot_due(self, campaign: LiveCampaign) -> None:
+        try:
+            self.write_snapshot(campaign)
+        except DialerError as err:  # the batch was committed: a failed snapshot only waits for the next one
+            log.warning("dialer: campaign %r: snapshot at entry %d not written (%s); the journal holds "
+                        "everything", campaign.name, campaign.seq, err)
+
+    def snapshot_all(self) -> int:
+        """A snapshot of every open campaign journaled since its last one (`dialer serve` at shutdown);
+        returns how many were written. One that fails is said in the log; the others are written."""
+        written = 0
+        if self.store is None or self.snapshot_every is None:
+            return 0
+        for c in self.all():
+            if c.seq > c.snapshot_seq and not c.stale and not c.closed:
+                try:
+                    self.write_snapshot(c)
+                    written += 1
+                except DialerError as err:
+                    log.warning("dialer: campaign %r: snapshot not written at shutdown (%s); the journal "
+                                "holds everything", c.name, err)
+        return written
 
     def shutdown(self) -> None:
         """Stop the worker, saving what it solved (`dialer serve` calls it when it stops, after
@@ -205,16 +257,54 @@ class Service:
         return self.store if key == name else _Keyed(self.store, key)
 
     def _restore(self, name: str, config: Mapping[str, Any]) -> LiveCampaign:
-        assert self.store is not None
+        """A campaign from the store: its newest snapshot this build reads, and the journal entries after it;
+        the whole journal when no snapshot can be used and the journal still starts at entry 1."""
+        store = self.store
+        assert store is not None
         try:
             cfg = CampaignConfig.from_dict(config)
         except ConfigError as err:
             raise StoreError(f"campaign {name!r}: stored configuration no longer valid: {err}") from None
-        c = LiveCampaign.restore(name, cfg, self.store.entries(self._keys[name]), journal=self._journal(name),
-                                 solver=self.solver, max_skew=self.max_skew, numbers=self.numbers,
-                                 number_key=self.number_key, hasher=self.hasher, registers=self.registers)
-        c.on_change = self.changes.note
+        key = self._keys[name]
+        given = dict(journal=self._journal(name), solver=self.solver, max_skew=self.max_skew, numbers=self.numbers,
+                     number_key=self.number_key, hasher=self.hasher, registers=self.registers)
+        snaps = store.snapshots(key)
+        first = store.first_seq(key)
+        # where the journal kept starts: entry 1, or after the position it was trimmed to (a journal
+        # trimmed to its newest snapshot may keep no entry at all)
+        start = first if first is not None else (snaps[0][0] + 1 if snaps else 1)
+        skipped: list[str] = []
+        c = None
+        for seq, fmt, state in snaps:
+            if fmt != FORMAT:
+                skipped.append(f"the snapshot at entry {seq} has format {fmt}, this build reads format {FORMAT}")
+                continue
+            if start > seq + 1:  # the entries after it were deleted: it cannot be used
+                continue
+            try:
+                c = LiveCampaign.restore(name, cfg, store.entries(key, after=seq), snapshot=(seq, state), **given)
+            except SnapshotError as err:
+                skipped.append(f"the snapshot at entry {seq} cannot be read ({err})")
+                continue
+            break
+        if c is None:
+            if start > 1:
+                newest = f"format {snaps[0][1]}" if snaps else "none kept"
+                raise StoreError(f"campaign {name!r}: its journal was deleted up to entry {start - 1} and no "
+                                 f"snapshot of it can be read (newest snapshot: {newest}, at entry "
+                                 f"{snaps[0][0] if snaps else start - 1}; this build reads snapshot format "
+                                 f"{FORMAT}): start the build that wrote it, never this one from empty")
+            if skipped:
+                log.warning("dialer: campaign %r: %s: replaying its whole journal instead", name, "; ".join(skipped))
+            c = LiveCampaign.restore(name, cfg, store.entries(key), **given)
+        self._watch(c)
         return c
+
+    def _watch(self, c: LiveCampaign) -> None:
+        c.on_change = self.changes.note
+        if self.store is not None and self.snapshot_every is not None:
+            c.snapshot_every = self.snapshot_every
+            c.on_snapshot = self._snapshot_due
 
     def create(self, name: str, config: Mapping[str, Any]) -> tuple[LiveCampaign, bool]:
         """Create a campaign (True) or return the existing one if its configuration is the same (False)."""
@@ -236,7 +326,7 @@ class Service:
             c = LiveCampaign(cfg, name=name, journal=journal, solver=self.solver, max_skew=self.max_skew,
                              numbers=self.numbers, number_key=self.number_key, hasher=self.hasher,
                              registers=self.registers)
-            c.on_change = self.changes.note
+            self._watch(c)
             self._campaigns[name] = c
         self.changes.note(name)
         return c, True
@@ -277,7 +367,8 @@ class Service:
             seq = c.close(archive)
             del self._campaigns[name]
             if store is not None:  # its abandoned numbers outlive it (norm 4.6.3: for ever)
-                flags, self._unsaved_flags = list(self._unsaved_flags.items()), {}
+                with self._flags_lock:
+                    flags, self._unsaved_flags = list(self._unsaved_flags.items()), {}
                 store.put_redial_flags(flags)
             self._keys.pop(name, None)
             self.changes.note(name)

@@ -35,6 +35,7 @@ import datetime as dt
 import fcntl
 import hashlib
 import json
+import math
 import os
 import secrets
 import sqlite3
@@ -103,6 +104,21 @@ journal = sa.Table(
 )
 
 
+snapshots = sa.Table(
+    "live_snapshot",
+    metadata,
+    sa.Column("campaign", sa.String(200), primary_key=True),  # the journal's key
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),  # the journal position
+    sa.Column("format", sa.Integer, nullable=False),  # `dialer.live.snapshot.FORMAT` of the build that wrote it
+    sa.Column("written_at", sa.String(40), nullable=False),  # ISO 8601, UTC
+    sa.Column("state", sa.LargeBinary, nullable=False),
+)
+
+#: snapshots a campaign keeps while it runs: the newest, and the one before it (a snapshot of an
+#: unknown format, written by a later build, then still has an older one beside it)
+SNAPSHOTS_KEPT = 2
+
+
 redial = sa.Table(
     "live_redial",
     metadata,
@@ -117,17 +133,27 @@ def _key(text: str) -> Any:
     return tuple(k) if isinstance(k, list) else k
 
 
-def retain_journals(url: str, cutoff: dt.datetime, *, delete: bool = False) -> dict[str, int] | None:
-    """The journal entries older than the retention `cutoff` (an aware instant) that a checkpoint covers:
-    those of campaigns closed before it (closing is the checkpoint: a closed campaign's journal is never
-    replayed, its abandoned numbers are in ``live_redial``). With `delete`, they are deleted, in one
-    transaction; the journals of open campaigns are never touched (each is what a restart replays).
+def retain_journals(url: str, cutoff: dt.datetime, *, delete: bool = False) -> dict[str, Any] | None:
+    """The journal entries older than the retention `cutoff` (an aware instant) that a checkpoint covers.
+    A closed campaign's, once it was closed before the cut (closing is its checkpoint: its journal is never
+    replayed, its abandoned numbers are in ``live_redial``): all of them. An open campaign's: its entries
+    from before the cut (by their own times, on the campaign's calendar) up to the position of its
+    newest snapshot this build reads (a restart starts from it; the entries after it are replayed, so
+    they stay), and its snapshots before that position (no restart can use them any more); its newest
+    snapshot stays. With `delete`, they are deleted, in one transaction.
     Opens the database on its own (a serving process may hold the store); a database without the
-    live tables has none (None). Returns {"campaigns", "entries", "open"}."""
+    live tables has none (None). Returns {"campaigns", "entries" (closed ones), "open", "covered" (a list,
+    per open campaign: key, "old" entries before the cut, "covered" of them up to the snapshot at
+    "snapshot", "snapshots" older ones)}."""
+    from dialer.live.config import CampaignConfig
+    from dialer.live.snapshot import FORMAT
+
     engine = sa.create_engine(store_url(url))
     try:
-        if not sa.inspect(engine).has_table(journal.name):
+        inspector = sa.inspect(engine)
+        if not inspector.has_table(journal.name):
             return None
+        with_snapshots = inspector.has_table(snapshots.name)
         when = cutoff.astimezone(dt.timezone.utc)
         with engine.begin() as c:
             keys = [r.key for r in c.execute(sa.select(archive.c.key, archive.c.closed_at))
@@ -139,13 +165,59 @@ def retain_journals(url: str, cutoff: dt.datetime, *, delete: bool = False) -> d
                     entries += c.execute(journal.delete().where(q)).rowcount
                 else:
                     entries += c.execute(sa.select(sa.func.count()).select_from(journal).where(q)).scalar_one()
-            n_open = c.execute(sa.select(sa.func.count()).select_from(campaigns)).scalar_one()
-        return {"campaigns": len(keys), "entries": entries, "open": n_open}
+            covered = []
+            for row in c.execute(sa.select(campaigns.c.name, campaigns.c.config).order_by(campaigns.c.created)).all():
+                try:
+                    cut = CampaignConfig.from_dict(json.loads(row.config)).seconds(when)
+                except (ConfigError, ValueError):
+                    cut = -math.inf  # a configuration no longer valid: nothing of it is old enough to go
+                covered.append(_retain_open(c, row.name, cut, FORMAT if with_snapshots else None, delete))
+        return {"campaigns": len(keys), "entries": entries, "open": len(covered), "covered": covered}
     except SQLAlchemyError as err:
         shown = engine.url.render_as_string(hide_password=True)
         raise StoreError(f"store {shown!r}: {_first_line(err)}") from None
     finally:
         engine.dispose()
+
+
+def _retain_open(c: Any, key: str, cut: float, fmt: int | None, delete: bool) -> dict[str, Any]:
+    """One open campaign's part of `retain_journals`, in its transaction `c`: its entries before time `cut`
+    (its journal is in time order: they come first), those of them up to its newest snapshot in format
+    `fmt` (None: no snapshots table), and its snapshots before the position the journal is cut at."""
+    old = 0  # entries before the cut: a prefix of the journal
+    last_old = 0  # the position of the last of them
+    t = -math.inf  # a configuration change has no time of its own: the time of the entry before it
+    q = sa.select(journal.c.seq, journal.c.kind, journal.c.body).where(journal.c.campaign == key).order_by(journal.c.seq)
+    rows = c.execute(q.execution_options(yield_per=5000))
+    try:
+        for r in rows:
+            body = json.loads(r.body)
+            t = body.get("time", t) if r.kind == "event" else body.get("now", t) if r.kind == "decide" else t
+            if not t < cut:
+                break
+            old += 1
+            last_old = r.seq
+    finally:
+        rows.close()
+    snapshot = None
+    older: list[int] = []
+    if fmt is not None:
+        readable = c.execute(sa.select(sa.func.max(snapshots.c.seq))
+                             .where((snapshots.c.campaign == key) & (snapshots.c.format == fmt))).scalar_one()
+        snapshot = readable
+        upto = min(last_old, readable or 0)
+        older = [r.seq for r in c.execute(sa.select(snapshots.c.seq)
+                                          .where((snapshots.c.campaign == key) & (snapshots.c.seq < upto)))]
+    else:
+        upto = 0
+    q = (journal.c.campaign == key) & (journal.c.seq <= upto)
+    if delete and upto:
+        n = c.execute(journal.delete().where(q)).rowcount
+        if older:
+            c.execute(snapshots.delete().where((snapshots.c.campaign == key) & snapshots.c.seq.in_(older)))
+    else:
+        n = c.execute(sa.select(sa.func.count()).select_from(journal).where(q)).scalar_one() if upto else 0
+    return {"key": key, "old": old, "covered": n, "snapshot": snapshot, "snapshots": len(older)}
 
 
 def _hash_clear_numbers(c: Any, key: Any) -> None:
@@ -166,6 +238,21 @@ def _hash_clear_numbers(c: Any, key: Any) -> None:
     c.execute(redial.delete())
     if flags:
         c.execute(redial.insert(), [{"number": k, "abandoned_at": at} for k, at in flags.items()])
+
+
+def _put_flags(c: Any, flags: Iterable[tuple[Any, float]]) -> int:
+    """`Store.put_redial_flags` in the transaction of `c`."""
+    rows = {json.dumps(k, separators=(",", ":")): float(at) for k, at in flags}
+    if not rows:
+        return 0
+    have = {r.number: r.abandoned_at for r in c.execute(sa.select(redial).where(redial.c.number.in_(list(rows)))).all()}
+    new = [{"number": k, "abandoned_at": at} for k, at in rows.items() if k not in have]
+    later = [(k, at) for k, at in rows.items() if k in have and at > have[k]]
+    if new:
+        c.execute(redial.insert(), new)
+    for k, at in later:
+        c.execute(redial.update().where(redial.c.number == k).values(abandoned_at=at))
+    return len(new) + len(later)
 
 
 def _first_line(err: BaseException) -> str:
@@ -275,6 +362,7 @@ class Store:
                 c.execute(archive.insert().values(key=key, name=key.partition("#")[0], config=row.config,
                                                   created=row.created, seq=seq, closed_at=closed_at))
                 c.execute(campaigns.delete().where(campaigns.c.name == key))
+                c.execute(snapshots.delete().where(snapshots.c.campaign == key))  # never restored again
         except SQLAlchemyError as err:
             raise StoreError(f"store {self.shown!r}: {_first_line(err)}") from None
 
@@ -313,22 +401,51 @@ class Store:
     def put_redial_flags(self, flags: Iterable[tuple[Any, float]]) -> int:
         """Keep abandoned numbers (key, Unix seconds), the later instant of the stored and the given
         winning; returns how many rows were written. StoreError if the database refuses."""
-        rows = {json.dumps(k, separators=(",", ":")): float(at) for k, at in flags}
-        if not rows:
-            return 0
         try:
             with self.engine.begin() as c:
-                have = {r.number: r.abandoned_at for r in c.execute(
-                    sa.select(redial).where(redial.c.number.in_(list(rows)))).all()}
-                new = [{"number": k, "abandoned_at": at} for k, at in rows.items() if k not in have]
-                later = [(k, at) for k, at in rows.items() if k in have and at > have[k]]
-                if new:
-                    c.execute(redial.insert(), new)
-                for k, at in later:
-                    c.execute(redial.update().where(redial.c.number == k).values(abandoned_at=at))
+                return _put_flags(c, flags)
         except SQLAlchemyError as err:
             raise StoreError(f"store {self.shown!r}: {_first_line(err)}") from None
-        return len(new) + len(later)
+
+    # --- snapshots of the open campaigns' state --------------------------------------------
+
+    def put_snapshot(self, key: str, seq: int, fmt: int, state: bytes, flags: Iterable[tuple[Any, float]] = (),
+                     *, keep: int = SNAPSHOTS_KEPT) -> None:
+        """Keep a campaign's state at journal position `seq` (its entries up to `seq` are committed)
+        in format `fmt`, with the call centre's abandoned numbers not yet kept (`flags`: a journal
+        trimmed behind the snapshot no longer holds them), in one transaction; the campaign's
+        snapshots but the newest `keep` are deleted. StoreError if the database refuses."""
+        written_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        try:
+            with self.engine.begin() as c:
+                _put_flags(c, flags)
+                c.execute(snapshots.delete().where((snapshots.c.campaign == key) & (snapshots.c.seq == seq)))
+                c.execute(snapshots.insert().values(campaign=key, seq=seq, format=fmt, written_at=written_at,
+                                                    state=state))
+                old = [r.seq for r in c.execute(sa.select(snapshots.c.seq).where(snapshots.c.campaign == key)
+                                                .order_by(snapshots.c.seq.desc())).all()][keep:]
+                if old:
+                    c.execute(snapshots.delete().where((snapshots.c.campaign == key) & snapshots.c.seq.in_(old)))
+        except SQLAlchemyError as err:
+            raise StoreError(f"store {self.shown!r}: {_first_line(err)}") from None
+
+    def snapshots(self, key: str) -> list[tuple[int, int, bytes]]:
+        """A campaign's snapshots, newest first: (journal position, format, state)."""
+        q = (sa.select(snapshots.c.seq, snapshots.c.format, snapshots.c.state)
+             .where(snapshots.c.campaign == key).order_by(snapshots.c.seq.desc()))
+        try:
+            with self.engine.connect() as c:
+                return [(r.seq, r.format, bytes(r.state)) for r in c.execute(q).all()]
+        except SQLAlchemyError as err:
+            raise StoreError(f"store {self.shown!r}: {_first_line(err)}") from None
+
+    def first_seq(self, key: str) -> int | None:
+        """The position of a campaign's first journal entry still kept (1 unless trimmed; None: none kept)."""
+        try:
+            with self.engine.connect() as c:
+                return c.execute(sa.select(sa.func.min(journal.c.seq)).where(journal.c.campaign == key)).scalar_one()
+        except SQLAlchemyError as err:
+            raise StoreError(f"store {self.shown!r}: {_first_line(err)}") from None
 
     # --- the journal ---------------------------------------------------------------------
 
@@ -488,11 +605,12 @@ class Store:
         """A context in which no group commit runs (the checkpointer takes the commit turn with it)."""
         return _Turn(self)
 
-    def entries(self, campaign: str) -> Iterator[tuple[int, str, Any, dict[str, Any]]]:
-        """The campaign's journal in order: (seq, kind, event id or None, body)."""
+    def entries(self, campaign: str, after: int = 0) -> Iterator[tuple[int, str, Any, dict[str, Any]]]:
+        """The campaign's journal in order, from the entry after position `after`: (seq, kind, event id
+        or None, body)."""
         q = (
             sa.select(journal.c.seq, journal.c.kind, journal.c.event_id, journal.c.body)
-            .where(journal.c.campaign == campaign)
+            .where((journal.c.campaign == campaign) & (journal.c.seq > after))
             .order_by(journal.c.seq)
         )
         try:

@@ -142,6 +142,7 @@ class Predictive(Pacer):
         self._day_start = 0.0
         self._plan_for: tuple = ()  # (day, agents) the plan in use was chosen for, and the plan
         self._plan: DayPlanLike | None = None
+        self._plan_key: tuple | None = None  # what the plan in use was asked for: (key, step) of `PacingSolver.day_plan`
         self._plan_until = -math.inf
         self._cell: tuple | None = None  # the lattice cell in use and its corner policies
         self._corners: tuple[tuple[int, ...], ...] = ()
@@ -246,7 +247,7 @@ class Predictive(Pacer):
             if plan is PENDING:  # being solved elsewhere: no plan yet, ask again at the next decision
                 self._plan = None
                 return PENDING
-            self._plan = plan
+            self._plan, self._plan_key = plan, (key, math.log1p(self.resolution))
             self._plan_for, self._plan_until = (self._day_key, agents), now + _REPLAN
         if self._plan is None:
             return None

@@ -42,7 +42,7 @@ from dialer.core.events import DialPlaced, Event, Outcome
 from dialer.core.guards import AbandonedNumbers
 from dialer.core.picker import Picks, Screen
 from dialer.core.modes import PACERS
-from dialer.core.solver import PacingSolver
+from dialer.core.solver import PENDING, PacingSolver
 from dialer.core.stats import DailyStats
 from dialer.errors import ConfigError, DialerError, ProtocolError, bad
 from dialer.live.config import MUTABLE, CampaignConfig, check_lines, check_pacer
@@ -89,6 +89,9 @@ _HASHED = re.compile(r"[0-9a-f]{64}")
 
 #: how long (s of event time) a register exception a candidate carried is kept for its dial
 EXCEPTION_MEMORY = 86400.0
+
+#: a snapshot's day plan, asked of the solver again once read (`LiveCampaign._load`)
+_SOLVE_AGAIN = object()
 
 #: one journal entry: (kind, event id or None, body); kinds: "event", "decide", "configure"
 Entry = tuple[str, "str | int | None", dict[str, Any]]
@@ -350,20 +353,31 @@ class LiveCampaign:
             return self._seq, snapshot.dumps(state, self._collaborators(), key=self._pseudonym)
 
     def _collaborators(self) -> dict[str, Any]:
-        """What a snapshot names instead of holding: given again by the campaign that reads it."""
+        """What a snapshot names instead of holding: given again by the campaign that reads it. The day
+        plan a Predictive pacer uses is the solver's (megabytes of arrays, shared): named, and asked of
+        the solver again by the key it was solved for."""
         floor = self._controller.floor
-        return {"day_of": floor.day_of, "number_key": floor.guard.key, "numbers": floor.guard.numbers}
+        refs = {"day_of": floor.day_of, "number_key": floor.guard.key, "numbers": floor.guard.numbers}
+        plan = getattr(self._controller.pacer, "_plan", None)
+        if plan is not None:
+            refs["day_plan"] = plan
+        return refs
 
     def _load(self, seq: int, blob: bytes) -> None:
         """Start from a snapshot at journal position `seq` (a campaign just built, nothing applied)."""
         from dialer.live import snapshot
 
-        state = snapshot.loads(blob, self._collaborators())
+        state = snapshot.loads(blob, {**self._collaborators(), "day_plan": _SOLVE_AGAIN})
         try:
             config = CampaignConfig.from_dict(state["config"])
             controller: Controller = state["controller"]
             if "solver" in PACERS[config.mode].injected:  # the solver is the service's, never the snapshot's
-                controller.pacer.solver = self._solver_for(config)  # type: ignore[attr-defined]
+                pacer: Any = controller.pacer
+                pacer.solver = self._solver_for(config)
+                if getattr(pacer, "_plan", None) is _SOLVE_AGAIN:
+                    pacer._plan = pacer.pacing_solver.day_plan(*pacer._plan_key)
+                    if pacer._plan is PENDING:  # being solved elsewhere: the pacer asks again at its next decision
+                        pacer._plan, pacer._plan_for = None, ()
             self._config = config
             self._controller = controller
             self._timeline = state["timeline"]

@@ -273,27 +273,28 @@ class Service:
         # where the journal kept starts: entry 1, or after the position it was trimmed to (a journal
         # trimmed to its newest snapshot may keep no entry at all)
         start = first if first is not None else (snaps[0][0] + 1 if snaps else 1)
-        skipped: list[str] = []
+        why_not: dict[int, str] = {}  # the snapshots not used, by position: why
         c = None
         for seq, fmt, state in snaps:
             if fmt != FORMAT:
-                skipped.append(f"the snapshot at entry {seq} has format {fmt}, this build reads format {FORMAT}")
+                why_not[seq] = f"has format {fmt}, while this build reads format {FORMAT}"
                 continue
             if start > seq + 1:  # the entries after it were deleted: it cannot be used
                 continue
             try:
                 c = LiveCampaign.restore(name, cfg, store.entries(key, after=seq), snapshot=(seq, state), **given)
             except SnapshotError as err:
-                skipped.append(f"the snapshot at entry {seq} cannot be read ({err})")
+                why_not[seq] = f"cannot be read ({err})"
                 continue
             break
         if c is None:
-            if start > 1:
-                newest = f"format {snaps[0][1]}" if snaps else "none kept"
-                raise StoreError(f"campaign {name!r}: its journal was deleted up to entry {start - 1} and no "
-                                 f"snapshot of it can be read (newest snapshot: {newest}, at entry "
-                                 f"{snaps[0][0] if snaps else start - 1}; this build reads snapshot format "
-                                 f"{FORMAT}): start the build that wrote it, never this one from empty")
+            if start > 1:  # never from an empty state: the entries the snapshot stood for are gone
+                there = [seq for seq in why_not if seq >= start - 1]
+                why = f"its snapshot there {why_not[there[0]]}" if there else "no snapshot of it is kept"
+                raise StoreError(f"campaign {name!r} cannot be restored: its journal was deleted up to entry "
+                                 f"{start - 1}, and {why} (start the build that wrote it; never this one from "
+                                 "an empty state)")
+            skipped = [f"the snapshot at entry {seq} {why}" for seq, why in why_not.items()]
             if skipped:
                 log.warning("dialer: campaign %r: %s: replaying its whole journal instead", name, "; ".join(skipped))
             c = LiveCampaign.restore(name, cfg, store.entries(key), **given)

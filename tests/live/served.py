@@ -18,7 +18,7 @@ class Served:
     """The service on `url`, listening on a loopback port (`self.url`); `screening`: with the store's
     registers (a `RegisterView`), as `dialer serve` has them when it has the secret."""
 
-    def __init__(self, url: str, hasher: Hasher, *, screening: bool = False) -> None:
+    def __init__(self, url: str, hasher: Hasher, *, screening: bool = False, **service: object) -> None:
         import uvicorn
 
         from dialer.live.app import create_app
@@ -27,7 +27,8 @@ class Served:
         self.store = Store(url, sqlite_sync="normal")
         self.store.check_key(hasher.fingerprint)
         self.registers = RegisterView(url, hasher) if screening else None
-        self.service = Service(self.store, hasher=hasher, registers=self.registers, policy_cache=False)
+        self.service = Service(self.store, hasher=hasher, registers=self.registers, policy_cache=False,
+                               **service)  # type: ignore[arg-type]
         self.sock = bind("127.0.0.1", 0)
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
         self.server = uvicorn.Server(uvicorn.Config(create_app(self.service, TOKEN), log_level="warning",

@@ -4,8 +4,9 @@ Owns: `Service`, a registry of `LiveCampaign`s by name; creating a campaign
 (recorded in the store first), finding one (an unknown name is
 `UnknownCampaign`), closing one (its journal archived in the store, the
 name free again: a campaign created again journals under "name#2", ...),
-rebuilding every open campaign from the store when the process starts,
-or a single one whose journal write failed, and `Changes`: which campaigns
+rebuilding every open campaign from the store when the process starts
+(from its newest snapshot and the entries after it), or a single one whose
+journal write failed, writing those snapshots, and `Changes`: which campaigns
 changed since a version, which the board's event streams wait on.
 
 Must not know about: HTTP (status codes, requests), the controller's clock

@@ -1,6 +1,6 @@
 """The live service's store: campaign configurations and their journals, durable before any answer.
 
-Owns: four tables, through SQLAlchemy Core, on an SQLite file (the default,
+Owns: five tables, through SQLAlchemy Core, on an SQLite file (the default,
 WAL with synchronous=FULL, or NORMAL on request: `SQLITE_SYNC`) or on
 PostgreSQL (``postgresql://user@host/db``): ``live_campaigns`` (the open
 campaigns: key, configuration as JSON, creation order; the key is the name,
@@ -10,7 +10,9 @@ or "name#k" for the k-th campaign of a name once earlier ones were closed),
 event with its id, unique per key; a decision asked at a time; a change of
 dialing mode; a phone number only as its keyed hash, `journal_hasher`) and
 ``live_redial`` (the call centre's abandoned numbers, norm 4.6.3, shared by
-its campaigns, hashed alike). Beside them, in the
+its campaigns, hashed alike) and ``live_snapshot`` (an open campaign's state at
+a journal position, `dialer.live.snapshot`: what a restart starts from, and
+what `retain_journals` trims the journal up to). Beside them, in the
 same database, the compliance records (`dialer.compliance.store`'s tables:
 what `dialer audit` reads): a batch's `Records` (dial-log rows, outcomes,
 norm 4.3 counts) are written in the transaction of the journal entries they

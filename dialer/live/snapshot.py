@@ -78,6 +78,21 @@ def _call(fields: tuple[Any, ...]) -> Any:
     return c
 
 
+def _generator(kind: str, state: dict[str, Any]) -> Any:
+    """A `numpy.random.Generator` back from its bit generator's name and state (`_Pickler.reducer_override`)."""
+    import numpy as np
+
+    if kind not in _BIT_GENERATORS:
+        raise SnapshotError(f"a snapshot's random generator must be one of {', '.join(_BIT_GENERATORS)}, got {kind!r}")
+    bits = getattr(np.random, kind)()
+    bits.state = state
+    return np.random.Generator(bits)
+
+
+#: the bit generators whose state is plain data (numbers and names), as a snapshot keeps a Generator
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "SFC64")
+
+
 class _Pickler(pickle.Pickler):
     def __init__(self, file: Any, names: dict[int, str], key: Callable[[Hashable], Hashable] | None) -> None:
         super().__init__(file, protocol=5)
@@ -105,6 +120,12 @@ class _Pickler(pickle.Pickler):
                 (key(v) if isinstance(v, str) else v) if name in ("lead", "number") else v
                 for name, v in ((n, getattr(obj, n)) for n in obj.__slots__))
             return _call, (fields,)
+        if type(obj).__name__ == "Generator" and type(obj).__module__.startswith("numpy.random"):
+            # a pacer's random draws (Poisson): its bit generator's state, plain data, not numpy's own pickle
+            kind = type(obj.bit_generator).__name__
+            if kind not in _BIT_GENERATORS:
+                raise SnapshotError(f"a snapshot keeps a random generator of {', '.join(_BIT_GENERATORS)}, not {kind}")
+            return _generator, (kind, obj.bit_generator.state)
         if isinstance(obj, (types.FunctionType, types.MethodType, types.BuiltinMethodType)) \
                 and self._names.get(id(obj)) is None and not _own(obj):
             raise SnapshotError(f"a snapshot holds no function but the project's own (found {obj!r})")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import pickle
 import subprocess
 import sys
 import types
@@ -27,9 +28,10 @@ from dialer.emulate import emulate
 from dialer.live.campaign import LiveCampaign, StoreError
 from dialer.live.config import CampaignConfig
 from dialer.live.service import Service
-from dialer.live.snapshot import FORMAT, loads
+from dialer.live.snapshot import FORMAT, SnapshotError, dumps, loads
 from dialer.live.store import Store, journal, retain_journals, snapshots
 from dialer.rules.dnc import Hasher
+from dialer.rules.phone import number_key
 from dialer.sim import load
 
 from live_auth import TOKEN
@@ -84,6 +86,8 @@ def differences(a: bytes, b: bytes) -> list[str]:
             out.append(f"{path}: {type(x).__name__} != {type(y).__name__}")
         elif isinstance(x, types.BuiltinMethodType):  # a controller's handle on its floor's table, made again
             pass
+        elif hasattr(x, "bit_generator"):  # a numpy random generator: where its draws stand
+            walk(x.bit_generator.state, y.bit_generator.state, f"{path}.state")  # type: ignore[attr-defined]
         elif isinstance(x, dict):
             if list(x) != list(y):  # type: ignore[arg-type]
                 out.append(f"{path}: keys differ")
@@ -288,3 +292,39 @@ def test_a_crash_between_a_snapshot_and_the_trim_loses_nothing(url, start_server
         assert small.floor_dict()["ringing_reserved"] == 1
         small.submit([ev(10, "CallFailed", 12, call=3, reason="no_answer")])  # the call in flight, known
         service.shutdown()
+
+
+@pytest.mark.parametrize("config", [
+    {"mode": "power"},
+    {"mode": "fixed-ratio"},
+    {"mode": "adaptive", "intervals": [{"kind": "day", "limit": 0.05}, {"kind": "campaign", "limit": 0.05},
+                                       {"kind": "rolling", "limit": 0.05, "window": 3600}]},
+    {"mode": "poisson", "preset": "UK", "timezone": "Europe/London"},  # its random draws go on alike
+    {"mode": "predictive", "preset": "US", "timezone": "America/Chicago", "wait_for_solves": True},
+], ids=lambda c: c["mode"])
+def test_every_mode_goes_on_from_its_snapshot_as_it_would_have(config):
+    secret = b"a register secret, 32 bytes long"
+    key = number_key(Hasher(secret))
+    c = LiveCampaign(name="s", number_key=key, numbers=AbandonedNumbers(), **config)
+    c.submit([ev(1, "AgentLoggedIn", 0, agent="ann"), ev(2, "AgentLoggedIn", 0, agent="bob"),
+              ev(3, "DialPlaced", 1, call=1, lead="912 34 567", agent=None),
+              ev(4, "CallAnswered", 2, call=1, human=True), ev(5, "CallConnected", 3, call=1, agent="ann")])
+    for k in range(5):
+        c.decide(T + 5 + 30 * k)
+    seq, blob = c.snapshot()
+    assert secret not in blob and b"91234567" not in blob  # no key, no number in clear
+    d = LiveCampaign.restore("s", c.initial, [], snapshot=(seq, blob), number_key=key, numbers=AbandonedNumbers())
+    assert differences(state(d), blob) == []
+    assert [d.decide(T + 400 + k) for k in range(20)] == [c.decide(T + 400 + k) for k in range(20)]
+    assert d.lead_dict("+47 912 34 567")["in_flight"] and d.seq == c.seq
+
+
+def test_a_snapshot_loads_only_the_projects_own_classes():
+    class Evil:
+        def __reduce__(self):
+            return (subprocess.call, (["true"],))
+
+    with pytest.raises(SnapshotError, match="a snapshot holds only the project's own classes, got subprocess.call"):
+        loads(pickle.dumps(Evil(), protocol=5), {})
+    with pytest.raises(SnapshotError, match="a snapshot never holds a number key or a hasher"):
+        dumps({"key": number_key(H)}, {})

@@ -296,6 +296,7 @@ CASES: list[tuple[str, list[str], list[str]]] = [
     ("serve-secret-file", ["serve", "--port", "0", "--secret-file", "{tmp}/missing-secret"],
      ["--secret-file", "missing-secret"]),
     ("serve-max-skew", ["serve", "--port", "0", "--max-skew", "-1"], ["--max-skew", "'-1'"]),
+    ("serve-snapshot-every", ["serve", "--port", "0", "--snapshot-every", "ten"], ["--snapshot-every", "'ten'"]),
     ("serve-max-body", ["serve", "--port", "0", "--max-body", "0"], ["--max-body", "'0'"]),
     ("simulate-replace-alone", ["simulate", "{sc:good}", "--replace"], ["--replace", "--store"]),
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import pickle
+import signal
 import subprocess
 import sys
 import types
@@ -292,6 +293,16 @@ def test_a_crash_between_a_snapshot_and_the_trim_loses_nothing(url, start_server
         assert small.floor_dict()["ringing_reserved"] == 1
         small.submit([ev(10, "CallFailed", 12, call=3, reason="no_answer")])  # the call in flight, known
         service.shutdown()
+    # `dialer serve` starts on the trimmed journal, and keeps a snapshot when it stops (SIGTERM)
+    proc, base = start_server(url, TOKEN, "--snapshot-every", "4")
+    http = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
+    r = http.post("/campaigns/small/events", json={"events": [ev(11, "AgentPaused", 13, agent="bob")]})
+    assert (r.status_code, r.json()["seq"]) == (200, 11)
+    http.close()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) in (0, -signal.SIGTERM)
+    with Store(url) as store:
+        assert [s[0] for s in store.snapshots("small")] == [11, 8]
 
 
 @pytest.mark.parametrize("config", [

@@ -21,7 +21,7 @@ from dialer.live.service import Service
 from dialer.live.store import Store, archive, journal, redial
 from dialer.rules.dnc import Hasher
 
-T = 1764061200.0  # Tuesday 24 November 2026, 10:00 in Oslo
+T = 1764061200.0  # Tuesday 25 November 2025, 10:00 in Oslo
 DIGITS = ("91234567", "90000001", "41234567")  # the national numbers the tests dial, in any spelling
 
 

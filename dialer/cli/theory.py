@@ -177,22 +177,42 @@ def _print_ratio(c: dict[str, Any], console: Console) -> None:
         console.print(f"  the largest fixed ratio {est['ratio']:g} is the quick estimate (Markovian, from the means; "
                       "--quick): not verified by simulation, it can break the limit on a real floor")
         return
-    fo = v["first_over"]
-    above = ("" if fo is None else
-             f"; {fo['ratio']:g} broke it on {fo['days_over']} of the {fo['days']} days tried "
-             f"(worst {pct(fo['worst_day_abandon_rate'])})")
+    fo = v["first_refused"]
     seeds = f"seeds {v['seeds'][0]}-{v['seeds'][1]}"
     if v["ratio"] is None:
-        console.print(f"  no fixed ratio from 1 up keeps {limit} on every simulated day ({seeds}){above}: "
-                      f"dial Power or Predictive (the quick estimate said {est['ratio']:g})")
+        console.print(f"  no fixed ratio from 1 up is safe on this floor ({v['runs']} simulated runs a ratio, "
+                      f"{seeds}; {fo['ratio']:g}: {fo['why']}): dial Power or Predictive "
+                      f"(the quick estimate said {est['ratio']:g})")
         return
+    tb = v["tolerance"]
+    in_days = round(1 / (1 - v["coverage"]))
+    widened = ("" if tb["factor"] == tb["base_factor"] else
+               f", widened from {tb['base_factor']:.2f} as the days lean towards the limit")
     console.print(
-        f"  fixed ratio verified: {v['ratio']:g} kept {limit} on all {v['days']} simulated days of this floor "
-        f"(fixed ratio, envelope off, {seeds}), so a day breaks it with probability below "
-        f"{pct(v['break_probability_below'])} at {100 * v['confidence']:g} % confidence; "
-        f"mean {pct(v['abandon_rate'])}, worst day {pct(v['worst_day_abandon_rate'])}{above}. "
-        f"The quick estimate (Markovian) says {est['ratio']:g}."
+        f"  fixed ratio verified: dial at most {v['ratio']:g} x idle agents. On {v['days']} simulated days of this "
+        f"floor (fixed ratio, envelope off, {seeds}) no day went over {limit}: mean {pct(v['abandon_rate'])}, "
+        f"sd {pct(tb['sd'])}, worst day {pct(v['worst_day_abandon_rate'])}. From that spread, with "
+        f"{100 * v['confidence']:g} % confidence {100 * v['coverage']:g} % of days stay under {pct(tb['bound'])} "
+        f"(a normal tolerance bound, k = {tb['factor']:.2f}{widened}, on the square root of each day's abandons "
+        f"against its own limit): a day over {limit} at most about once in {in_days:,} working days"
+        + (" (four years of weekdays)" if in_days == 1000 else "") + ", on a floor like the one simulated."
     )
+    row = next((r for r in c["rows"] if r["model"] == "fixed-ratio, verified"), None)
+    if row is not None and row["gain_over_power"] is not None and row["gain_over_power"] <= 0:
+        console.print(f"  at {v['ratio']:g} a fixed ratio connects no more than Power, which never abandons: "
+                      "dial Power (or Predictive) rather than this ratio")
+    for h in v["holdout"]:
+        seen = f"{h['days']} held-out days the search never saw (seeds {h['seeds'][0]}-{h['seeds'][1]})"
+        if h["days_over"]:
+            console.print(f"  {h['ratio']:g} broke {limit} on {h['days_over']} of {seen}: stepped down")
+        else:
+            console.print(f"  checked on {seen}: none over {limit}, worst {pct(h['worst_day_abandon_rate'])}")
+    if fo is not None:
+        bound = "" if fo["tolerance_bound"] is None else f", bound {pct(fo['tolerance_bound'])}"
+        console.print(f"  {fo['ratio']:g} was refused ({fo['why']}; worst day {pct(fo['worst_day_abandon_rate'])}"
+                      f"{bound}). The quick estimate (Markovian) says {est['ratio']:g}.")
+    else:
+        console.print(f"  The quick estimate (Markovian) says {est['ratio']:g}.")
 
 
 def run_theory(args: argparse.Namespace) -> int:

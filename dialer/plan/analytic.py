@@ -35,7 +35,7 @@ APPROXIMATION = (
     "agent is abandoned at once (the connect limit counts as 0). On a real floor (a connect limit, "
     "lognormal talk, ring times that depend on the outcome) the estimate's fixed ratio can break the limit "
     "on most days: it is a quick estimate, and the verified ratio beside it (simulated days of the scenario's own "
-    "floor) is the one to copy. Trunk lines are not modelled (the last column says how many are held on average). Figures are long-run "
+    "floor, with a tolerance bound on their spread) is the one to copy. Trunk lines are not modelled (the last column says how many are held on average). Figures are long-run "
     "averages: single days scatter around them."
 )
 
@@ -201,8 +201,8 @@ def campaign_theory(scenario: Any, campaign: Any, day: bool = False, verified: A
         rows.append(
             {
                 "model": "fixed-ratio, verified",
-                "setting": f"{v.ratio:g} x idle agents: the largest with no day over {pct(limit)} in {v.days} "
-                           "simulated days",
+                "setting": f"{v.ratio:g} x idle agents: the largest safe in {v.days} simulated days (none over "
+                           f"{pct(limit)}; {100 * v.coverage:g} % of days under it at {100 * v.confidence:g} %)",
                 "ratio": v.ratio,
                 "abandon_rate": v.abandon_rate,
                 "occupancy": v.utilization,
@@ -213,6 +213,7 @@ def campaign_theory(scenario: Any, campaign: Any, day: bool = False, verified: A
                 "worst_day_abandon_rate": v.worst_day_abandon_rate,
                 "days": v.days,
                 "days_over": 0,
+                "tolerance_bound": v.tolerance.bound,
             }
         )
     if verified is not None:

@@ -396,20 +396,28 @@ def test_theory_offers_the_fixed_ratio_verified_by_simulation_beside_the_quick_e
     v = c["verified_ratio"]
     rows = {r["model"]: r for r in c["rows"]}
     assert [r["model"] for r in c["rows"]] == ["power", "fixed-ratio, estimate", "fixed-ratio, verified", "optimal"]
-    assert (v["days"], v["days_over"], v["seeds"], v["confidence"]) == (6, 0, [4, 9], 0.95)
+    assert (v["days"], v["days_over"], v["seeds"], v["confidence"], v["coverage"]) == (6, 0, [4, 9], 0.95, 0.999)
     assert v["break_probability_below"] == pytest.approx(1 - 0.05 ** (1 / 6))
     assert v["worst_day_abandon_rate"] <= 0.05 and v["abandon_rate"] <= v["worst_day_abandon_rate"]
+    assert v["tolerance_bound"] == v["tolerance"]["bound"] <= 0.05 and v["tolerance"]["low"] >= 0
+    assert v["first_refused"]["ratio"] == pytest.approx(v["ratio"] + 0.05) and not v["first_refused"]["safe"]
+    assert [h["seeds"] for h in v["holdout"]] == [[10, 14]] and v["holdout"][-1]["days_over"] == 0
     assert v["estimate"] == rows["fixed-ratio, estimate"]["ratio"]
     assert rows["fixed-ratio, verified"]["ratio"] == v["ratio"]
     assert rows["fixed-ratio, verified"]["worst_day_abandon_rate"] == v["worst_day_abandon_rate"]
     # the library's figure, from the same seeds
     sc = loads(SMALL_TEAM)
     direct = verify_ratio(sc, sc.campaigns[0], days=6, seed=4, estimate=v["estimate"])
-    assert direct.as_dict() == v
+    assert json.loads(json.dumps(direct.as_dict())) == v
     text = " ".join(out.split())
-    assert f"fixed ratio verified: {v['ratio']:g} kept 5.00 % on all 6 simulated days" in text
-    assert f"below {100 * v['break_probability_below']:.2f} % at 95 % confidence" in text
+    assert f"fixed ratio verified: dial at most {v['ratio']:g} x idle agents. On 6 simulated days" in text
+    assert (f"with 95 % confidence 99.9 % of days stay under {100 * v['tolerance_bound']:.2f} %" in text
+            and "at most about once in 1,000 working days (four years of weekdays)" in text)
+    assert "checked on 5 held-out days the search never saw (seeds 10-14): none over 5.00 %" in text
     assert "quick estimate" in text and "worst day" in text
+    # on an hour of 3 agents, 6 days allow only a ratio that connects less than Power: said so
+    assert rows["fixed-ratio, verified"]["gain_over_power"] < 0
+    assert "connects no more than Power, which never abandons: dial Power (or Predictive) rather than this ratio" in text
 
 
 def test_theory_quick_says_the_estimate_is_not_verified(tmp_path, capsys):

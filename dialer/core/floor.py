@@ -1,11 +1,12 @@
 """The call floor as the controller sees it: agents, calls in flight, and their life cycles.
 
 Owns: the agent and call state machines (tables of `(state, event type) ->
-state`: a handler looks its moves up there, `Floor._move` makes them), the
-running counts pacers read (idle agents, dials in flight, ...), and the daily
-tallies. The redial-after-abandon memory lives in a `RedialGuard`
-(dialer.core.guards) that the floor consults before a dial and tells when a
-call ends.
+state`: a handler looks its moves up there and `Floor._move` makes them; the
+commonest moves, read from the tables at import, are written out in their
+handlers), the running counts pacers read (idle agents, dials in flight,
+...), and the daily tallies. The redial-after-abandon memory lives in a
+`RedialGuard` (dialer.core.guards) that the floor consults before a dial and
+tells when a call ends.
 Rule 1: every event is checked against the tables *before* anything changes.
 An event that does not fit raises `ProtocolError` naming the event and the
 state, and leaves the floor exactly as it was.
@@ -309,19 +310,21 @@ class Floor:
 
     # --- the move ------------------------------------------------------------
     #
-    # Each handler first looks up, in its rows of the tables, where the event
-    # takes the call and the agent it concerns (a miss raises `_refusal`, naming
-    # the event and the state) and makes its other checks; only then does it
-    # change anything, and it moves both through `_move`, to the states the
-    # tables gave. `_placed` and `_failed` write `_move` out for the one move
-    # their rows allow (FAST PATH below): they are 60 % of a Power day's events.
+    # Each handler finds the call and the agent its event concerns and where the
+    # tables take them, and makes its other checks; only then does it change
+    # anything. The general way: a look-up in the handler's rows of the tables
+    # (a miss raises `_refusal`, naming the event and the state), then `_move`.
+    # The fast way, for the commonest state of each hot event: the move the rows
+    # give in that state, written out in the handler (FAST PATHS, at the end of
+    # the module, say which states the tables let each one take).
 
     def _move(self, t: float, a: _Agent | None, agent_to: AgentState | None,
               c: _Call | None, call_to: CallState | None, outcome: Outcome | None) -> Outcome | None:
         """Move agent `a` to `agent_to` and call `c` to `call_to` at `t` (either may be None: no such move).
 
         A call moved to None is over, with `outcome` (returned). Every count,
-        time sum and ready period is kept right here, and only here.
+        time sum and ready period is kept right here, and in the fast paths
+        that write out one of its moves.
         """
         if a is not None and agent_to is not a.state:
             old = a.state
@@ -397,6 +400,19 @@ class Floor:
             raise _refusal(ev, "agent", agent, a.state if a is not None else _OUT)
         return a, to  # type: ignore[return-value]  # (a None only for AgentLoggedIn: out)
 
+    def _by_rows(self, ev: Event, c: _Call | None, call_row: dict[CallState, CallState | None], a: _Agent | None,
+                 agent_row: dict[AgentState, AgentState]) -> tuple[AgentState | None, CallState | None]:
+        """The general way for a call's event: where `call_row` takes call `c` and `agent_row` its agent
+        `a` (None: no agent moves), or raise naming the event and the state (the call's first)."""
+        if c is None or c.state not in call_row:
+            raise _refusal(ev, "call", ev.call, _NEW if c is None else c.state)  # type: ignore[attr-defined]
+        if a is None:
+            return None, call_row[c.state]
+        agent_to = agent_row.get(a.state)
+        if agent_to is None:
+            raise _refusal(ev, "agent", a.id, a.state)
+        return agent_to, call_row[c.state]
+
     # -- agent events
 
     def _logged_in(self, ev: events.AgentLoggedIn) -> None:
@@ -415,6 +431,28 @@ class Floor:
         a, to = self._agent_to(ev, ev.agent, _AGENT_ROWS[type(ev)])
         self._move(ev.time, a, to, None, None, None)
 
+    def _ready(self, ev: events.AgentReady) -> None:
+        a = self._agents.get(ev.agent)
+        if a is None or a.state is not _READY_WRAP:
+            return self._agent_event(ev)  # the general way
+        # FAST PATH: a wrap-up's end, WRAP -> IDLE
+        t = ev.time
+        s = a.stats
+        elapsed = t - a.since
+        s.wrap_time += elapsed
+        self.wrapping -= 1
+        s.logged_in_time += elapsed
+        if a.idle_since is None:
+            a.idle_since = t
+        a.call = None
+        self._idle[a.id] = None
+        self.idle += 1
+        if a.leaving:
+            self._idle_leaving += 1
+        a.state = _IDLE
+        a.since = t
+        return None
+
     def _leaving(self, ev: events.AgentLeaving) -> None:
         a, to = self._agent_to(ev, ev.agent, _AGENT_ON_LEAVING)
         if a.leaving:
@@ -424,30 +462,33 @@ class Floor:
         if a.state is _IDLE:
             self._idle_leaving += 1
 
-    # -- call events: each looks up its rows itself, the same few lines in each. The hot path: one
-    # helper for the look-ups, called by all, took 2.1 % more of a Power day's instructions.
+    # -- call events
 
     def _placed(self, ev: events.DialPlaced) -> None:
         call = ev.call
-        c = self._calls.get(call)
-        try:
-            call_to = _CALL_ON_DIAL[_NEW if c is None else c.state]
-        except KeyError:
-            raise _refusal(ev, "call", call, c.state) from None  # type: ignore[union-attr]
         agent = ev.agent
+        c = self._calls.get(call)  # (a call in progress: not new, the tables refuse it below)
+        if agent is None:
+            a = None
+            fast = c is None and _DIAL_NEW is _NEW
+        else:
+            a = self._agents.get(agent)
+            fast = c is None and a is not None and a.state is _DIAL_IDLE
         t = ev.time
         lead = ev.lead
         number = lead if ev.phone is None else ev.phone
-        a = agent_to = None
-        if agent is not None:
-            try:
-                a = self._agents[agent]
-                agent_to = _AGENT_ON_DIAL[a.state]
-            except KeyError:
-                a = self._agents.get(agent)
-                self.guard.check_dial(t, number, reserved=True)  # the guard's refusal comes first
-                raise _refusal(ev, "agent", agent, _OUT if a is None else a.state) from None
-        # the guard's check, then its memory of the lead in flight: the last check, nothing below refuses
+        if not fast:  # the general way
+            state = _NEW if c is None else c.state
+            call_to = _CALL_ON_DIAL.get(state, _NEVER)
+            if call_to is _NEVER:
+                raise _refusal(ev, "call", call, state)
+            agent_to = None
+            if agent is not None:
+                agent_to = _AGENT_ON_DIAL.get(_OUT if a is None else a.state)
+                if a is None or agent_to is None:
+                    self.guard.check_dial(t, number, reserved=True)  # the guard's refusal comes first
+                    raise _refusal(ev, "agent", agent, _OUT if a is None else a.state)
+        # the guard's check, then its memory of the number in flight: the last check, nothing below refuses
         if t < self._day_until:
             self.guard.admit(t, number, agent is not None)
             s = self._day_stats
@@ -459,7 +500,6 @@ class Floor:
         c.id = call
         c.lead = lead
         c.number = number
-        c.state = _NEW
         c.stats = s
         c.agent = agent
         c.reserved = agent is not None
@@ -472,10 +512,13 @@ class Floor:
         else:
             s.reserved_dials += 1
             self.ringing_reserved += 1
-        if agent_to is _RESERVED and a.state is _IDLE and call_to is _RINGING:
-            # FAST PATH: `_move(t, a, IDLE -> RESERVED, c, NEW -> RINGING)` written out. Measured on
-            # the speed benchmark's Power day (valgrind, instructions): with `_move` alone the day took
-            # 6.3 % more than the floor of hand-written moves before it; with this and `_failed`'s, 3.4 %.
+        if not fast:
+            c.state = _NEW
+            self._move(t, a, agent_to, c, call_to, None)  # type: ignore[arg-type]
+            return
+        # FAST PATH: the call NEW -> RINGING, and a reserved agent IDLE -> RESERVED
+        c.state = _RINGING
+        if a is not None:
             del self._idle[agent]
             self.idle -= 1
             if a.leaving:
@@ -487,9 +530,6 @@ class Floor:
             self.reserved_agents += 1
             a.state = _RESERVED
             a.since = t
-            c.state = call_to
-        else:
-            self._move(t, a, agent_to, c, call_to, None)  # type: ignore[arg-type]
 
     def _day_tally(self, day: Hashable) -> DailyStats:
         """The tallies of `day`; with the default whole days, kept at hand until the day ends."""
@@ -499,26 +539,21 @@ class Floor:
             self._day_until = (day + 1) * DAY  # type: ignore[operator]  # events come in time order
         return s
 
-    def _call_refusal(self, ev: Event, c: _Call | None) -> ProtocolError:
-        return _refusal(ev, "call", ev.call, c.state if c is not None else _NEW)  # type: ignore[attr-defined]
-
     def _failed(self, ev: events.CallFailed) -> Outcome | None:
         c = self._calls.get(ev.call)
-        try:
-            call_to = _CALL_ON_FAIL[c.state]  # type: ignore[union-attr]
-        except (KeyError, AttributeError):  # (AttributeError: c is None, no such call)
-            raise self._call_refusal(ev, c) from None
-        a = agent_to = None
-        if c.reserved:
+        if c is not None and c.reserved:
             a = self._agents[c.agent]
-            try:
-                agent_to = _AGENT_ON_FAIL[a.state]
-            except KeyError:
-                raise _refusal(ev, "agent", a.id, a.state) from None
+            fast = c.state is _FAIL_RINGING and a.state is _FAIL_RESERVED
+        else:
+            a = None
+            fast = c is not None and c.state is _FAIL_RINGING
+        if not fast:
+            agent_to, call_to = self._by_rows(ev, c, _CALL_ON_FAIL, a, _AGENT_ON_FAIL)
+        if c.reserved:  # type: ignore[union-attr]
             self.ringing_reserved -= 1
         else:
             self.ringing_unreserved -= 1
-        s = c.stats
+        s = c.stats  # type: ignore[union-attr]
         reason = ev.reason
         if reason is _F_NO_ANSWER:
             outcome = _O_NO_ANSWER
@@ -530,8 +565,10 @@ class Floor:
             outcome = _O_INVALID
             s.invalid += 1
         t = ev.time
-        if agent_to is _IDLE and a.state is _RESERVED and call_to is None:
-            # FAST PATH: `_move(t, a, RESERVED -> IDLE, c, RINGING -> over)` written out (see `_placed`)
+        if not fast:
+            return self._move(t, a, agent_to, c, call_to, outcome)  # type: ignore[arg-type]
+        # FAST PATH: the call RINGING -> over, and a reserved agent RESERVED -> IDLE
+        if a is not None:
             a.stats.logged_in_time += t - a.since
             if a.idle_since is None:
                 a.idle_since = t
@@ -543,50 +580,89 @@ class Floor:
             self.reserved_agents -= 1
             a.state = _IDLE
             a.since = t
-            del self._calls[c.id]
-            self.calls_active -= 1
-            self.guard.ended(t, c.number, outcome)
-            return outcome
-        return self._move(t, a, agent_to, c, call_to, outcome)  # type: ignore[arg-type]
+        del self._calls[c.id]  # type: ignore[union-attr]
+        self.calls_active -= 1
+        self.guard.ended(t, c.number, outcome)  # type: ignore[union-attr]
+        return outcome
 
     def _answered(self, ev: events.CallAnswered) -> Outcome | None:
         human = ev.human
         c = self._calls.get(ev.call)
-        try:
-            call_to = (_CALL_ON_ANSWER if human else _CALL_ON_MACHINE)[c.state]  # type: ignore[union-attr]
-        except (KeyError, AttributeError):  # (AttributeError: c is None, no such call)
-            raise self._call_refusal(ev, c) from None
-        a = agent_to = None
-        if c.reserved:
+        if c is not None and c.reserved:
             a = self._agents[c.agent]
-            try:
-                agent_to = (_AGENT_ON_ANSWER if human else _AGENT_ON_MACHINE)[a.state]
-            except KeyError:
-                raise _refusal(ev, "agent", a.id, a.state) from None
+            fast = human and c.state is _ANSWER_RINGING and a.state is _ANSWER_RESERVED
+        else:
+            a = None
+            fast = human and c is not None and c.state is _ANSWER_RINGING
+        if not fast:
+            if human:
+                agent_to, call_to = self._by_rows(ev, c, _CALL_ON_ANSWER, a, _AGENT_ON_ANSWER)
+            else:
+                agent_to, call_to = self._by_rows(ev, c, _CALL_ON_MACHINE, a, _AGENT_ON_MACHINE)
+        if c.reserved:  # type: ignore[union-attr]
             self.ringing_reserved -= 1
         else:
             self.ringing_unreserved -= 1
         t = ev.time
-        s = c.stats
+        s = c.stats  # type: ignore[union-attr]
         s.answered += 1
         if human:
             s.connected += 1
-            c.answered_at = t
-            if not c.reserved:
+            c.answered_at = t  # type: ignore[union-attr]
+            if not c.reserved:  # type: ignore[union-attr]
                 self.live_waiting += 1
         else:
             s.machine += 1
-        return self._move(t, a, agent_to, c, call_to, _O_MACHINE)  # type: ignore[arg-type]
+        if not fast:
+            return self._move(t, a, agent_to, c, call_to, _O_MACHINE)  # type: ignore[arg-type]
+        # FAST PATH: a person answers, the call RINGING -> LIVE (a reserved agent stays RESERVED)
+        c.state = _LIVE  # type: ignore[union-attr]
+        return None
 
     def _connected(self, ev: events.CallConnected) -> Outcome | None:
         c = self._calls.get(ev.call)
-        try:
-            call_to = _CALL_ON_CONNECT[c.state]  # type: ignore[union-attr]
-        except (KeyError, AttributeError):  # (AttributeError: c is None, no such call)
-            raise self._call_refusal(ev, c) from None
         agent = ev.agent
         a = self._agents.get(agent)
         state = a.state if a is not None else _OUT
+        if c is not None and c.state is _CONNECT_LIVE:
+            if state is _CONNECT_RESERVED and a.call == c.id:  # type: ignore[union-attr]
+                # FAST PATH: the call LIVE -> TALKING, its reserved agent RESERVED -> TALKING (a
+                # reserved agent's call is reserved for it: neither check below can refuse it)
+                self.reserved_agents -= 1
+            elif state is _CONNECT_IDLE and not c.reserved:
+                # FAST PATH: the call LIVE -> TALKING, an idle agent IDLE -> TALKING
+                del self._idle[agent]
+                self.idle -= 1
+                if a.leaving:  # type: ignore[union-attr]
+                    self._idle_leaving -= 1
+                self.live_waiting -= 1
+            else:
+                return self._connect_by_rows(ev, c, a, state)
+            t = ev.time
+            c.agent = agent
+            s = c.stats
+            s.connect_wait += t - c.answered_at
+            c.state = _C_TALKING
+            s = a.stats  # type: ignore[union-attr]
+            s.logged_in_time += t - a.since  # type: ignore[union-attr]
+            if a.idle_since is not None:  # type: ignore[union-attr]
+                s.idle_time_before_connect += t - a.idle_since  # type: ignore[union-attr]
+                s.idle_periods += 1
+                a.idle_since = None  # type: ignore[union-attr]
+            a.call = c.id  # type: ignore[union-attr]
+            self.talking += 1
+            a.state = _TALKING  # type: ignore[union-attr]
+            a.since = t  # type: ignore[union-attr]
+            return None
+        return self._connect_by_rows(ev, c, a, state)
+
+    def _connect_by_rows(self, ev: events.CallConnected, c: _Call | None, a: _Agent | None,
+                         state: AgentState) -> Outcome | None:
+        """`_connected` the general way."""
+        if c is None or c.state not in _CALL_ON_CONNECT:
+            raise _refusal(ev, "call", ev.call, _NEW if c is None else c.state)
+        call_to = _CALL_ON_CONNECT[c.state]
+        agent = ev.agent
         if state is _RESERVED and a.call != c.id:  # type: ignore[union-attr]
             raise ProtocolError(
                 f"CallConnected: agent {agent!r} is reserved for call {a.call!r}, not {ev.call!r}"  # type: ignore[union-attr]
@@ -607,43 +683,53 @@ class Floor:
 
     def _abandoned(self, ev: events.CallAbandoned) -> Outcome | None:
         c = self._calls.get(ev.call)
-        try:
-            call_to = _CALL_ON_ABANDON[c.state]  # type: ignore[union-attr]
-        except (KeyError, AttributeError):  # (AttributeError: c is None, no such call)
-            raise self._call_refusal(ev, c) from None
-        a = agent_to = None
-        if c.reserved:
-            a = self._agents[c.agent]
-            try:
-                agent_to = _AGENT_ON_ABANDON[a.state]
-            except KeyError:
-                raise _refusal(ev, "agent", a.id, a.state) from None
-        else:
+        a = self._agents[c.agent] if c is not None and c.reserved else None
+        agent_to, call_to = self._by_rows(ev, c, _CALL_ON_ABANDON, a, _AGENT_ON_ABANDON)
+        if not c.reserved:  # type: ignore[union-attr]
             self.live_waiting -= 1
         t = ev.time
-        s = c.stats
+        s = c.stats  # type: ignore[union-attr]
         s.abandoned += 1
-        s.abandon_silence += t - c.answered_at
+        s.abandon_silence += t - c.answered_at  # type: ignore[union-attr]
         return self._move(t, a, agent_to, c, call_to, _O_ABANDONED)  # type: ignore[arg-type]
 
     def _ended(self, ev: events.CallEnded) -> Outcome | None:
         c = self._calls.get(ev.call)
-        try:
-            call_to = _CALL_ON_END[c.state]  # type: ignore[union-attr]
-        except (KeyError, AttributeError):  # (AttributeError: c is None, no such call)
-            raise self._call_refusal(ev, c) from None
+        if c is not None and c.state is _END_TALKING:
+            a = self._agents[c.agent]
+            if a.state is _END_AGENT_TALKING:
+                # FAST PATH: the call TALKING -> over, its agent TALKING -> WRAP
+                c.stats.transferred += 1
+                t = ev.time
+                s = a.stats
+                elapsed = t - a.since
+                s.talk_time += elapsed
+                self.talking -= 1
+                s.logged_in_time += elapsed
+                a.idle_since = None
+                a.call = None
+                self.wrapping += 1
+                a.state = _WRAP
+                a.since = t
+                del self._calls[c.id]
+                self.calls_active -= 1
+                self.guard.ended(t, c.number, _O_TRANSFERRED)
+                return _O_TRANSFERRED
+        # the general way
+        if c is None or c.state not in _CALL_ON_END:
+            raise _refusal(ev, "call", ev.call, _NEW if c is None else c.state)
         a = self._agents[c.agent]
-        try:
-            agent_to = _AGENT_ON_END[a.state]
-        except KeyError:
-            raise _refusal(ev, "agent", a.id, a.state) from None
+        agent_to = _AGENT_ON_END.get(a.state)
+        if agent_to is None:
+            raise _refusal(ev, "agent", a.id, a.state)
         c.stats.transferred += 1
-        return self._move(ev.time, a, agent_to, c, call_to, _O_TRANSFERRED)  # type: ignore[arg-type]
+        return self._move(ev.time, a, agent_to, c, _CALL_ON_END[c.state], _O_TRANSFERRED)
 
 
 # each handler's rows of the tables: {state: next state}
 _AGENT_ON_LOGIN = _AGENT_ROWS[events.AgentLoggedIn]
 _AGENT_ON_LEAVING = _AGENT_ROWS[events.AgentLeaving]
+_AGENT_ON_READY = _AGENT_ROWS[events.AgentReady]
 _AGENT_ON_DIAL = _AGENT_ROWS[events.DialPlaced]
 _AGENT_ON_FAIL = _AGENT_ROWS[events.CallFailed]
 _AGENT_ON_ANSWER = _AGENT_ROWS[events.CallAnswered]
@@ -659,9 +745,50 @@ _CALL_ON_CONNECT = _CALL_ROWS[events.CallConnected]
 _CALL_ON_ABANDON = _CALL_ROWS[events.CallAbandoned]
 _CALL_ON_END = _CALL_ROWS[events.CallEnded]
 
+# --- FAST PATHS ---------------------------------------------------------------------------------
+#
+# The commonest moves of a day, written out in their handlers: a dial, reserved or not; its failure,
+# reserved or not; a person's answer; a connect, of a reserved agent or an idle one; a call's end; a
+# wrap-up's end. Each writes out the moves the rows give for one state of the call (and of its agent)
+# and is taken only in that state, named below and read from the rows themselves: if the tables ever
+# take the event elsewhere from there, the name is _NEVER (no record is ever in it) and the event
+# goes the general way, its rows and `_move`. tests/core/test_floor.py applies every event in every
+# state with the fast paths and without them, and finds the floors equal. Why they are kept (a day's
+# instructions with and without them): BENCHMARKS.md, "The floor's tables as its transitions".
+
+_NEVER = object()  # the state no agent or call is ever in
+
+
+def _fast(*moves: tuple[dict[Any, Any], Any, Any]) -> Any:
+    """The state a fast path is taken in: the first of `moves`' from-states if the rows make every one of
+    `moves` ((row, from, to)), else _NEVER."""
+    for row, frm, to in moves:
+        if row.get(frm, _NEVER) is not to:
+            return _NEVER
+    return moves[0][1]
+
+
+_DIAL_NEW = _fast((_CALL_ON_DIAL, _NEW, _RINGING))  # (a new call has no record: the handler's `c is None`)
+_DIAL_IDLE = _fast((_AGENT_ON_DIAL, _IDLE, _RESERVED), (_CALL_ON_DIAL, _NEW, _RINGING))
+_FAIL_RINGING = _fast((_CALL_ON_FAIL, _RINGING, None))
+_FAIL_RESERVED = _fast((_AGENT_ON_FAIL, _RESERVED, _IDLE), (_CALL_ON_FAIL, _RINGING, None))
+_ANSWER_RINGING = _fast((_CALL_ON_ANSWER, _RINGING, _LIVE))
+_ANSWER_RESERVED = _fast((_AGENT_ON_ANSWER, _RESERVED, _RESERVED), (_CALL_ON_ANSWER, _RINGING, _LIVE))
+_CONNECT_LIVE = _fast((_CALL_ON_CONNECT, _LIVE, _C_TALKING))
+_CONNECT_RESERVED = _fast((_AGENT_ON_CONNECT, _RESERVED, _TALKING), (_CALL_ON_CONNECT, _LIVE, _C_TALKING))
+_CONNECT_IDLE = _fast((_AGENT_ON_CONNECT, _IDLE, _TALKING), (_CALL_ON_CONNECT, _LIVE, _C_TALKING))
+_END_TALKING = _fast((_CALL_ON_END, _C_TALKING, None), (_AGENT_ON_END, _TALKING, _WRAP))
+_END_AGENT_TALKING = _fast((_AGENT_ON_END, _TALKING, _WRAP), (_CALL_ON_END, _C_TALKING, None))
+_READY_WRAP = _fast((_AGENT_ON_READY, _WRAP, _IDLE))
+
+#: the names of the states above, for the test that takes every event the general way too
+FAST_PATHS = ("_DIAL_NEW", "_DIAL_IDLE", "_FAIL_RINGING", "_FAIL_RESERVED", "_ANSWER_RINGING", "_ANSWER_RESERVED",
+              "_CONNECT_LIVE", "_CONNECT_RESERVED", "_CONNECT_IDLE", "_END_TALKING", "_END_AGENT_TALKING",
+              "_READY_WRAP")
+
 _HANDLERS: dict[type[Event], Callable[[Floor, Event], Outcome | None]] = {
     events.AgentLoggedIn: Floor._logged_in,
-    events.AgentReady: Floor._agent_event,
+    events.AgentReady: Floor._ready,
     events.AgentPaused: Floor._agent_event,
     events.AgentLoggedOut: Floor._agent_event,
     events.AgentLeaving: Floor._leaving,

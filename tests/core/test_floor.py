@@ -15,6 +15,7 @@ import sys
 import pytest
 
 from dialer.core import events
+from dialer.core import floor as floor_module
 from dialer.core.events import FailReason, Outcome
 from dialer.core.floor import AGENT_TRANSITIONS, CALL_TRANSITIONS, MACHINE_ANSWER, AgentState, CallState, Floor
 from dialer.errors import ProtocolError
@@ -304,3 +305,86 @@ def test_the_tables_refuse_under_python_O_too():
     )
     out = subprocess.run([sys.executable, "-O", "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines() == ["AgentPaused does not fit agent 'ann' in state 'reserved'", "reserved 1 0"]
+
+
+# --- the fast paths -------------------------------------------------------------------------------
+#
+# The commonest moves are written out in their handlers (floor.FAST_PATHS names the states each is taken
+# in, read from the tables). Every event in every state, taken the fast way where there is one and the
+# general way (the rows and `_move`) always, must leave the floor the same, refuse alike, and return
+# the same outcome.
+
+LEAVING = events.AgentLeaving(time=5.0, agent="ann")
+SCENES = {
+    **{f"ann {setup}{' leaving' * leaving}, {kind.__name__}": ([*WAITING, *script, *[LEAVING] * leaving],
+                                                              agent_event(kind, state))
+       for setup, (state, script) in AGENT_SETUPS.items() for leaving in (False, state is not A.OUT)
+       for kind in AGENT_KINDS},
+    **{f"call {state.value} {'reserved' if reserved else 'unreserved'}{' ann leaving' * leaving}, {kind}":
+       ([*call_setup(state, reserved), *[LEAVING] * leaving], make(reserved))
+       for state in CallState for reserved in (False, True) for leaving in (False, True)
+       for kind, make in CALL_KINDS.items()},
+}
+#: the scenes a fast path takes (the others go the general way, fast paths on or off)
+FAST = [name for name in SCENES if any(name.endswith(tail) for tail in (
+    "ann idle, DialPlaced", "ann idle leaving, DialPlaced", "ann wrap, AgentReady", "ann wrap leaving, AgentReady",
+    "ann idle, CallConnected", "ann idle leaving, CallConnected",
+    "ann reserved, CallConnected", "ann reserved leaving, CallConnected"))
+    or any(name.startswith(head) and name.endswith(tail) for head, tail in (
+        ("call new ", "DialPlaced"), ("call ringing ", "CallFailed"), ("call ringing ", "CallAnswered(human)"),
+        ("call live unreserved", "CallConnected"), ("call live reserved", "CallConnected"),
+        ("call talking ", "CallEnded")))]
+
+
+def applied(f: Floor, ev: events.Event) -> tuple[str, object]:
+    try:
+        return "applied", f.apply(ev)
+    except ProtocolError as e:
+        return "refused", str(e)
+
+
+@pytest.fixture
+def moves(monkeypatch):
+    """Counts the calls of `Floor._move` (the general way's move)."""
+    made = []
+    general = Floor._move
+
+    def counted(self, *args):
+        made.append(args)
+        return general(self, *args)
+
+    monkeypatch.setattr(Floor, "_move", counted)
+    return made
+
+
+def the_general_way(monkeypatch) -> None:
+    """Every fast path off: no agent or call is ever in the state it is taken in."""
+    for name in floor_module.FAST_PATHS:
+        monkeypatch.setattr(floor_module, name, floor_module._NEVER)
+
+
+def test_the_fast_paths_are_on_with_the_tables_as_they_are():
+    assert {name: getattr(floor_module, name) is not floor_module._NEVER for name in floor_module.FAST_PATHS} == \
+        dict.fromkeys(floor_module.FAST_PATHS, True)
+
+
+@pytest.mark.parametrize("scene", list(SCENES))
+def test_a_fast_path_leaves_the_floor_as_the_tables_general_way_does(scene, monkeypatch, moves):
+    script, ev = SCENES[scene]
+    fast, general = floor_with(*script), floor_with(*script)
+    assert snapshot(fast) == snapshot(general)
+    del moves[:]
+    fast_result = applied(fast, ev)
+    fast_moves = len(moves)
+    with monkeypatch.context() as m:
+        the_general_way(m)
+        general_result = applied(general, ev)
+    general_moves = len(moves) - fast_moves
+    assert fast_result == general_result
+    assert snapshot(fast) == snapshot(general)
+    if fast_result[0] == "applied":
+        assert general_moves == 1  # the general way: one `_move`
+        assert (fast_moves == 0) == (scene in FAST)  # the fast way makes its moves itself
+        consistent(fast)
+    else:
+        assert scene not in FAST

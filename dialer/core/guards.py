@@ -20,7 +20,7 @@ to the key numbers are compared on: `dialer.rules.phone.number_key`).
 
 from __future__ import annotations
 
-from typing import Callable, Hashable, Iterator
+from typing import Callable, Hashable, Iterator, KeysView
 
 from dialer.checks import OrNone, check, positive
 from dialer.core.events import Outcome
@@ -52,6 +52,11 @@ class AbandonedNumbers:
 
     def __iter__(self) -> Iterator[Hashable]:
         return iter(self._at)
+
+    def keys(self) -> KeysView[Hashable]:
+        """The keys of the numbers abandoned, a live view: a caller may keep it to ask, without a call,
+        whether any number was abandoned yet."""
+        return self._at.keys()
 
     def get(self, key: Hashable) -> float | None:
         """When `key`'s last abandoned call ended (None: never)."""

@@ -243,7 +243,7 @@ class CampaignRun:
         self._decide = self.controller.decide
         guard = self.floor.guard
         self._must_reserve = guard.must_reserve  # a lead abandoned before: redial reserved only
-        self._flagged = guard.numbers  # none flagged (so far): no need to ask
+        self._flagged = guard.numbers.keys()  # (a live view) none flagged so far: no need to ask
         # a stage's callbacks, shared by every call (Environment.step only iterates them): no list per stage
         self._on_ring_end, self._on_talk_end, self._on_wrap_end = (self._ring_end,), (self._talk_end,), (self._wrap_end,)
         # the events the engine reports: straight to the controller, or also to the observer

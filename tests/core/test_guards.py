@@ -88,6 +88,8 @@ def test_uk_lockout_allows_unreserved_redials_after_72_hours():
 
 def test_spellings_of_one_number_are_one_number_and_campaigns_share_the_memory():
     numbers = AbandonedNumbers()
+    seen = numbers.keys()  # a live view, kept
+    assert not seen
     heard = []
     numbers.on_abandon = lambda key, at: heard.append((key, at))
     key = number_key()
@@ -97,6 +99,7 @@ def test_spellings_of_one_number_are_one_number_and_campaigns_share_the_memory()
     sales.handle(events.AgentLoggedIn(time=0.0, agent="ann"))
     abandon(sales, 1, "912 34 567", 0.0)
     assert heard == [("+4791234567", 2.0)]
+    assert list(seen) == ["+4791234567"]  # the view kept before shows the abandon
     for spelling in ("91234567", "+47 912 34 567", "0047-91234567"):
         assert sales.floor.must_reserve_lead(10.0, spelling) and care.floor.must_reserve_lead(10.0, spelling)
     with pytest.raises(ProtocolError, match="may only be dialled with an agent reserved"):

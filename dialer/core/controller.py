@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from fractions import Fraction
+from functools import partial
 from itertools import islice
 from typing import Any, Callable, Hashable, Iterable, Sequence
 
@@ -142,7 +143,7 @@ class Controller:
         self.breaks: deque[tuple[float, str, Hashable]] = deque(maxlen=1000)
         self._safe_day: Hashable = _NO_DAY  # the accounting day a break sent to Power dialing
         self.floor = Floor(day_of=day_of, guard=guard) if day_of is not None else Floor(guard=guard)
-        self._appliers = self.floor.handlers()
+        self._on = self._handlers()
         # the controller owns its floor, and on the hot path reads two of its tables without a
         # Python call: the record of a call in progress, the idle agents in order
         self._call_record = self.floor._calls.get
@@ -197,52 +198,122 @@ class Controller:
 
     def handle(self, event: Event) -> Outcome | None:
         """Apply one event; returns the outcome if a call ended with it."""
-        floor = self.floor
-        tp = type(event)
         try:
-            apply = self._appliers[tp]
+            on = self._on[type(event)]
         except KeyError:
-            floor.apply(event)  # raises ProtocolError: an unknown type
+            self.floor.apply(event)  # raises ProtocolError: an unknown type
             raise AssertionError(f"{event!r} should have been refused") from None  # pragma: no cover
+        return on(event)
+
+    def handlers(self) -> dict[type[Event], Callable[[Event], Outcome | None]]:
+        """`handle` for each event type: {event type: handler}, each the same checks and effects as
+        `handle` for events of its type, without the dispatch (for a caller that knows an event's type
+        when it makes it, as the simulator does)."""
+        return dict(self._on)
+
+    def _handlers(self) -> dict[type[Event], Callable[[Event], Outcome | None]]:
+        """`handle`'s dispatch table: each event type's floor handler, bound into what the controller
+        does around it (`_on_*`, by what the event may mean to the ledger and the promises)."""
+        on: dict[type[Event], Callable[[Event], Outcome | None]] = {}
+        for tp, apply in self.floor.handlers().items():
+            if tp in _RESOLVING:
+                kind = self._on_resolving
+            elif tp is DialPlaced:
+                kind = self._on_dial
+            elif tp in _RELEASING:
+                kind = self._on_releasing
+            else:
+                kind = self._on_plain
+            on[tp] = partial(kind, apply)
+        return on
+
+    # What handle does around the floor's handler `apply` (Floor.apply's own two steps, without its
+    # second dispatch): refuse an event earlier than the last, apply it (the handler raises, changing
+    # nothing, if the event does not fit), move the floor's clock; then tell the ledger, count a broken
+    # promise, let the pacer observe.
+
+    def _late(self, event: Event) -> None:
+        self.floor.apply(event)  # raises ProtocolError: earlier than the last event
+        raise AssertionError(f"{event!r} should have been refused")  # pragma: no cover
+
+    def _on_plain(self, apply: Callable[[Event], Outcome | None], event: Event) -> Outcome | None:
+        """An event that is nothing to the ledger and breaks no promise (a log-in, a wrap-up's end, a
+        call's end)."""
+        floor = self.floor
         t = event.time
         if t < floor.now:
-            floor.apply(event)  # raises ProtocolError: earlier than the last event
-            raise AssertionError(f"{event!r} should have been refused")  # pragma: no cover
-        # what Floor.apply does, without the second dispatch: the handler raises, changing
-        # nothing, if the event does not fit
-        if tp in _RESOLVING and self.ledger is not None:
-            if not floor.ringing_unreserved and (tp is CallFailed or tp is CallAnswered):
-                # only a ringing call fails or is answered, and no ringing call is unreserved: this
-                # one is reserved, and a reserved call that fails or is answered is nothing to the
-                # ledger (never open; established only once connected)
-                out = apply(event)
-                floor.now = t
-                if self._observe is not None:
-                    self._observe(event, floor)
-                return out
-            # the call's record, taken before: a call that ends is gone from the floor after
-            call = self._call_record(event.call)  # type: ignore[attr-defined]
-            idle = floor.idle
+            self._late(event)
+        out = apply(event)
+        floor.now = t
+        if self._observe is not None:
+            self._observe(event, floor)
+        return out
+
+    def _on_dial(self, apply: Callable[[Event], Outcome | None], event: DialPlaced) -> Outcome | None:
+        floor = self.floor
+        t = event.time
+        if t < floor.now:
+            self._late(event)
+        # (with no unreserved call in flight only an unreserved dial can break a promise here)
+        broke = (self._envelope and (floor.pooled or event.agent is None)
+                 and self._releases_without_room(event, DialPlaced, t))
+        out = apply(event)
+        floor.now = t
+        if event.agent is None and self.ledger is not None:
+            self.ledger.open_call(t)
+        if broke:
+            self._broke(broke, t, event.agent or event.call)
+        if self._observe is not None:
+            self._observe(event, floor)
+        return out
+
+    def _on_releasing(self, apply: Callable[[Event], Outcome | None], event: Event) -> Outcome | None:
+        """An agent's pause, announced leaving or log-out: a committed idle agent stops covering."""
+        floor = self.floor
+        t = event.time
+        if t < floor.now:
+            self._late(event)
+        broke = (self._envelope and (floor.pooled or event.agent is None)  # type: ignore[attr-defined]
+                 and self._releases_without_room(event, type(event), t))
+        out = apply(event)
+        floor.now = t
+        if broke:
+            self._broke(broke, t, event.agent or None)  # type: ignore[attr-defined]
+        if self._observe is not None:
+            self._observe(event, floor)
+        return out
+
+    def _on_resolving(self, apply: Callable[[Event], Outcome | None], event: Event) -> Outcome | None:
+        """A call fails, is answered, connected or abandoned: what the ledger counts, and the promises
+        a resolution can break."""
+        floor = self.floor
+        t = event.time
+        if t < floor.now:
+            self._late(event)
+        ledger = self.ledger
+        tp = type(event)
+        if ledger is None or (not floor.ringing_unreserved and (tp is CallFailed or tp is CallAnswered)):
+            # no ledger; or only a ringing call fails or is answered, and no ringing call is unreserved:
+            # this one is reserved, and a reserved call that fails or is answered is nothing to the ledger
+            # (never open; established only once connected)
             out = apply(event)
             floor.now = t
-            if call is not None:  # the promises a resolution can break (checked once it fitted)
-                if tp is CallAbandoned and (call.reserved or idle):
-                    self._broke(ABANDONED_RESERVED if call.reserved else ABANDONED_WITH_IDLE_AGENT, t, call.id)
-                if t - call.placed_at > self.horizon and tp is not CallAnswered:
-                    self._broke(RESOLVED_LATE, t, call.id)
-            if call is not None and not (call.reserved and (tp is CallFailed or tp is CallAnswered)):
-                _account(self.ledger, event, tp, call.placed_at, call.reserved)  # (a reserved call that
+            if self._observe is not None:
+                self._observe(event, floor)
+            return out
+        # the call's record, taken before: a call that ends is gone from the floor after
+        call = self._call_record(event.call)  # type: ignore[attr-defined]
+        idle = floor.idle
+        out = apply(event)
+        floor.now = t
+        if call is not None:  # the promises a resolution can break (checked once it fitted)
+            if tp is CallAbandoned and (call.reserved or idle):
+                self._broke(ABANDONED_RESERVED if call.reserved else ABANDONED_WITH_IDLE_AGENT, t, call.id)
+            if t - call.placed_at > self.horizon and tp is not CallAnswered:
+                self._broke(RESOLVED_LATE, t, call.id)
+            if not (call.reserved and (tp is CallFailed or tp is CallAnswered)):
+                _account(ledger, event, tp, call.placed_at, call.reserved)  # (a reserved call that
                 # fails or meets a machine changes nothing: it was never open, never established)
-        else:
-            # (with no unreserved call in flight only an unreserved dial can break a promise here)
-            broke = (self._envelope and tp in _RELEASING and (floor.pooled or event.agent is None)  # type: ignore[attr-defined]
-                     and self._releases_without_room(event, tp, t))
-            out = apply(event)
-            floor.now = t
-            if tp is DialPlaced and event.agent is None and self.ledger is not None:  # type: ignore[attr-defined]
-                self.ledger.open_call(t)
-            if broke:
-                self._broke(broke, t, getattr(event, "agent", None) or getattr(event, "call", None))
         if self._observe is not None:
             self._observe(event, floor)
         return out

@@ -37,6 +37,13 @@ from dialer.core.events import (
     AgentLeaving,
     AgentLoggedIn,
     AgentLoggedOut,
+    AgentReady,
+    CallAbandoned,
+    CallAnswered,
+    CallConnected,
+    CallEnded,
+    CallFailed,
+    DialPlaced,
     Event,
     FailReason,
     Outcome,
@@ -64,7 +71,7 @@ from dialer.units import DAY
 #: its own settings held to its study preset's, the run's horizon and seed included); the default
 #: is `rules.controller()` in process. `dialer emulate` passes one whose controller lives in the
 #: HTTP service: anything with the `Controller` methods this engine calls (handle, decide,
-#: releasable, floor, pacer.uses_envelope, stats) will do.
+#: releasable, floor, pacer.uses_envelope, stats; and handlers, if it has them) will do.
 ControllerFactory = Callable[[Campaign, Rules], Controller]
 
 # what the simulated world decided a dial will do (drawn when it is placed)
@@ -196,7 +203,8 @@ class CampaignRun:
     # slots: every hot path reads a dozen of these per dial (a slot is the quickest attribute)
     __slots__ = (
         "env", "scenario", "campaign", "observer", "rules", "controller", "floor", "agents", "leads",
-        "_schedule", "_decide", "_emit", "_must_reserve", "_flagged", "_on_ring_end", "_on_talk_end",
+        "_schedule", "_decide", "_emit", "_emit_dial", "_emit_answered", "_emit_failed", "_emit_connected",
+        "_emit_abandoned", "_emit_ended", "_emit_ready", "_must_reserve", "_flagged", "_on_ring_end", "_on_talk_end",
         "_on_wrap_end", "_u_rng", "_u_left", "_ring_batch", "_no_answer_batch", "_talk_batch", "_wrap_batch",
         "_ring_left", "_no_answer_left", "_talk_left", "_wrap_left", "_busy", "_invalid", "_patience",
         "_connect_limit", "_retry_delay", "_max_attempts", "_cum", "_hour_cum", "_hour_end", "_attempts",
@@ -248,6 +256,13 @@ class CampaignRun:
         self._on_ring_end, self._on_talk_end, self._on_wrap_end = (self._ring_end,), (self._talk_end,), (self._wrap_end,)
         # the events the engine reports: straight to the controller, or also to the observer
         self._emit = self.controller.handle if observer is None else self._emit_watched
+        # the engine's hot events, each straight to the controller's handler for its type when it has them
+        handlers = getattr(self.controller, "handlers", None) if observer is None else None
+        on = handlers() if handlers is not None else dict.fromkeys(
+            (DialPlaced, CallAnswered, CallFailed, CallConnected, CallAbandoned, CallEnded, AgentReady), self._emit)
+        self._emit_dial, self._emit_answered, self._emit_failed = on[DialPlaced], on[CallAnswered], on[CallFailed]
+        self._emit_connected, self._emit_abandoned = on[CallConnected], on[CallAbandoned]
+        self._emit_ended, self._emit_ready = on[CallEnded], on[AgentReady]
         streams = [np.random.default_rng(s) for s in seed_seq.spawn(8)]
         self._u_rng = streams[0]
         self._u_left: list[float] = []  # the current batch of uniform draws, next one last
@@ -536,7 +551,7 @@ class CampaignRun:
         call = self._next_call
         self._next_call = call + 1
         self._attempts[lead] += 1  # (the leads dialled at least once are counted at the end)
-        self._emit(unchecked_dial_placed(now, call, lead, agent))
+        self._emit_dial(unchecked_dial_placed(now, call, lead, agent))
         if now >= self._hour_end:  # the outcome probabilities of the new hour of the day
             hour = int(now % DAY // 3600.0)
             self._hour_cum = self._cum[hour]
@@ -579,7 +594,7 @@ class CampaignRun:
         now = d.at
         agent = d.agent
         if what == _LIVE:
-            self._emit(unchecked_call_answered(now, d.call, True))
+            self._emit_answered(unchecked_call_answered(now, d.call, True))
             if agent is not None:
                 self._connect(d, agent, now)
             else:
@@ -594,9 +609,9 @@ class CampaignRun:
                     self._schedule(_Timer(self._give_up, d), NORMAL, wait)
         else:
             if what == _MACHINE:
-                outcome = self._emit(unchecked_call_answered(now, d.call, False))
+                outcome = self._emit_answered(unchecked_call_answered(now, d.call, False))
             else:
-                outcome = self._emit(unchecked_call_failed(now, d.call, _FAILS[what]))
+                outcome = self._emit_failed(unchecked_call_failed(now, d.call, _FAILS[what]))
             self._after(d.lead, outcome, now)  # type: ignore[arg-type]
             if agent is not None:
                 a = self.agents[agent]
@@ -606,7 +621,7 @@ class CampaignRun:
 
     def _connect(self, d: _Dial, agent: Hashable, now: float) -> None:
         """Put the live call through to `agent`; the call's timer now runs until the talk ends."""
-        self._emit(unchecked_call_connected(now, d.call, agent))
+        self._emit_connected(unchecked_call_connected(now, d.call, agent))
         d.agent = agent
         d.callbacks = self._on_talk_end
         left = self._talk_left
@@ -617,7 +632,7 @@ class CampaignRun:
         self._schedule(d, NORMAL, delay)
 
     def _abandon(self, d: _Dial, now: float) -> None:
-        outcome = self._emit(unchecked_call_abandoned(now, d.call))
+        outcome = self._emit_abandoned(unchecked_call_abandoned(now, d.call))
         self._after(d.lead, outcome, now)  # type: ignore[arg-type]
 
     def _give_up(self, ev: _Timer) -> None:
@@ -629,7 +644,7 @@ class CampaignRun:
 
     def _talk_end(self, d: _Dial) -> None:
         now = d.at
-        outcome = self._emit(unchecked_call_ended(now, d.call))
+        outcome = self._emit_ended(unchecked_call_ended(now, d.call))
         self._after(d.lead, outcome, now)  # type: ignore[arg-type]
         d.callbacks = self._on_wrap_end  # the call is over: its timer now runs the agent's wrap-up
         left = self._wrap_left
@@ -643,7 +658,7 @@ class CampaignRun:
     def _wrap_end(self, d: _Dial) -> None:
         agent = d.agent
         now = d.at
-        self._emit(unchecked_agent_ready(now, agent))
+        self._emit_ready(unchecked_agent_ready(now, agent))
         a = self.agents[agent]  # type: ignore[index]
         if a.off_shift or a.wants_leave or self._waiting:
             self._agent_free(agent)  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ test_envelope_property.py; picking's rules in test_picker.py.
 from __future__ import annotations
 
 import math
+import re
 from fractions import Fraction
 
 import pytest
@@ -120,6 +121,46 @@ def test_handle_moves_the_floor_as_floor_apply_does_and_returns_the_outcomes():
     assert [o for o in outcomes if o is not None] == [Outcome.BUSY, Outcome.MACHINE, Outcome.TRANSFERRED]
     assert snapshot(c.floor) == snapshot(f)
     assert c.stats == f.days and c.floor.now == 70.0
+
+
+#: a day under the envelope that breaks promises: an abandon while bob is idle, a dial resolved late
+BREAKING = [
+    events.AgentLoggedIn(time=0.0, agent="ann"),
+    events.AgentLoggedIn(time=0.0, agent="bob"),
+    events.DialPlaced(time=1.0, call=1, lead="L1"),
+    events.DialPlaced(time=1.0, call=2, lead="L2", agent="ann"),
+    events.DialPlaced(time=1.0, call=3, lead="L3"),
+    events.CallAnswered(time=2.0, call=1, human=True),
+    events.CallAbandoned(time=3.0, call=1),
+    events.AgentPaused(time=4.0, agent="bob"),
+    events.CallFailed(time=200.0, call=2, reason=FailReason.NO_ANSWER),
+    events.CallFailed(time=200.0, call=3, reason=FailReason.BUSY),
+    events.AgentReady(time=201.0, agent="bob"),
+    events.AgentLeaving(time=202.0, agent="ann"),
+    events.AgentLoggedOut(time=203.0, agent="ann"),
+]
+
+
+@pytest.mark.parametrize("script", [SCRIPT, BREAKING], ids=["script", "breaking"])
+def test_each_type_handler_is_handle_for_its_events(script):
+    """`handlers()` (the simulator's way in) does for each event what `handle` does, refusals included."""
+    by_handle, by_type = (Controller(FixedRatio(), abandon_limit=0.05, envelope=True) for _ in range(2))
+    handlers = by_type.handlers()
+    assert set(handlers) == set(events.EVENT_TYPES.values())
+    for ev in script:
+        assert by_handle.handle(ev) == handlers[type(ev)](ev)
+        assert snapshot(by_handle) == snapshot(by_type)
+    assert by_handle.promise_breaks == by_type.promise_breaks
+    assert list(by_handle.breaks) == list(by_type.breaks)
+    if script is BREAKING:
+        assert by_type.promise_breaks["abandoned_with_idle_agent"] == 1 and by_type.promise_breaks["resolved_late"] == 2
+    late, unfit = events.AgentReady(time=0.0, agent="bob"), events.CallEnded(time=300.0, call=99)
+    for bad in (late, unfit):
+        with pytest.raises(ProtocolError) as want:
+            by_handle.handle(bad)
+        with pytest.raises(ProtocolError, match=f"^{re.escape(str(want.value))}$"):
+            handlers[type(bad)](bad)
+    assert snapshot(by_handle) == snapshot(by_type)
 
 
 def test_handle_counts_what_the_ledger_needs():

@@ -216,7 +216,9 @@ class Controller:
         does around it (`_on_*`, by what the event may mean to the ledger and the promises)."""
         on: dict[type[Event], Callable[[Event], Outcome | None]] = {}
         for tp, apply in self.floor.handlers().items():
-            if tp in _RESOLVING:
+            if tp is CallFailed or tp is CallAnswered:
+                kind = self._on_ringing_end
+            elif tp in _RESOLVING:
                 kind = self._on_resolving
             elif tp is DialPlaced:
                 kind = self._on_dial
@@ -283,6 +285,22 @@ class Controller:
             self._observe(event, floor)
         return out
 
+    def _on_ringing_end(self, apply: Callable[[Event], Outcome | None], event: Event) -> Outcome | None:
+        """A call fails or is answered: with no unreserved call ringing, the call is reserved, and a
+        reserved call that fails or is answered is nothing to the ledger (never open; established only
+        once connected) and breaks no promise; else as any resolution."""
+        floor = self.floor
+        if floor.ringing_unreserved and self.ledger is not None:
+            return self._on_resolving(apply, event)
+        t = event.time
+        if t < floor.now:
+            self._late(event)
+        out = apply(event)
+        floor.now = t
+        if self._observe is not None:
+            self._observe(event, floor)
+        return out
+
     def _on_resolving(self, apply: Callable[[Event], Outcome | None], event: Event) -> Outcome | None:
         """A call fails, is answered, connected or abandoned: what the ledger counts, and the promises
         a resolution can break."""
@@ -291,16 +309,13 @@ class Controller:
         if t < floor.now:
             self._late(event)
         ledger = self.ledger
-        tp = type(event)
-        if ledger is None or (not floor.ringing_unreserved and (tp is CallFailed or tp is CallAnswered)):
-            # no ledger; or only a ringing call fails or is answered, and no ringing call is unreserved:
-            # this one is reserved, and a reserved call that fails or is answered is nothing to the ledger
-            # (never open; established only once connected)
+        if ledger is None:
             out = apply(event)
             floor.now = t
             if self._observe is not None:
                 self._observe(event, floor)
             return out
+        tp = type(event)
         # the call's record, taken before: a call that ends is gone from the floor after
         call = self._call_record(event.call)  # type: ignore[attr-defined]
         idle = floor.idle

@@ -467,17 +467,17 @@ class Floor:
     def _placed(self, ev: events.DialPlaced) -> None:
         call = ev.call
         agent = ev.agent
-        c = self._calls.get(call)  # (a call in progress: not new, the tables refuse it below)
         if agent is None:
             a = None
-            fast = c is None and _DIAL_NEW is _NEW
+            fast = _DIAL_NEW is _NEW and call not in self._calls  # (a new call has no record)
         else:
             a = self._agents.get(agent)
-            fast = c is None and a is not None and a.state is _DIAL_IDLE
+            fast = a is not None and a.state is _DIAL_IDLE and call not in self._calls
         t = ev.time
         lead = ev.lead
         number = lead if ev.phone is None else ev.phone
         if not fast:  # the general way
+            c = self._calls.get(call)
             state = _NEW if c is None else c.state
             call_to = _CALL_ON_DIAL.get(state, _NEVER)
             if call_to is _NEVER:

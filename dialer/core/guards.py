@@ -137,7 +137,8 @@ class RedialGuard:
         """`check_dial` then remember `number` as being dialled, in one call: raise `ProtocolError`
         changing nothing, or remember. For a caller that has checked everything else first."""
         k = self.key(number) if self._keyed else number
-        if k in self._in_flight or (not reserved and self.numbers and self.must_reserve(now, number)):
+        # (the memory's own dict: whether any number was abandoned, without a call to its __len__)
+        if k in self._in_flight or (not reserved and self.numbers._at and self.must_reserve(now, number)):
             self.check_dial(now, number, reserved=reserved)  # raises, naming the reason
         self._in_flight.add(k)
 

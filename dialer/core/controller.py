@@ -83,7 +83,7 @@ class _NoDay:
 
 _NO_DAY = _NoDay()
 #: what a controller keeps at hand from its floor and pacer (made again when it is unpickled)
-_AT_HAND = ("_appliers", "_call_record", "_idle_order", "_envelope", "_observe")
+_AT_HAND = ("_on", "_call_record", "_idle_order", "_envelope", "_observe")
 
 
 class Controller:
@@ -189,7 +189,7 @@ class Controller:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         floor = self.floor
-        self._appliers = floor.handlers()
+        self._on = self._handlers()  # (bound to this floor: after the fields are back)
         self._call_record = floor._calls.get
         self._idle_order = floor._idle
         self.pacer = self._pacer  # its `observe`, and whether it uses the envelope

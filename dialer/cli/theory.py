@@ -178,7 +178,7 @@ def _print_ratio(c: dict[str, Any], console: Console) -> None:
                       "--quick): not verified by simulation, it can break the limit on a real floor")
         return
     fo = v["first_refused"]
-    seeds = f"seeds {v['seeds'][0]}-{v['seeds'][1]}"
+    seeds = _seeds(v["seeds"])
     if v["ratio"] is None:
         console.print(f"  no fixed ratio from 1 up is safe on this floor ({v['runs']} simulated runs a ratio, "
                       f"{seeds}; {fo['ratio']:g}: {fo['why']}): dial Power or Predictive "
@@ -202,7 +202,7 @@ def _print_ratio(c: dict[str, Any], console: Console) -> None:
         console.print(f"  at {v['ratio']:g} a fixed ratio connects no more than Power, which never abandons: "
                       "dial Power (or Predictive) rather than this ratio")
     for h in v["holdout"]:
-        seen = f"{h['days']} held-out days the search never saw (seeds {h['seeds'][0]}-{h['seeds'][1]})"
+        seen = f"{h['days']} held-out days the search never saw ({_seeds(h['seeds'])})"
         if h["days_over"]:
             console.print(f"  {h['ratio']:g} broke {limit} on {h['days_over']} of {seen}: stepped down")
         else:
@@ -213,6 +213,11 @@ def _print_ratio(c: dict[str, Any], console: Console) -> None:
                       f"{bound}). The quick estimate (Markovian) says {est['ratio']:g}.")
     else:
         console.print(f"  The quick estimate (Markovian) says {est['ratio']:g}.")
+
+
+def _seeds(first_last: list[int]) -> str:
+    first, last = first_last
+    return f"seed {first}" if first == last else f"seeds {first}-{last}"
 
 
 def run_theory(args: argparse.Namespace) -> int:

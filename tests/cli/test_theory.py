@@ -420,6 +420,18 @@ def test_theory_offers_the_fixed_ratio_verified_by_simulation_beside_the_quick_e
     assert "connects no more than Power, which never abandons: dial Power (or Predictive) rather than this ratio" in text
 
 
+def test_theory_counts_the_days_of_a_study_of_several(tmp_path, capsys):
+    # a study of 5 days: 6 days asked for take 2 runs (10 days), the 5 held-out days 1 run of the next seed
+    path = Path(__file__).parents[2] / "simulations" / "charity_small_team.toml"
+    data, out = run_json(tmp_path, ["theory", str(path), "--serial", "--no-cache", "--days", "6"], capsys)
+    v = data["campaigns"][0]["verified_ratio"]
+    assert (v["days"], v["seeds"], v["runs"]) == (10, [0, 1], 2)
+    assert [(h["seeds"], h["days"]) for h in v["holdout"]] == [([2, 2], 5)]
+    text = " ".join(out.split())
+    assert "On 10 simulated days of this floor (fixed ratio, envelope off, seeds 0-1)" in text
+    assert "checked on 5 held-out days the search never saw (seed 2): none over" in text
+
+
 def test_theory_quick_says_the_estimate_is_not_verified(tmp_path, capsys):
     path = tmp_path / "small.toml"
     path.write_text(SMALL_TEAM, encoding="utf-8")

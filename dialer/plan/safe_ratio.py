@@ -441,10 +441,11 @@ def verify_ratio(
     if session is None and backend.kind != "serial":
         own_session = session = Session(backend)
     try:
-        search = _Search(data, campaign.name, list(range(seed, seed + runs)), batch, run, "days",
+        unit = "days" if data_days == 1 else "runs"  # what the progress line counts: one run per seed
+        search = _Search(data, campaign.name, list(range(seed, seed + runs)), batch, run, unit,
                          coverage=coverage, confidence=confidence)
         checks = _Days(data, campaign.name, list(range(seed + runs, seed + runs + held_runs)), batch, run,
-                       "held-out days")
+                       f"held-out {unit}")
         lo_k, hi_k = round(LOWEST / STEP), round(HIGHEST / STEP)
         k = min(hi_k, max(lo_k, round((estimate if estimate else 2.0) / STEP)))
         safe_k: int | None = None

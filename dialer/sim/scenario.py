@@ -444,6 +444,8 @@ def _message(err: ValidationError) -> str:
 
 def from_dict(data: dict[str, Any], *, source: str = "scenario") -> Scenario:
     """Build and check a scenario from plain data (as parsed from TOML)."""
+    if isinstance(data, dict) and "sweep" in data:
+        raise ConfigError(f"{source}: [sweep] makes this a study file, not a scenario: run it with dialer study")
     try:
         return Scenario.model_validate(data)
     except ValidationError as err:

@@ -219,6 +219,8 @@ CASES: list[tuple[str, list[str], list[str]]] = [
      ["--replications", "at most 1666", "5000"]),
     ("sweep-trace", ["study", "{tmp}/sweep-trace.toml", "--serial"], ["sweep.trace", "0.001"]),
     ("sweep-agents-bool", ["study", "{tmp}/sweep-agents.toml", "--serial"], ["agents", "True"]),
+    ("study-file-to-theory", ["theory", "{tmp}/sweep-agents.toml", "--quick"], ["[sweep]", "dialer study"]),
+    ("study-file-to-simulate", ["simulate", "{tmp}/sweep-agents.toml"], ["[sweep]", "dialer study"]),
     ("study-not-utf8", ["study", "{sc:not-utf8}"], ["not UTF-8"]),
     ("staff-leads", ["staff", "--leads", BIG, "--within", "2"], ["--leads", BIG, "10000000"]),
     ("staff-within", ["staff", "--leads", "100", "--within", "367"], ["--within", "'367'", "366"]),

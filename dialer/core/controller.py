@@ -256,8 +256,9 @@ class Controller:
         t = event.time
         if t < floor.now:
             self._late(event)
-        # (with no unreserved call in flight only an unreserved dial can break a promise here)
-        broke = (self._envelope and (floor.pooled or event.agent is None)
+        # (with no unreserved call in flight only an unreserved dial can break a promise here; the two
+        # counts are floor.pooled's, read without the property's call on every dial)
+        broke = (self._envelope and (floor.ringing_unreserved or floor.live_waiting or event.agent is None)
                  and self._releases_without_room(event, DialPlaced, t))
         out = apply(event)
         floor.now = t
@@ -403,9 +404,10 @@ class Controller:
                     reserved = free
                 if unreserved > free - reserved:
                     unreserved = free - reserved
-        if self._envelope and (unreserved or (reserved and floor.pooled)):
-            # (reserved dials alone with no unreserved call in flight expose nothing: every idle agent
-            # may take one, as _within_envelope would find with a slack of at least the committed agents)
+        if self._envelope and (unreserved or (reserved and (floor.ringing_unreserved or floor.live_waiting))):
+            # (reserved dials alone with no unreserved call in flight, floor.pooled, expose nothing: every
+            # idle agent may take one, as _within_envelope would find with a slack of at least the
+            # committed agents)
             agents, unreserved = self._within_envelope(now, reserved, unreserved)
         elif reserved == 1:
             agent = next(iter(self._idle_order))

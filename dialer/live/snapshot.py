@@ -27,7 +27,8 @@ from typing import Any, Callable, Hashable, Mapping
 from dialer.errors import DialerError
 
 #: the snapshot format this build writes and reads: a new number whenever the pickled state of any
-#: class in it changes shape (a snapshot of another number is never half-read: `dialer.live.service`)
+#: class in it changes shape (a snapshot of another number is never half-read: `dialer.live.service`;
+#: tests/live/test_snapshot_shape.py fails when a class's attributes change under the same number)
 FORMAT = 1
 
 #: the containers besides the project's own classes a snapshot may hold

@@ -29,7 +29,7 @@ from dialer.errors import DialerError
 #: the snapshot format this build writes and reads: a new number whenever the pickled state of any
 #: class in it changes shape (a snapshot of another number is never half-read: `dialer.live.service`;
 #: tests/live/test_snapshot_shape.py fails when a class's attributes change under the same number)
-FORMAT = 1
+FORMAT = 2
 
 #: the containers besides the project's own classes a snapshot may hold
 _PLAIN = {
@@ -50,8 +50,11 @@ class SnapshotError(DialerError):
 def dumps(state: Any, refs: Mapping[str, Any], key: Callable[[Hashable], Hashable] | None = None) -> bytes:
     """`state` as bytes; each object of `refs` written as its name (given back to `loads`). `key`: the
     journal's number key, which a call in flight's lead and phone are written as (None: as they are)."""
+    plain = [k for k, v in refs.items() if isinstance(v, _UNNAMED)]
+    if plain:  # the pickler writes these by value without asking (`_Pickler`): they cannot be named
+        raise SnapshotError(f"a snapshot's collaborators must be objects, not plain values: {', '.join(plain)}")
     buf = io.BytesIO()
-    p = _Pickler(buf, {id(v): k for k, v in refs.items()}, key)
+    p = _Pickler(buf, {id(v): k for k, v in refs.items() if v is not None}, key)
     try:
         p.dump(state)
     except (pickle.PicklingError, TypeError, AttributeError) as err:
@@ -90,11 +93,23 @@ def _generator(kind: str, state: dict[str, Any]) -> Any:
     return np.random.Generator(bits)
 
 
+#: what a pickler writes without asking `reducer_override`, so never by name
+_UNNAMED = (bool, int, float, complex, str, bytes, bytearray, list, tuple, dict, set, frozenset)
+
 #: the bit generators whose state is plain data (numbers and names), as a snapshot keeps a Generator
 _BIT_GENERATORS = ("PCG64", "PCG64DXSM", "SFC64")
 
 
+def _ref(name: str) -> Any:
+    """A named collaborator: never called, `_Unpickler.find_class` puts the reader's own lookup in its place."""
+    raise SnapshotError(f"a snapshot's collaborator {name!r} is given by the reader (dialer.live.snapshot.loads)")
+
+
 class _Pickler(pickle.Pickler):
+    # Collaborators are written as `_ref(name)` by `reducer_override`, which the pickler asks only for
+    # objects that are not plain str, int, float, list, dict, tuple...: a `persistent_id` would be asked
+    # for every object, the remembered event ids included (hundreds of thousands of Python calls).
+
     def __init__(self, file: Any, names: dict[int, str], key: Callable[[Hashable], Hashable] | None) -> None:
         super().__init__(file, protocol=5)
         self._names = names
@@ -106,15 +121,12 @@ class _Pickler(pickle.Pickler):
         self._call_type = _Call
         self._secret_types = (Hasher, NumberKey)
 
-    def persistent_id(self, obj: Any) -> str | None:
+    def reducer_override(self, obj: Any) -> Any:
         name = self._names.get(id(obj))
         if name is not None:
-            return name
+            return _ref, (name,)
         if isinstance(obj, self._secret_types):
             raise SnapshotError(f"a snapshot never holds a number key or a hasher ({type(obj).__name__})")
-        return None
-
-    def reducer_override(self, obj: Any) -> Any:
         if type(obj) is self._call_type and self._key is not None:
             key = self._key
             fields = tuple(
@@ -144,13 +156,15 @@ class _Unpickler(pickle.Unpickler):
         super().__init__(file)
         self._refs = refs
 
-    def persistent_load(self, pid: Any) -> Any:
+    def _ref(self, name: Any) -> Any:
         try:
-            return self._refs[pid]
+            return self._refs[name]
         except (KeyError, TypeError):
-            raise SnapshotError(f"the snapshot names a collaborator this restore does not give: {pid!r}") from None
+            raise SnapshotError(f"the snapshot names a collaborator this restore does not give: {name!r}") from None
 
     def find_class(self, module: str, name: str) -> Any:
+        if module == __name__ and name == "_ref":
+            return self._ref
         if name in _PLAIN.get(module, ()):
             return super().find_class(module, name)
         if module.startswith("dialer.") and not name.startswith("__"):

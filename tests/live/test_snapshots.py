@@ -339,3 +339,15 @@ def test_a_snapshot_loads_only_the_projects_own_classes():
         loads(pickle.dumps(Evil(), protocol=5), {})
     with pytest.raises(SnapshotError, match="a snapshot never holds a number key or a hasher"):
         dumps({"key": number_key(H)}, {})
+
+
+def test_a_collaborator_is_written_by_name_and_must_be_given_back():
+    numbers = AbandonedNumbers()
+    blob = dumps({"guard": [numbers, numbers]}, {"numbers": numbers})
+    other = AbandonedNumbers()
+    again = loads(blob, {"numbers": other})
+    assert again["guard"][0] is other and again["guard"][1] is other  # the reader's own, not a copy
+    with pytest.raises(SnapshotError, match="names a collaborator this restore does not give: 'numbers'"):
+        loads(blob, {})
+    with pytest.raises(SnapshotError, match="collaborators must be objects, not plain values: day"):
+        dumps({"day": 3}, {"day": 3})

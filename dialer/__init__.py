@@ -10,7 +10,7 @@ docs/integration.md; `dialer serve` offers the same over HTTP.
 """
 
 from dialer._version import __version__
-from dialer.core import Controller, Decision, FixedRatio, Power, Predictive
+from dialer.core import Adaptive, Controller, Decision, FixedRatio, PoissonDialing, Power, Predictive
 from dialer.errors import ConfigError, DialerError, ProtocolError
 from dialer.live import CampaignConfig, LiveCampaign  # imports neither HTTP nor a database
 
@@ -21,6 +21,8 @@ __all__ = [
     "Power",
     "FixedRatio",
     "Predictive",
+    "Adaptive",
+    "PoissonDialing",
     "LiveCampaign",
     "CampaignConfig",
     "DialerError",

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dialer
 import dialer.core
-from dialer.core.pacers import FixedRatio, Power
+from dialer.core.adaptive import Adaptive
+from dialer.core.pacers import FixedRatio, PoissonDialing, Power
 from dialer.core.predictive import Predictive
 
 
 def test_the_pacers_are_exported_alike_from_dialer_and_dialer_core():
-    for cls in (Power, FixedRatio, Predictive):
+    for cls in (Power, FixedRatio, Predictive, Adaptive, PoissonDialing):
         name = cls.__name__
         assert getattr(dialer, name) is getattr(dialer.core, name) is cls
         assert name in dialer.__all__ and name in dialer.core.__all__

@@ -7,6 +7,7 @@ Must not import anything from dialer.sim, dialer.live or dialer.plan, nor SimPy,
 HTTP frameworks, databases or plotting libraries.
 """
 
+from dialer.core.adaptive import Adaptive
 from dialer.core.controller import Controller
 from dialer.core.decision import Decision
 from dialer.core.events import (
@@ -28,7 +29,7 @@ from dialer.core.events import (
 from dialer.core.floor import AgentState, CallInfo, CallState, Floor
 from dialer.core.guards import RedialGuard
 from dialer.core.ledger import Interval, IntervalState, Ledger, Tally, month_key
-from dialer.core.pacers import FixedRatio, Pacer, Plan, Power
+from dialer.core.pacers import FixedRatio, Pacer, Plan, PoissonDialing, Power
 from dialer.core.picker import Dial, Picks, Skipped, pick_leads
 from dialer.core.predictive import Predictive
 from dialer.core.stats import DailyStats
@@ -65,6 +66,8 @@ __all__ = [
     "Power",
     "FixedRatio",
     "Predictive",
+    "Adaptive",
+    "PoissonDialing",
     "DailyStats",
     "pick_leads",
     "Picks",

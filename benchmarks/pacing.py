@@ -55,7 +55,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import statistics
 import sys
@@ -145,18 +144,14 @@ def build(name: str, mode: str = "power", pacer: dict[str, Any] | None = None) -
 
 def markov_inputs(sc: Any) -> list[tuple[int, float, float, float, float]]:
     """(agents, handle, ring, live, limit) per hour of the calling window: the bound's Markovian floor."""
+    from dialer.plan.analytic import hour_inputs
+
     c = sc.campaigns[0]
     du = c.durations
     agents = sum(g.count for g in sc.agents) // 2  # two shifts, the same count on the floor all day
     handle = du.talk.mean + du.wrap.mean
-    open_s, close_s = sc.study.hours
-    out = []
-    for h in range(int(open_s // 3600), int(math.ceil(close_s / 3600))):
-        live, machine, busy, invalid = c.outcomes.for_hour(h)
-        rest = 1.0 - live - machine - busy - invalid
-        ring = (live + machine) * du.ring.mean + busy * du.busy.mean + invalid * du.invalid.mean + rest * du.no_answer.mean
-        out.append((agents, handle, ring, live, c.abandon_limit))
-    return out
+    rings, lives = hour_inputs(sc, c)
+    return [(agents, handle, ring, live, c.abandon_limit) for ring, live in zip(rings, lives)]
 
 
 def bound(sc: Any) -> tuple[float, float, float]:

@@ -82,7 +82,7 @@ def campaign_means(scenario: Any, campaign: Any) -> dict[str, Any]:
     live, machine, busy, invalid = (x / span for x in weighted)
     no_answer = max(0.0, 1.0 - live - machine - busy - invalid)
     d = campaign.durations
-    failed_total = machine * d.ring.mean + busy * d.busy.mean + invalid * d.invalid.mean + no_answer * d.no_answer.mean
+    failed_total = _failed_time(d, machine, busy, invalid, no_answer)
     failed = failed_total / (1.0 - live) if live < 1.0 else None
     return {
         "window": [clock(window[0]), clock(window[1])],
@@ -105,6 +105,12 @@ def campaign_means(scenario: Any, campaign: Any) -> dict[str, Any]:
     }
 
 
+def _failed_time(d: Any, machine: float, busy: float, invalid: float, no_answer: float) -> float:
+    """The failed attempts' part of a dial's mean time to outcome, probability-weighted (durations `d`):
+    machine answers ring like live ones, busy and invalid tones, no answer rings until the timeout."""
+    return machine * d.ring.mean + busy * d.busy.mean + invalid * d.invalid.mean + no_answer * d.no_answer.mean
+
+
 def hour_inputs(scenario: Any, campaign: Any) -> tuple[list[float], list[float]]:
     """(dial times, live probabilities): one per whole hour the calling window touches, in order.
 
@@ -116,14 +122,12 @@ def hour_inputs(scenario: Any, campaign: Any) -> tuple[list[float], list[float]]
     window = tuple(scenario.study.hours)
     d = campaign.durations
     rings, lives = [], []
-    for hour in range(int(window[0] // HOUR), int(math.ceil(window[1] / HOUR))):
+    for hour in range(int(window[0] // HOUR), math.ceil(window[1] / HOUR)):
         if overlap((hour * HOUR, (hour + 1) * HOUR), window) <= 0:
             continue
         live, machine, busy, invalid = campaign.outcomes.for_hour(hour)
         rest = max(0.0, 1.0 - live - machine - busy - invalid)
-        rings.append(
-            float((live + machine) * d.ring.mean + busy * d.busy.mean + invalid * d.invalid.mean + rest * d.no_answer.mean)
-        )
+        rings.append(float(live * d.ring.mean + _failed_time(d, machine, busy, invalid, rest)))
         lives.append(float(live))
     return rings, lives
 
